@@ -1,0 +1,122 @@
+"""Domain errors. Services raise these; one place (server/api/problems.py) turns them into RFC 9457
+problem details. Each op-level error carries the sync protocol's reason code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base: `reason` is the protocol's reason code, `slug` names the problem type."""
+
+    reason: str = "invalid"
+    slug: str = "invalid"
+    status_code: int = 422
+    title: str = "Invalid request"
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class Invalid(DomainError):
+    """The arguments fail validation; `field` says which one."""
+
+
+class UnknownOpType(DomainError):
+    reason = slug = "unknown_op_type"
+    title = "Unknown operation type"
+
+
+class TrackingMismatch(DomainError):
+    reason = slug = "tracking_mismatch"
+    title = "Arguments do not fit the part's tracking type"
+
+
+class NotFound(DomainError):
+    reason = "unknown_reference"
+    slug = "unknown_reference"
+    status_code = 404
+    title = "Unknown reference"
+
+
+class Conflict(DomainError):
+    """The request is well formed but conflicts with the current state."""
+
+    reason = slug = "conflict"
+    status_code = 409
+    title = "Conflict with current state"
+
+
+class DuplicateSerial(Conflict):
+    reason = slug = "duplicate_serial"
+    title = "Serial already exists"
+
+
+class TrackingChanged(Conflict):
+    reason = slug = "tracking_changed"
+    title = "The part's tracking type changed"
+
+
+class InsufficientQuantity(Conflict):
+    reason = slug = "insufficient_quantity"
+    title = "Not enough stock there"
+
+
+class LocationLocked(Conflict):
+    reason = slug = "location_locked"
+    title = "Location closed for a cycle count"
+
+
+class StaleLocation(Conflict):
+    reason = slug = "stale_location"
+    title = "The unit is not where the operation says"
+
+
+class AlreadyInstalled(Conflict):
+    reason = slug = "already_installed"
+    title = "Unit already installed"
+
+
+class OpIdReused(Conflict):
+    reason = slug = "op_id_reused"
+    title = "Operation id reused with a different body"
+
+
+class TrackingSwitchBlocked(Conflict):
+    reason = slug = "tracking_switch_blocked"
+    title = "Tracking type switch refused"
+
+
+class AlreadyExists(Conflict):
+    reason = slug = "already_exists"
+    title = "Already exists"
+
+
+class Forbidden(DomainError):
+    reason = slug = "forbidden"
+    status_code = 403
+    title = "Not allowed for your role"
+
+
+# Every op reason the server can answer with; the README documents each (a test checks).
+OP_REASONS: dict[str, str] = {
+    cls.reason: cls.title
+    for cls in (
+        Invalid,
+        UnknownOpType,
+        TrackingMismatch,
+        NotFound,
+        DuplicateSerial,
+        TrackingChanged,
+        InsufficientQuantity,
+        LocationLocked,
+        StaleLocation,
+        AlreadyInstalled,
+        OpIdReused,
+        Forbidden,
+    )
+}

@@ -1,0 +1,121 @@
+"""Parts, locations and suppliers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from server.api.schemas import (
+    LocationIn,
+    LocationOut,
+    LocationPatch,
+    PartIn,
+    PartOut,
+    PartPatch,
+    SupplierIn,
+    SupplierOut,
+    patch_values,
+)
+from server.api.security import actor_of, requires
+from server.auth import Principal
+from server.catalog import CatalogService
+from server.models import Location, Part, Role, Supplier
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0)]
+
+
+def part_out(part: Part) -> PartOut:
+    return PartOut(
+        id=part.id, part_number=part.part_number, tracking=part.tracking, description=part.description,
+        revision=part.revision, unit=part.unit, serial_pattern=part.serial_pattern, lot_pattern=part.lot_pattern,
+        version=part.version, created_at=part.created_at, updated_at=part.updated_at,
+    )
+
+
+def location_out(location: Location, parent_code: str | None) -> LocationOut:
+    return LocationOut(
+        id=location.id, code=location.code, name=location.name, parent=parent_code, kind=location.kind,
+        available=location.available, count_locked=location.count_locked, version=location.version,
+    )
+
+
+def supplier_out(supplier: Supplier) -> SupplierOut:
+    return SupplierOut(id=supplier.id, name=supplier.name, code=supplier.code)
+
+
+class PartsController(Controller):
+    path = "/api/parts"
+    tags = ["parts"]
+
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)])
+    async def create(self, data: PartIn, catalog: CatalogService) -> PartOut:
+        values = {name: getattr(data, name) for name in data.__struct_fields__}
+        values["tracking"] = data.tracking.value
+        return part_out(await catalog.create_part(values))
+
+    @get("/")
+    async def list_parts(
+        self, catalog: CatalogService, q: str | None = None, limit: Limit = 100, offset: Offset = 0
+    ) -> dict[str, object]:
+        parts, total = await catalog.list_parts(q, limit, offset)
+        return {"items": [part_out(p) for p in parts], "total": total, "limit": limit, "offset": offset}
+
+    @get("/{key:str}")
+    async def get_part(self, key: str, catalog: CatalogService) -> PartOut:
+        """A part by id or part number."""
+        return part_out(await catalog.get_part(key))
+
+    @patch("/{key:str}", guards=[requires(Role.supervisor)])
+    async def update(
+        self, key: str, data: PartPatch, catalog: CatalogService, request: Request[Principal, str, object]
+    ) -> PartOut:
+        """Edit a part. Changing `tracking` needs an admin and follows the switch rules (409 if blocked)."""
+        changes = patch_values(data)
+        if "tracking" in changes:
+            changes["tracking"] = changes["tracking"].value
+        return part_out(await catalog.update_part(key, changes, actor_of(request.user)))
+
+
+class LocationsController(Controller):
+    path = "/api/locations"
+    tags = ["locations"]
+
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)])
+    async def create(self, data: LocationIn, catalog: CatalogService) -> LocationOut:
+        values = {name: getattr(data, name) for name in data.__struct_fields__}
+        values["kind"] = data.kind.value
+        location = await catalog.create_location(values)
+        return location_out(location, data.parent)
+
+    @get("/")
+    async def list_locations(self, catalog: CatalogService, q: str | None = None) -> list[LocationOut]:
+        return [location_out(loc, parent) for loc, parent in await catalog.list_locations(q)]
+
+    @patch("/{key:str}", guards=[requires(Role.supervisor)])
+    async def update(self, key: str, data: LocationPatch, catalog: CatalogService) -> LocationOut:
+        changes = patch_values(data)
+        if "kind" in changes:
+            changes["kind"] = changes["kind"].value
+        location = await catalog.update_location(key, changes)
+        parent = next((p for loc, p in await catalog.list_locations(location.code) if loc.id == location.id), None)
+        return location_out(location, parent)
+
+
+class SuppliersController(Controller):
+    path = "/api/suppliers"
+    tags = ["suppliers"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create(self, data: SupplierIn, catalog: CatalogService) -> SupplierOut:
+        return supplier_out(await catalog.create_supplier(data.name, data.code))
+
+    @get("/")
+    async def search(
+        self, catalog: CatalogService, q: str | None = None, limit: Annotated[int, Parameter(ge=1, le=100)] = 20
+    ) -> list[SupplierOut]:
+        """Autocomplete: names or codes starting with `q` first, then containing it."""
+        return [supplier_out(s) for s in await catalog.search_suppliers(q, limit)]

@@ -1,0 +1,39 @@
+"""Bearer-token authentication on every /api/ route (except issuing a token) and role guards."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from server.auth import AuthService, Principal
+from server.models import Role
+from server.ops.stock import Actor
+
+
+class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("Send Authorization: Bearer <token> (get one from POST /api/auth/token)")
+        auth: AuthService = connection.app.state.auth
+        principal = await auth.resolve(token.strip())
+        if principal is None:
+            raise NotAuthorizedException("The token is unknown, expired or revoked: sign in again")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def requires(role: Role):  # noqa: ANN201 - a Litestar guard
+    """Guard: the caller's role must be `role` or above (operator < supervisor < admin)."""
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        if not actor_of(connection.user).at_least(role):
+            raise PermissionDeniedException(f"This needs the {role.value} role or above")
+
+    return guard
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(username=principal.username, role=principal.role, device_id=principal.device_id)

@@ -1,0 +1,86 @@
+"""The app factory: wires settings, the database, services, controllers and error mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect, Template
+from litestar.template import TemplateConfig
+from litestar.datastructures import State
+from server.api.auth import AuthController, UsersController
+from server.api.catalog import LocationsController, PartsController, SuppliersController
+from server.api.inventory import InventoryController, OpsController, inventory_filter
+from server.api.problems import EXCEPTION_HANDLERS, all_problems
+from server.api.security import TokenAuthMiddleware
+from server.auth import AuthService
+from server.catalog import CatalogService
+from server.db import Database
+from server.ops.service import OpsService
+from server.queries import InventoryQueries
+from server.settings import Settings, get_settings
+
+
+@get("/problems", exclude_from_auth=True, include_in_schema=False)
+async def problem_types() -> Template:
+    return Template("problems.html", context={"problems": sorted(all_problems().items())})
+
+
+@get("/problems/{slug:str}", exclude_from_auth=True, include_in_schema=False)
+async def problem_type(slug: str) -> Redirect:
+    return Redirect(f"/problems#{slug.replace('-', '_')}")
+
+
+@get("/healthz", exclude_from_auth=True, include_in_schema=False)
+async def health(state: State) -> dict[str, str]:
+    return {"status": "ok", "database": state.db.dialect}
+
+
+def _constant(value: Any) -> Provide:
+    async def provide() -> Any:
+        return value
+
+    return Provide(provide)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
+    settings = settings or get_settings()
+    db = db or Database(settings)
+    services: dict[str, Any] = {
+        "auth": AuthService(db),
+        "catalog": CatalogService(db),
+        "ops": OpsService(db),
+        "queries": InventoryQueries(db),
+    }
+
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            UsersController,
+            PartsController,
+            LocationsController,
+            SuppliersController,
+            InventoryController,
+            OpsController,
+            problem_types,
+            problem_type,
+            health,
+        ],
+        state=State({"db": db, **services}),
+        dependencies={
+            **{name: _constant(value) for name, value in services.items()},
+            "filters": Provide(inventory_filter, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=["^/schema"])],  # other non-API routes opt out
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="Gemba API", version="1", path="/schema"),
+        template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
+        request_max_body_size=settings.max_request_bytes,
+        on_shutdown=[db.dispose],
+        debug=settings.debug,
+    )

@@ -1,0 +1,136 @@
+"""Users, passwords and bearer tokens.
+
+Passwords: scrypt (stdlib). Tokens: 256 random bits, given to the client once and stored only as a
+SHA-256 hash; valid for `token_ttl_hours` (7 days by default: a shift offline and then some) until
+revoked. A token issued with a device id binds that device to the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select, update
+
+from server.db import Database
+from server.errors import AlreadyExists, DomainError, Invalid
+from server.models import ApiToken, Device, Role, User
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+class BadCredentials(DomainError):
+    reason = slug = "bad_credentials"
+    status_code = 401
+    title = "Wrong username or password"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the user behind a valid token, and the device the token is bound to."""
+
+    user_id: UUID
+    username: str
+    role: Role
+    device_id: UUID | None
+    token_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    user: User
+    device_id: UUID | None
+    expires_at: datetime
+
+
+class AuthService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add_user(self, username: str, role: str, password: str) -> User:
+        if role not in Role.__members__:
+            raise Invalid(f"role must be one of {', '.join(Role)}", field="role")
+        if len(password) < 8:
+            raise Invalid("password must have at least 8 characters", field="password")
+        async with self.db.write() as session:
+            if await session.scalar(select(User.id).where(User.username == username)):
+                raise AlreadyExists(f"User {username} already exists", field="username")
+            user = User(username=username, role=role, password_hash=hash_password(password), active=True)
+            session.add(user)
+        return user
+
+    async def issue(
+        self, username: str, password: str, device_id: UUID | None = None, device_name: str | None = None
+    ) -> IssuedToken:
+        token = secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + timedelta(hours=self.db.settings.token_ttl_hours)
+        async with self.db.write() as session:
+            user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+            # Verify even for unknown users so that timing does not reveal which usernames exist.
+            ok = verify_password(password, user.password_hash if user else hash_password("x" * 12))
+            if user is None or not ok or not user.active:
+                raise BadCredentials("Wrong username or password")
+            if device_id is not None:
+                device = await session.get(Device, device_id)
+                if device is None:
+                    session.add(Device(id=device_id, user_id=user.id, name=device_name))
+                else:  # a shared phone: the latest sign-in binds it
+                    device.user_id = user.id
+                    device.name = device_name or device.name
+                await session.flush()
+            session.add(ApiToken(token_hash=token_digest(token), user_id=user.id, device_id=device_id, expires_at=expires))
+        return IssuedToken(token, user, device_id, expires)
+
+    async def resolve(self, token: str) -> Principal | None:
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(ApiToken, User)
+                    .join(User, User.id == ApiToken.user_id)
+                    .where(ApiToken.token_hash == token_digest(token))
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        issued, user = row
+        if issued.revoked_at is not None or issued.expires_at <= datetime.now(UTC) or not user.active:
+            return None
+        return Principal(user.id, user.username, Role(user.role), issued.device_id, issued.id)
+
+    async def revoke(self, *, token_id: UUID | None = None, username: str | None = None) -> int:
+        """Revoke one token, or every token of a user. Returns how many were revoked."""
+        stmt = update(ApiToken).where(ApiToken.revoked_at.is_(None)).values(revoked_at=datetime.now(UTC))
+        if token_id is not None:
+            stmt = stmt.where(ApiToken.id == token_id)
+        if username is not None:
+            stmt = stmt.where(ApiToken.user_id.in_(select(User.id).where(User.username == username)))
+        async with self.db.write() as session:
+            return (await session.execute(stmt)).rowcount
+
+    async def list_users(self) -> list[User]:
+        async with self.db.read() as session:
+            return list((await session.execute(select(User).order_by(User.username))).scalars())

@@ -1,0 +1,140 @@
+"""The `gemba` command: serve, migrate, users, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server.settings import get_settings
+
+
+def _with_db(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(db)` on a fresh engine in its own event loop, then dispose of the engine."""
+    from server.db import Database
+
+    async def run() -> Any:
+        db = Database(get_settings())
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _migrate() -> None:
+    from server.migrate import upgrade_to_head
+
+    upgrade_to_head(get_settings().database_url)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _migrate()
+    if args.demo:
+        cmd_demo(args)
+    print(f"Gemba serving on http://{args.host}:{args.port} ({get_settings().database_url.split('://')[0]})")
+    uvicorn.run("server.app:create_app", factory=True, host=args.host, port=args.port, log_level="info",
+                proxy_headers=True, workers=None)
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    _migrate()
+    print("database at the latest schema")
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from server.demo import DEMO_USERS, load_demo
+
+    _migrate()
+    if _with_db(load_demo):
+        print("demo data loaded; sign in as:")
+        for username, role, password in DEMO_USERS:
+            print(f"  {username:<6} {role:<10} password {password}")
+    else:
+        print("the database already has data: demo not loaded")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password:
+        return args.password
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Again: "):
+            raise SystemExit("passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from server.auth import AuthService
+    from server.errors import DomainError
+
+    _migrate()
+    password = _read_password(args)
+    try:
+        user = _with_db(lambda db: AuthService(db).add_user(args.name, args.role, password))
+    except DomainError as error:
+        print(f"gemba: {error.message}", file=sys.stderr)
+        return 1
+    print(f"user {user.username} ({user.role}) created")
+    return 0
+
+
+def cmd_users_list(_args: argparse.Namespace) -> int:
+    from server.auth import AuthService
+
+    for user in _with_db(lambda db: AuthService(db).list_users()):
+        print(f"{user.username:<24} {user.role:<10} {'active' if user.active else 'disabled'}")
+    return 0
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> int:
+    from server.auth import AuthService
+
+    count = _with_db(lambda db: AuthService(db).revoke(username=args.name))
+    print(f"revoked {count} token(s) of {args.name}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gemba", description="Gemba inventory server")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load demo data first if the database is empty")
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser("demo", help="load demo data into an empty database").set_defaults(run=cmd_demo)
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="create a user (password from --password, or stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["operator", "supervisor", "admin"])
+    add.add_argument("--password")
+    add.set_defaults(run=cmd_users_add)
+    users.add_parser("list", help="list users").set_defaults(run=cmd_users_list)
+    revoke = users.add_parser("revoke", help="revoke every token of a user (a lost phone)")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=cmd_users_revoke)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""Demo data: a small electronics assembly shop, loaded through the same operations operators use,
+so the ledger and the activity log are real."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from server.auth import AuthService
+from server.catalog import CatalogService
+from server.db import Database
+from server.models import Part, Role
+from server.ops.service import OpRequest, OpsService
+from server.ops.stock import Actor
+
+DEMO_USERS = [("admin", "admin", "gemba-admin"), ("sam", "supervisor", "gemba-super"), ("olga", "operator", "gemba-oper")]
+
+LOCATIONS = [
+    # code, parent, kind, available
+    ("PLANT-1", None, "normal", True),
+    ("PLANT-1/DOCK", "PLANT-1", "incoming", True),
+    ("PLANT-1/STORES", "PLANT-1", "normal", True),
+    ("PLANT-1/STORES/CAGE-A", "PLANT-1/STORES", "normal", True),
+    ("PLANT-1/STORES/CAGE-A/SHELF-1", "PLANT-1/STORES/CAGE-A", "normal", True),
+    ("PLANT-1/STORES/CAGE-A/SHELF-2", "PLANT-1/STORES/CAGE-A", "normal", True),
+    ("PLANT-1/STORES/CAGE-B", "PLANT-1/STORES", "normal", True),
+    ("PLANT-1/STORES/CAGE-B/SHELF-3", "PLANT-1/STORES/CAGE-B", "normal", True),
+    ("PLANT-1/LINE-1", "PLANT-1", "lineside", True),
+    ("PLANT-1/MRB", "PLANT-1", "quarantine", False),
+    ("PLANT-1/COUNT-DIFF", "PLANT-1", "count_discrepancy", False),
+]
+
+PARTS = [
+    # part_number, tracking, description, unit, serial_pattern, lot_pattern
+    ("CTRL-100", "serial", "Motor controller assembly", "ea", "CTRL-{yy}{seq:05}", None),
+    ("PSU-24V", "serial", "24 V 10 A power supply module", "ea", None, None),
+    ("PCB-MAIN", "serial", "Main board, rev C", "ea", "PCB-{yy}{mm}-{seq:04}", None),
+    ("CAP-100UF", "lot", "Capacitor 100 uF 50 V, reel", "ea", None, "LOT-{yyyy}-{seq:04}"),
+    ("RES-10K", "lot", "Resistor 10 kΩ 0603, reel", "ea", None, "LOT-{yyyy}-{seq:04}"),
+    ("SCREW-M3", "untracked", "Screw M3×8 pan head, stainless", "ea", None, None),
+    ("LABEL-ROLL", "untracked", "Thermal label roll 50×25 mm", "roll", None, None),
+]
+
+
+async def load_demo(db: Database) -> bool:
+    """Load the demo into an empty database. Returns False (and changes nothing) if it has parts."""
+    async with db.read() as session:
+        if await session.scalar(select(func.count()).select_from(Part)):
+            return False
+    auth, catalog, ops = AuthService(db), CatalogService(db), OpsService(db)
+    for username, role, password in DEMO_USERS:
+        await auth.add_user(username, role, password)
+    for code, parent, kind, available in LOCATIONS:
+        await catalog.create_location({"code": code, "name": code.rsplit("/", 1)[-1].title(), "parent": parent,
+                                       "kind": kind, "available": available})
+    for number, tracking, description, unit, serial_pattern, lot_pattern in PARTS:
+        await catalog.create_part({"part_number": number, "tracking": tracking, "description": description,
+                                   "unit": unit, "serial_pattern": serial_pattern, "lot_pattern": lot_pattern})
+    for name, code in [("DigiKey", "DK"), ("Mouser Electronics", "MOU"), ("McMaster-Carr", "MMC")]:
+        await catalog.create_supplier(name, code)
+
+    olga = Actor("olga", Role.operator)
+    sam = Actor("sam", Role.supervisor)
+
+    async def op(actor: Actor, op_type: str, **args: object) -> dict:
+        return (await ops.apply_now(OpRequest(uuid.uuid4(), op_type, args), actor)).result
+
+    shelf1, shelf2, shelf3 = (f"PLANT-1/STORES/CAGE-{c}" for c in ("A/SHELF-1", "A/SHELF-2", "B/SHELF-3"))
+    dock, line = "PLANT-1/DOCK", "PLANT-1/LINE-1"
+    caps = await op(olga, "receive", part="CAP-100UF", tracking="lot", location=dock, quantity=4000,
+                    supplier="DigiKey", unit_cost=0.12, package_ref="DK-PKG-88213")
+    await op(olga, "move", part="CAP-100UF", tracking="lot", lot=caps["lot"], from_location=dock,
+             to_location=shelf1, quantity=3000)
+    await op(olga, "receive", part="RES-10K", tracking="lot", location=shelf1, quantity=5000, lot="MOU-2611-77",
+             supplier="Mouser Electronics", unit_cost=0.01)
+    await op(olga, "receive", part="SCREW-M3", tracking="untracked", location=shelf2, quantity=2500,
+             supplier="McMaster-Carr", unit_cost=0.04)
+    await op(olga, "receive", part="LABEL-ROLL", tracking="untracked", location=shelf2, quantity=12, unit_cost=6.5)
+    for serial in ("PSU-A0193", "PSU-A0194", "PSU-A0195"):
+        await op(olga, "receive", part="PSU-24V", tracking="serial", location=shelf3, quantity=1, serial=serial,
+                 supplier="DigiKey", unit_cost=48.0)
+    boards = [await op(olga, "receive", part="PCB-MAIN", tracking="serial", location=shelf3, quantity=1,
+                       unit_cost=31.0) for _ in range(4)]
+    controllers = [await op(olga, "receive", part="CTRL-100", tracking="serial", location=line, quantity=1)
+                   for _ in range(2)]
+    first = controllers[0]["serial"]
+    await op(olga, "install", parent_serial=first, part="PSU-24V", tracking="serial", serial="PSU-A0193", quantity=1)
+    await op(olga, "install", parent_serial=first, part="PCB-MAIN", tracking="serial",
+             serial=boards[0]["serial"], quantity=1)
+    await op(olga, "install", parent_serial=first, part="SCREW-M3", tracking="untracked", from_location=shelf2,
+             quantity=8)
+    await op(olga, "isolate", part="PCB-MAIN", tracking="serial", serial=boards[3]["serial"], location=shelf3,
+             quantity=1, reason="Solder bridge on U4 found at incoming inspection")
+    await op(olga, "move", part="PCB-MAIN", tracking="serial", serial=boards[3]["serial"], from_location=shelf3,
+             to_location="PLANT-1/MRB", quantity=1)
+    await op(olga, "scrap", part="CAP-100UF", tracking="lot", lot=caps["lot"], location=dock, quantity=20,
+             reason="Reel damaged in transit")
+    await op(sam, "adjust", part="SCREW-M3", tracking="untracked", location=shelf2, delta=-12,
+             reason="Cycle count found 12 fewer")
+    return True

@@ -1,0 +1,243 @@
+"""Read side: inventory lists, exports, unit and lot histories, the activity log. Plain SELECTs; status
+is computed by the database (server/rules/status.py) so that filtering 1M rows is one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from server.db import Database
+from server.errors import Invalid, NotFound
+from server.models import InventoryRow, Location, Movement, Part, Supplier
+from server.rules.status import Status, inventory_status_sql, status_filter_sql
+
+Parent = aliased(InventoryRow, name="parent")
+FromLocation = aliased(Location, name="from_location")
+ToLocation = aliased(Location, name="to_location")
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryFilter:
+    part: str | None = None
+    serial: str | None = None
+    lot: str | None = None
+    location: str | None = None
+    status: str | None = None
+    q: str | None = None
+    include_empty: bool = False
+
+
+def _id_or_key(column: Any, id_column: Any, value: str) -> Any:
+    try:
+        return id_column == UUID(value)
+    except ValueError:
+        return column == value
+
+
+def location_subtree(location: str) -> Any:
+    """Ids of a location (by code or id) and everything below it."""
+    tree = select(Location.id).where(_id_or_key(Location.code, Location.id, location)).cte("tree", recursive=True)
+    tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _filtered(columns: list[Any], f: InventoryFilter) -> Select[Any]:
+    query = (
+        select(*columns)
+        .select_from(InventoryRow)
+        .join(Part, Part.id == InventoryRow.part_id)
+        .join(Location, Location.id == InventoryRow.location_id)
+    )
+    if f.part:
+        query = query.where(_id_or_key(Part.part_number, Part.id, f.part))
+    if f.serial:
+        query = query.where(InventoryRow.serial == f.serial)
+    if f.lot:
+        query = query.where(InventoryRow.lot == f.lot)
+    if f.location:
+        query = query.where(InventoryRow.location_id.in_(location_subtree(f.location)))
+    if f.status:
+        try:
+            status = Status(f.status)
+        except ValueError:
+            raise Invalid(f"status must be one of {', '.join(Status)}", field="status") from None
+        query = query.where(status_filter_sql(InventoryRow, Location, status))
+    if f.q:
+        like = f"%{f.q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(InventoryRow.serial).like(like),
+                func.lower(InventoryRow.lot).like(like),
+                func.lower(Part.part_number).like(like),
+                func.lower(Part.description).like(like),
+            )
+        )
+    if not f.include_empty and not f.serial:
+        query = query.where(or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)))
+    return query
+
+
+ITEM_COLUMNS = [
+    InventoryRow.id,
+    Part.part_number.label("part"),
+    Part.unit,
+    InventoryRow.tracking,
+    InventoryRow.serial,
+    InventoryRow.lot,
+    Location.code.label("location"),
+    InventoryRow.quantity,
+    inventory_status_sql(InventoryRow, Location).label("status"),
+    Parent.serial.label("installed_in"),
+    Supplier.name.label("supplier"),
+    InventoryRow.unit_cost,
+    InventoryRow.isolated,
+    InventoryRow.isolation_reason,
+    InventoryRow.package_ref,
+    InventoryRow.po_line,
+    InventoryRow.updated_at,
+    InventoryRow.version,
+]
+
+
+def _items_query(f: InventoryFilter) -> Select[Any]:
+    return (
+        _filtered(ITEM_COLUMNS, f)
+        .outerjoin(Parent, Parent.id == InventoryRow.installed_in_id)
+        .outerjoin(Supplier, Supplier.id == InventoryRow.supplier_id)
+        .order_by(InventoryRow.id)
+    )
+
+
+class InventoryQueries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def page(self, f: InventoryFilter, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        async with self.db.read() as session:
+            total = await session.scalar(_filtered([func.count()], f))
+            rows = await session.execute(_items_query(f).limit(limit).offset(offset))
+            return [dict(row._mapping) for row in rows], int(total or 0)
+
+    async def stream(self, f: InventoryFilter, chunk: int = 2000) -> AsyncIterator[dict[str, Any]]:
+        """Every matching row, fetched in keyset-paginated chunks so memory stays flat."""
+        after: UUID | None = None
+        while True:
+            query = _items_query(f).limit(chunk)
+            if after is not None:
+                query = query.where(InventoryRow.id > after)
+            async with self.db.read() as session:
+                rows = [dict(row._mapping) for row in await session.execute(query)]
+            for row in rows:
+                yield row
+            if len(rows) < chunk:
+                return
+            after = rows[-1]["id"]
+
+    async def unit_history(self, serial: str) -> dict[str, Any]:
+        items, _ = await self.page(InventoryFilter(serial=serial, include_empty=True), 1, 0)
+        if not items:
+            raise NotFound(f"No unit with serial {serial}", field="serial")
+        unit = items[0]
+        async with self.db.read() as session:
+            events = await self._movements(session, or_(Movement.serial == serial, Movement.parent_serial == serial))
+            components = await session.execute(
+                _items_query(InventoryFilter(include_empty=True)).where(Parent.serial == serial)
+            )
+            components_list = [dict(row._mapping) for row in components]
+        assemblies: list[dict[str, Any]] = []
+        for event in events:
+            if event["serial"] != serial:
+                continue
+            if event["action"] == "Assemble":
+                assemblies.append({"parent_serial": event["parent_serial"], "installed_at": event["at"], "removed_at": None})
+            elif event["action"] == "Disassemble" and assemblies and assemblies[-1]["removed_at"] is None:
+                assemblies[-1]["removed_at"] = event["at"]
+        return {"unit": unit, "events": events, "assemblies": assemblies, "components": components_list}
+
+    async def lot_history(self, part: str, lot: str) -> dict[str, Any]:
+        rows, _ = await self.page(InventoryFilter(part=part, lot=lot, include_empty=True), 1000, 0)
+        async with self.db.read() as session:
+            part_id = await session.scalar(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part)))
+            if part_id is None:
+                raise NotFound(f"No part {part}", field="part")
+            events = await self._movements(session, and_(Movement.part_id == part_id, Movement.lot == lot))
+        if not rows and not events:
+            raise NotFound(f"No lot {lot} of {part}", field="lot")
+        return {"part": part, "lot": lot, "rows": rows, "events": events}
+
+    async def activity(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        conditions = []
+        if filters.get("serial"):
+            conditions.append(or_(Movement.serial == filters["serial"], Movement.parent_serial == filters["serial"]))
+        if filters.get("lot"):
+            conditions.append(Movement.lot == filters["lot"])
+        if filters.get("part"):
+            conditions.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
+        if filters.get("location"):
+            subtree = location_subtree(filters["location"])
+            conditions.append(or_(Movement.from_location_id.in_(subtree), Movement.to_location_id.in_(subtree)))
+        for name in ("actor", "action", "op_type"):
+            if filters.get(name):
+                conditions.append(getattr(Movement, name) == filters[name])
+        if filters.get("op_id"):
+            conditions.append(Movement.op_id == filters["op_id"])
+        if filters.get("since"):
+            conditions.append(Movement.created_at >= filters["since"])
+        if filters.get("until"):
+            conditions.append(Movement.created_at < filters["until"])
+        async with self.db.read() as session:
+            where = and_(True, *conditions)
+            total = await session.scalar(
+                select(func.count()).select_from(Movement).join(Part, Part.id == Movement.part_id).where(where)
+            )
+            items = await self._movements(session, where, newest_first=True, limit=limit, offset=offset)
+        return items, int(total or 0)
+
+    async def _movements(
+        self, session: Any, where: Any, *, newest_first: bool = False, limit: int | None = None, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        order = (Movement.created_at.desc(), Movement.id.desc()) if newest_first else (Movement.created_at, Movement.id)
+        query = (
+            select(
+                Movement.id,
+                Movement.created_at.label("at"),
+                Movement.op_id,
+                Movement.op_type,
+                Movement.action,
+                Movement.actor,
+                Movement.device_id,
+                Movement.reason,
+                Part.part_number.label("part"),
+                Movement.serial,
+                Movement.lot,
+                Movement.quantity,
+                FromLocation.code.label("from_location"),
+                ToLocation.code.label("to_location"),
+                Movement.parent_serial,
+            )
+            .join(Part, Part.id == Movement.part_id)
+            .outerjoin(FromLocation, FromLocation.id == Movement.from_location_id)
+            .outerjoin(ToLocation, ToLocation.id == Movement.to_location_id)
+            .where(where)
+            .order_by(*order)
+            .offset(offset)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [dict(row._mapping) for row in await session.execute(query)]
+
+
+def parse_time(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(f"{field} must be an RFC 3339 time", field=field) from None

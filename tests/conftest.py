@@ -1,0 +1,93 @@
+"""Shared fixtures: a fresh real database per test (SQLite file, and PostgreSQL when configured), the
+app on top of it, and signed-in clients for each role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from advanced_alchemy.base import orm_registry
+from litestar.testing import AsyncTestClient
+
+import server.models  # noqa: F401 - registers the tables
+from server.app import create_app
+from server.auth import AuthService
+from server.db import Database
+from server.settings import Settings
+from tests.dbs import ENGINES, fresh_database
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(params=ENGINES)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(Settings(database_url=db_url))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(orm_registry.metadata.create_all)
+    yield database
+    await database.dispose()
+
+
+class Api:
+    """An HTTP client with one signed-in user per role, plus helpers for ops."""
+
+    def __init__(self, client: AsyncTestClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def get(self, url: str, role: str = "operator", **kw: Any) -> Any:
+        return await self.client.get(url, headers=self.headers(role), **kw)
+
+    async def post(self, url: str, json: Any, role: str = "operator") -> Any:
+        return await self.client.post(url, json=json, headers=self.headers(role))
+
+    async def patch(self, url: str, json: Any, role: str = "supervisor") -> Any:
+        return await self.client.patch(url, json=json, headers=self.headers(role))
+
+    async def op(self, op_type: str, role: str = "operator", op_id: str | None = None, **args: Any) -> Any:
+        body = {"op_id": op_id or str(uuid.uuid4()), "type": op_type, "args": args}
+        return await self.post("/api/ops", body, role)
+
+    async def ok(self, op_type: str, role: str = "operator", **args: Any) -> dict[str, Any]:
+        response = await self.op(op_type, role, **args)
+        assert response.status_code == 201, response.text
+        return response.json()["result"]
+
+    async def part(self, part_number: str, tracking: str, **extra: Any) -> dict[str, Any]:
+        response = await self.post("/api/parts", {"part_number": part_number, "tracking": tracking, **extra}, "admin")
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def location(self, code: str, **extra: Any) -> dict[str, Any]:
+        response = await self.post("/api/locations", {"code": code, **extra}, "admin")
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def items(self, role: str = "operator", **filters: Any) -> list[dict[str, Any]]:
+        response = await self.get("/api/inventory", role, params={"limit": 500, **filters})
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+
+@pytest.fixture
+async def api(db: Database) -> AsyncIterator[Api]:
+    app = create_app(db.settings, db)
+    auth = AuthService(db)
+    tokens = {}
+    for role in ("operator", "supervisor", "admin"):
+        await auth.add_user(role, role, PASSWORD)
+        tokens[role] = (await auth.issue(role, PASSWORD)).access_token
+    async with AsyncTestClient(app) as client:
+        yield Api(client, tokens)

@@ -17,16 +17,10 @@ from uuid import UUID
 from sqlalchemy import select, update
 
 from server.db import Database
-from server.errors import AlreadyExists, DomainError, Invalid
+from server.errors import AlreadyExists, BadCredentials, Invalid
 from server.models import ApiToken, Device, Role, User
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
-
-
-class BadCredentials(DomainError):
-    reason = slug = "bad_credentials"
-    status_code = 401
-    title = "Wrong username or password"
 
 
 def hash_password(password: str) -> str:

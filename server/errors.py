@@ -96,6 +96,12 @@ class AlreadyExists(Conflict):
     title = "Already exists"
 
 
+class BadCredentials(DomainError):
+    reason = slug = "bad_credentials"
+    status_code = 401
+    title = "Wrong username or password"
+
+
 class Forbidden(DomainError):
     reason = slug = "forbidden"
     status_code = 403

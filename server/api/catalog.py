@@ -15,6 +15,7 @@ from server.api.schemas import (
     PartIn,
     PartOut,
     PartPatch,
+    PartsPage,
     SupplierIn,
     SupplierOut,
     patch_values,
@@ -60,9 +61,10 @@ class PartsController(Controller):
     @get("/")
     async def list_parts(
         self, catalog: CatalogService, q: str | None = None, limit: Limit = 100, offset: Offset = 0
-    ) -> dict[str, object]:
+    ) -> PartsPage:
+        """Parts by part number; `q` searches part numbers and descriptions."""
         parts, total = await catalog.list_parts(q, limit, offset)
-        return {"items": [part_out(p) for p in parts], "total": total, "limit": limit, "offset": offset}
+        return PartsPage(items=[part_out(p) for p in parts], total=total, limit=limit, offset=offset)
 
     @get("/{key:str}")
     async def get_part(self, key: str, catalog: CatalogService) -> PartOut:

@@ -89,6 +89,13 @@ class PartOut(Out, kw_only=True):
     updated_at: datetime
 
 
+class PartsPage(Out, kw_only=True):
+    items: list[PartOut]
+    total: int
+    limit: int
+    offset: int
+
+
 class LocationIn(Body, kw_only=True):
     code: Code
     name: Annotated[str, Meta(max_length=128)] = ""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from advanced_alchemy.base import orm_registry
-from litestar.testing import AsyncTestClient
+import httpx
 
 import server.models  # noqa: F401 - registers the tables
 from server.app import create_app
@@ -40,7 +40,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 class Api:
     """An HTTP client with one signed-in user per role, plus helpers for ops."""
 
-    def __init__(self, client: AsyncTestClient, tokens: dict[str, str]) -> None:
+    def __init__(self, client: httpx.AsyncClient, tokens: dict[str, str]) -> None:
         self.client = client
         self.tokens = tokens
 
@@ -89,5 +89,7 @@ async def api(db: Database) -> AsyncIterator[Api]:
     for role in ("operator", "supervisor", "admin"):
         await auth.add_user(role, role, PASSWORD)
         tokens[role] = (await auth.issue(role, PASSWORD)).access_token
-    async with AsyncTestClient(app) as client:
+    # In-process ASGI on the test's own event loop, so the app and the fixtures share the engine's pool.
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         yield Api(client, tokens)

@@ -24,6 +24,7 @@ from server.db import Database
 from server.ops.service import OpsService
 from server.queries import InventoryQueries
 from server.settings import Settings, get_settings
+from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
 
 
 @get("/problems", exclude_from_auth=True, include_in_schema=False)
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "catalog": CatalogService(db),
         "ops": OpsService(db),
         "queries": InventoryQueries(db),
+        **sync_services(db),
     }
 
     return Litestar(
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             SuppliersController,
             InventoryController,
             OpsController,
+            *SYNC_CONTROLLERS,
             problem_types,
             problem_type,
             health,

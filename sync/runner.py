@@ -1,0 +1,140 @@
+"""Running one pushed op inside a write transaction the caller owns, and recording its outcome.
+
+Shared by push (an op seen for the first time) and by conflict resolution (a held op's dependants are
+re-run once it is approved). The caller has taken the change clock first (`next_version`), so versions
+follow commit order. The op's effects run in a SAVEPOINT: a domain error rolls them back and the op's
+rejected or held outcome is recorded in the same transaction instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import DomainError, DuplicateSerial
+from server.models import OpRecord
+from server.ops.args import parse_args
+from server.ops.service import OpRequest, apply_op, body_hash
+from server.ops.stock import Actor
+from sync.decide import APPLIED, Decision, Dependency, check_dependencies, decide
+from sync.models import SyncConflict, SyncOp
+from sync.wire import OpResult
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str
+    result: dict[str, Any] | None = None
+    decision: Decision | None = None
+
+
+def op_digest(op_type: str, raw_args: Any) -> str:
+    """The op's identity for exactly-once: the same hash `POST /api/ops` uses when the args parse, so an
+    op applied online and then pushed is recognised; the raw args otherwise."""
+    try:
+        return body_hash(op_type, parse_args(op_type, raw_args))
+    except DomainError:
+        return body_hash(op_type, raw_args)
+
+
+async def dependencies(session: AsyncSession, op_ids: list[str]) -> list[Dependency]:
+    if not op_ids:
+        return []
+    ids = [UUID(op_id) for op_id in op_ids]
+    rows = await session.execute(
+        select(OpRecord.op_id, OpRecord.status, SyncOp.conflict_id)
+        .outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id)
+        .where(OpRecord.op_id.in_(ids))
+    )
+    known = {op_id: (status, conflict_id) for op_id, status, conflict_id in rows}
+    found = []
+    for op_id in ids:
+        status, conflict_id = known.get(op_id, (None, None))
+        found.append(Dependency(str(op_id), status, str(conflict_id) if conflict_id else None))
+    return found
+
+
+async def run_op(
+    session: AsyncSession,
+    version: int,
+    *,
+    op_id: UUID,
+    op_type: str,
+    raw_args: Any,
+    depends_on: list[str],
+    client_time: str | None,
+    actor: Actor,
+) -> Outcome:
+    """Decide and, if it can be, apply one op: validate, check its dependencies, apply in a SAVEPOINT."""
+    try:
+        args = parse_args(op_type, raw_args)
+        check_dependencies(await dependencies(session, depends_on))
+        try:
+            async with session.begin_nested():
+                result = await apply_op(session, OpRequest(op_id, op_type, args, client_time), args, actor, version)
+        except IntegrityError as error:  # the unique index on serials is the last word (apply_op maps most)
+            if "serial" not in str(error.orig).lower():
+                raise
+            raise DuplicateSerial("Serial already exists", field="args.serial") from error
+    except DomainError as error:
+        decision = decide(error)
+        return Outcome(decision.status, decision=decision)
+    return Outcome(APPLIED, result=result)
+
+
+async def settle(session: AsyncSession, record: OpRecord, outcome: Outcome) -> UUID | None:
+    """Write the outcome on the op's record; open a conflict if the outcome needs a supervisor. Returns the
+    conflict the op belongs to or waits behind (None if it needs nobody)."""
+    decision = outcome.decision
+    record.status = outcome.status
+    record.result = outcome.result
+    record.reason = decision.reason if decision else None
+    record.message = decision.message if decision else None
+    await session.flush()
+    if decision is None:
+        return None
+    if decision.parked_behind:
+        return UUID(decision.parked_behind)
+    if not decision.raises_conflict:
+        return None
+    conflict = SyncConflict(
+        op_id=record.op_id,
+        device_id=record.device_id,
+        kind=decision.status,
+        reason=decision.reason,
+        message=decision.message,
+        field=decision.field,
+        details=msgspec.to_builtins(decision.details),
+        status="open",
+    )
+    session.add(conflict)
+    await session.flush()
+    return conflict.id
+
+
+def answer(record: OpRecord, seq: int, conflict_id: UUID | None, field: str | None = None) -> OpResult:
+    """The per-op result of a push, as stored for replays."""
+    return OpResult(
+        op_id=record.op_id,
+        seq=seq,
+        status=record.status,
+        reason=record.reason,
+        message=record.message,
+        field=field,
+        conflict_id=conflict_id,
+        result=record.result,
+    )
+
+
+def sent_body(op_type: str, raw_args: Any, depends_on: list[str]) -> dict[str, Any]:
+    """What the op record keeps of an op as sent (its other fields are columns of the record)."""
+    body: dict[str, Any] = {"type": op_type, "args": raw_args}
+    if depends_on:
+        body["depends_on"] = depends_on
+    return body

@@ -24,6 +24,7 @@ from server.db import Database
 from server.ops.service import OpsService
 from server.queries import InventoryQueries
 from server.settings import Settings, get_settings
+from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
 
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             problem_types,
             problem_type,
             health,
+            pwa_router(),
         ],
         state=State({"db": db, **services}),
         dependencies={

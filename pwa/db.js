@@ -1,0 +1,111 @@
+// The only module that touches IndexedDB. Everything the phone keeps lives here: the outbox, the
+// local copy of the server's data, and small settings. Other modules work through `tx()`.
+
+const NAME = 'gemba';
+const VERSION = 1;
+
+/** Stores and their indexes. `rows` keys are natural keys (see logic/rows.js); `view` is what the
+ *  phone shows (server row + its own unanswered ops), `server` the server's row as last pulled. */
+function upgrade(db) {
+  db.createObjectStore('meta');
+  const outbox = db.createObjectStore('outbox', { keyPath: 'seq' });
+  outbox.createIndex('state_seq', ['state', 'seq']);
+  outbox.createIndex('op_id', 'op_id', { unique: true });
+  outbox.createIndex('keys', 'keys', { multiEntry: true });
+  outbox.createIndex('live', 'live');
+  const rows = db.createObjectStore('rows', { keyPath: 'key' });
+  rows.createIndex('id', 'id');
+  rows.createIndex('serial', 'view.serial');
+  rows.createIndex('part', 'view.part');
+  rows.createIndex('lot', 'view.lot');
+  rows.createIndex('location', 'view.location');
+  rows.createIndex('parent', 'view.installed_in');
+  const parts = db.createObjectStore('parts', { keyPath: 'id' });
+  parts.createIndex('number', 'part_number', { unique: false });
+  const locations = db.createObjectStore('locations', { keyPath: 'id' });
+  locations.createIndex('code', 'code', { unique: false });
+}
+
+let opened = null;
+
+/** Open (once) the database. Another tab opening a newer version makes this one reload. */
+export function openDb() {
+  opened ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(NAME, VERSION);
+    request.onupgradeneeded = () => upgrade(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => { db.close(); location.reload(); };
+      resolve(db);
+    };
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error('close the other Gemba tabs to update the app'));
+  });
+  return opened;
+}
+
+function done(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** A transaction's handle: promise-returning reads and writes on the stores it spans. */
+class Tx {
+  constructor(t) { this.t = t; }
+  store(name) { return this.t.objectStore(name); }
+  get(name, key) { return done(this.store(name).get(key)); }
+  put(name, value, key) { return done(key === undefined ? this.store(name).put(value) : this.store(name).put(value, key)); }
+  del(name, key) { return done(this.store(name).delete(key)); }
+  clear(name) { return done(this.store(name).clear()); }
+  all(name, query, count) { return done(this.store(name).getAll(query, count)); }
+  count(name, query) { return done(this.store(name).count(query)); }
+  byIndex(name, index, query, count) { return done(this.store(name).index(index).getAll(query, count)); }
+  oneByIndex(name, index, query) { return done(this.store(name).index(index).get(query)); }
+  countIndex(name, index, query) { return done(this.store(name).index(index).count(query)); }
+  range(lower, upper) { return IDBKeyRange.bound(lower, upper); }
+  /** Records in seq order from an index range, newest first when `reverse`. */
+  async cursor(name, index, query, { reverse = false, limit = Infinity, filter = () => true } = {}) {
+    const source = index ? this.store(name).index(index) : this.store(name);
+    const found = [];
+    await new Promise((resolve, reject) => {
+      const request = source.openCursor(query, reverse ? 'prev' : 'next');
+      request.onsuccess = () => {
+        const c = request.result;
+        if (!c || found.length >= limit) return resolve();
+        if (filter(c.value)) found.push(c.value);
+        c.continue();
+      };
+      request.onerror = () => reject(request.error);
+    });
+    return found;
+  }
+}
+
+/** Run `work(tx)` in one transaction over `stores`; resolves with its result once committed. */
+export async function tx(stores, mode, work) {
+  const db = await openDb();
+  const t = db.transaction(stores, mode, { durability: 'strict' });
+  const committed = new Promise((resolve, reject) => {
+    t.oncomplete = resolve;
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error('transaction aborted'));
+  });
+  let result;
+  try {
+    result = await work(new Tx(t));
+  } catch (error) {
+    try { t.abort(); } catch { /* already finished */ }
+    throw error;
+  }
+  await committed;
+  return result;
+}
+
+export const read = (stores, work) => tx(stores, 'readonly', work);
+export const write = (stores, work) => tx(stores, 'readwrite', work);
+
+/** A settings value from `meta`. */
+export const getMeta = (key) => read(['meta'], (t) => t.get('meta', key));
+export const setMeta = (key, value) => write(['meta'], (t) => t.put('meta', value, key));

@@ -1,0 +1,117 @@
+// Reading what a printed label carries, offline: GS1 element strings (GTIN, lot, serial, count) and
+// ISO/IEC 15434 data-identifier labels (part, serial, lot, quantity). Pure. The server's
+// GET /api/scan is richer; this is what works without a signal.
+
+const GS = '\x1d';
+const RS = '\x1e';
+const FIXED = { '00': 18, '01': 14, '02': 14, '11': 6, '12': 6, '13': 6, '15': 6, '16': 6, '17': 6, '20': 2 };
+const VARIABLE = { '10': 'lot', '21': 'serial', '30': 'quantity', '37': 'quantity', '240': 'part', '241': 'customer_part', '400': 'po', '90': 'internal' };
+const NAMES = { '01': 'gtin', '02': 'gtin', '17': 'expiry', '11': 'produced', '00': 'sscc' };
+
+/** Remove an AIM symbology identifier (`]C1`, `]d2`, `]Q3` …) and surrounding white space. */
+export function clean(text) {
+  let t = String(text).trim();
+  if (/^\][A-Za-z][0-9A-Za-z]/.test(t)) t = t.slice(3);
+  return t;
+}
+
+function parseParenthesised(t) {
+  const fields = {};
+  for (const m of t.matchAll(/\((\d{2,4})\)([^(]*)/g)) addAi(fields, m[1], m[2]);
+  return fields;
+}
+
+function addAi(fields, ai, value) {
+  const name = NAMES[ai] ?? VARIABLE[ai] ?? (ai.startsWith('31') || ai.startsWith('32') ? null : `ai_${ai}`);
+  if (!name) return;
+  fields[name] = name === 'quantity' ? Number(value) : value;
+}
+
+/** GS1 element string → fields, or null when the text is not one. */
+export function parseGs1(text) {
+  const t = clean(text);
+  if (t.startsWith('(')) {
+    const f = parseParenthesised(t);
+    return Object.keys(f).length ? f : null;
+  }
+  if (!/^(00|01|02)\d/.test(t) && !t.includes(GS)) return null;
+  const fields = {};
+  let i = 0;
+  while (i < t.length) {
+    if (t[i] === GS) { i++; continue; }
+    const ai4 = t.slice(i, i + 4);
+    const ai3 = t.slice(i, i + 3);
+    const ai2 = t.slice(i, i + 2);
+    let ai; let len = null;
+    if (/^3[1-6]\d\d$/.test(ai4)) { ai = ai4; len = 6; } else if (VARIABLE[ai3]) ai = ai3;
+    else if (FIXED[ai2]) { ai = ai2; len = FIXED[ai2]; } else if (VARIABLE[ai2]) ai = ai2;
+    else return Object.keys(fields).length ? fields : null;
+    i += ai.length;
+    let value;
+    if (len) { value = t.slice(i, i + len); i += len; } else {
+      const end = t.indexOf(GS, i);
+      value = end < 0 ? t.slice(i) : t.slice(i, end);
+      i = end < 0 ? t.length : end + 1;
+    }
+    if (len && value.length !== len) return null;
+    addAi(fields, ai, value);
+  }
+  return Object.keys(fields).length ? fields : null;
+}
+
+const DI = [['1P', 'supplier_part'], ['1T', 'lot'], ['P', 'part'], ['S', 'serial'], ['Q', 'quantity'], ['K', 'po'], ['T', 'lot']];
+
+/** ISO/IEC 15434 format 06 ("[)>␞06␝P…␝S…␞␄") → fields, or null. */
+export function parseIso15434(text) {
+  const t = clean(text);
+  if (!t.startsWith('[)>')) return null;
+  const body = t.slice(3).replace(RS, '').replace(/\x04$/, '');
+  if (!body.startsWith('06')) return null;
+  const fields = {};
+  for (const part of body.slice(2).split(new RegExp(`[${GS}${RS}]`))) {
+    const di = DI.find(([prefix]) => part.startsWith(prefix));
+    if (!di || part.length <= di[0].length) continue;
+    const value = part.slice(di[0].length);
+    fields[di[1]] = di[1] === 'quantity' ? Number(value) : value;
+  }
+  return Object.keys(fields).length ? fields : null;
+}
+
+/** Supplier-label fields from a scanned text, or null when it is a plain code. */
+export function labelFields(text) {
+  return parseIso15434(text) ?? parseGs1(text);
+}
+
+/** Receive-form values from label fields (ours or the server's `fields`). */
+export function receivePrefill(fields) {
+  if (!fields) return {};
+  const out = {};
+  const part = fields.part ?? fields.part_number ?? fields.supplier_part ?? fields.gtin;
+  if (part) out.part = String(part);
+  if (fields.serial) out.serial = String(fields.serial);
+  if (fields.lot) out.lot = String(fields.lot);
+  if (fields.quantity && Number.isFinite(Number(fields.quantity))) out.quantity = Number(fields.quantity);
+  if (fields.supplier) out.supplier = String(fields.supplier);
+  if (fields.po ?? fields.po_line) out.po_line = String(fields.po ?? fields.po_line);
+  return out;
+}
+
+/** Gemba's own labels (server/scan/codes.py): U:<serial>, L:<part>/<lot>, P:<part>, B:<location>,
+ *  percent-encoded. → {kind, …} or null. */
+export function parseOwn(text) {
+  const m = /^([ULPB]):(.+)$/.exec(clean(text));
+  if (!m) return null;
+  const decode = (s) => {
+    try { return decodeURIComponent(s); } catch { return null; }
+  };
+  if (m[1] === 'L') {
+    const slash = m[2].indexOf('/');
+    if (slash < 1) return null;
+    const part = decode(m[2].slice(0, slash));
+    const lot = decode(m[2].slice(slash + 1));
+    return part && lot ? { kind: 'lot', part, lot } : null;
+  }
+  const value = decode(m[2]);
+  if (!value) return null;
+  return { U: { kind: 'unit', serial: value }, P: { kind: 'part', part: value }, B: { kind: 'location', code: value } }[m[1]];
+}

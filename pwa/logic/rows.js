@@ -1,0 +1,136 @@
+// The local copy's inventory rows, and the optimistic effect of each op on them. Pure: no I/O.
+//
+// A row is addressed by its natural key — what an offline phone can name — never by a server id:
+//   S|serial                      a serialized unit (serials are unique)
+//   L|part|lot|place|flags        a lot row;  U|part||place|flags  untracked stock
+// where place is the location code, or @parent for stock installed in a unit, and flags are
+// i (isolated) and x (scrapped). The server has one row per such key.
+
+/** @typedef {{id?:string, part:string, tracking:string, serial?:string|null, lot?:string|null,
+ *   location?:string|null, installed_in?:string|null, quantity:number, status?:string,
+ *   isolated?:boolean, scrapped?:boolean, pending?:boolean}} Row */
+/** @typedef {{key:string, set?:object, add?:number, base?:Row}} Delta */
+
+/** Normalise an inventory row as the server sends it (pull `data`) to the fields the app uses. */
+export function normalizeRow(data) {
+  const row = {
+    id: data.id,
+    part: data.part ?? data.part_number,
+    tracking: data.tracking ?? (data.serial ? 'serial' : data.lot ? 'lot' : 'untracked'),
+    serial: data.serial ?? null,
+    lot: data.lot ?? null,
+    location: data.location ?? data.location_code ?? null,
+    installed_in: data.installed_in ?? data.parent_serial ?? null,
+    quantity: Number(data.quantity ?? 0),
+    status: data.status ?? 'available',
+    isolated: Boolean(data.isolated),
+    scrapped: Boolean(data.scrapped ?? data.status === 'scrapped'),
+  };
+  for (const extra of ['unit', 'supplier', 'isolation_reason', 'updated_at', 'version']) {
+    if (data[extra] !== undefined) row[extra] = data[extra];
+  }
+  return row;
+}
+
+export function unitKey(serial) { return `S|${serial}`; }
+
+/** The key of a row (or of a place some stock would be in). */
+export function rowKey(row) {
+  if (row.serial) return unitKey(row.serial);
+  const place = row.installed_in ? `@${row.installed_in}` : row.location;
+  const flags = `${row.isolated ? 'i' : ''}${row.scrapped ? 'x' : ''}`;
+  return `${row.lot ? 'L' : 'U'}|${row.part}|${row.lot ?? ''}|${place}|${flags}`;
+}
+
+/** Display status, following the domain's first-match rules for what a phone can know. */
+export function deriveStatus(row, previous = row.status) {
+  if (row.scrapped) return 'scrapped';
+  if (row.installed_in) return 'installed';
+  if (row.isolated || row.quantity <= 0) return 'unavailable';
+  if (['wip', 'kitted', 'on_order'].includes(previous)) return previous;
+  return 'available';
+}
+
+/** Apply one delta to a row (or to nothing, creating it from the delta's base). */
+export function applyDelta(row, delta) {
+  let next;
+  if (row) next = { ...row };
+  else if (delta.base) next = { ...delta.base, quantity: delta.set ? delta.base.quantity : 0 };
+  else return row;
+  if (delta.set) Object.assign(next, delta.set);
+  if (delta.add) next.quantity = (next.quantity || 0) + delta.add;
+  next.status = deriveStatus(next, row?.status);
+  next.pending = true;
+  return next;
+}
+
+/** Fold deltas (already filtered to one key, in seq order) over the server's row. */
+export function viewOf(serverRow, deltas) {
+  let view = serverRow ? { ...serverRow, pending: false } : null;
+  for (const delta of deltas) view = applyDelta(view, delta);
+  return view;
+}
+
+function item(args) {
+  return { part: args.part, tracking: args.tracking, serial: args.serial ?? null, lot: args.lot ?? null };
+}
+
+function placeKey(args, place, flags = {}) {
+  return rowKey({ ...item(args), serial: null, location: place.location ?? null,
+    installed_in: place.installed_in ?? null, ...flags });
+}
+
+/** Move `quantity` of a lot/untracked item from one place to another: two deltas. */
+function shift(args, from, to, fromFlags = {}, toFlags = {}) {
+  const q = Number(args.quantity);
+  const fromKey = placeKey(args, from, fromFlags);
+  const base = { ...item(args), serial: null, location: to.location ?? from.location ?? null,
+    installed_in: to.installed_in ?? null, quantity: 0, isolated: false, scrapped: false, ...toFlags };
+  return [
+    { key: fromKey, add: -q },
+    { key: rowKey(base), add: q, base },
+  ];
+}
+
+/** The optimistic effect of an op on the local copy, as deltas. `op.op_id` names rows it creates
+ *  without a known serial or lot (the server generates those). */
+export function planOp(op) {
+  const a = op.args;
+  const unit = a.tracking === 'serial';
+  switch (op.type) {
+    case 'receive': {
+      const base = { ...item(a), location: a.location, installed_in: null, quantity: Number(a.quantity),
+        isolated: false, scrapped: false, supplier: a.supplier ?? null };
+      if (unit) {
+        const serial = a.serial || null;
+        return [{ key: serial ? unitKey(serial) : `S|?${op.op_id}`, set: { ...base, quantity: 1, serial }, base }];
+      }
+      if (a.tracking === 'lot' && !a.lot) {
+        return [{ key: `L|${a.part}|?${op.op_id}|${a.location}|`, add: Number(a.quantity), base }];
+      }
+      return [{ key: rowKey(base), add: Number(a.quantity), base }];
+    }
+    case 'move':
+      if (unit) return [{ key: unitKey(a.serial), set: { location: a.to_location } }];
+      return shift(a, { location: a.from_location }, { location: a.to_location });
+    case 'install':
+      if (unit) return [{ key: unitKey(a.serial), set: { installed_in: a.parent_serial } }];
+      return shift(a, { location: a.from_location }, { installed_in: a.parent_serial });
+    case 'uninstall':
+      if (unit) return [{ key: unitKey(a.serial), set: { installed_in: null, location: a.to_location } }];
+      return shift(a, { installed_in: a.parent_serial }, { location: a.to_location });
+    case 'scrap':
+      if (unit) return [{ key: unitKey(a.serial), set: { scrapped: true } }];
+      return shift(a, { location: a.location }, { location: a.location }, {}, { scrapped: true });
+    case 'isolate':
+      if (unit) return [{ key: unitKey(a.serial), set: { isolated: true, isolation_reason: a.reason } }];
+      return shift(a, { location: a.location }, { location: a.location }, {}, { isolated: true });
+    default:
+      return [];
+  }
+}
+
+/** Keys an op touches, for its outbox record (the history and dependency index). */
+export function keysOf(deltas) {
+  return [...new Set(deltas.map((d) => d.key))];
+}

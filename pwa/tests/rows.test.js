@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyDelta, normalizeRow, planOp, rowKey, viewOf, keysOf } from '../logic/rows.js';
+
+const op = (type, args, op_id = 'op-1') => ({ op_id, type, args });
+
+test('row keys follow the server natural keys', () => {
+  assert.equal(rowKey({ serial: 'SN-1', part: 'P', location: 'A' }), 'S|SN-1');
+  assert.equal(rowKey({ part: 'P', lot: 'L1', location: 'A' }), 'L|P|L1|A|');
+  assert.equal(rowKey({ part: 'P', location: 'A', isolated: true }), 'U|P||A|i');
+  assert.equal(rowKey({ part: 'P', location: 'A', installed_in: 'SN-9' }), 'U|P||@SN-9|');
+});
+
+test('normalizeRow accepts the inventory row the server sends', () => {
+  const row = normalizeRow({ id: 'x', part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: 5, status: 'available' });
+  assert.equal(row.part, 'P');
+  assert.equal(row.quantity, 5);
+  assert.equal(normalizeRow({ part_number: 'Q', location_code: 'B', quantity: '2' }).location, 'B');
+});
+
+test('receive of a serial creates the unit; of a lot adds to the lot row', () => {
+  const [d] = planOp(op('receive', { part: 'P', tracking: 'serial', serial: 'SN-1', location: 'DOCK', quantity: 1 }));
+  const unit = applyDelta(null, d);
+  assert.equal(d.key, 'S|SN-1');
+  assert.deepEqual([unit.location, unit.quantity, unit.status, unit.pending], ['DOCK', 1, 'available', true]);
+
+  const [l] = planOp(op('receive', { part: 'P', tracking: 'lot', lot: 'L1', location: 'DOCK', quantity: 7 }));
+  const existing = { part: 'P', tracking: 'lot', lot: 'L1', location: 'DOCK', quantity: 3, status: 'available' };
+  assert.equal(applyDelta(existing, l).quantity, 10);
+});
+
+test('generated serials and lots get a placeholder row per op', () => {
+  const [d] = planOp(op('receive', { part: 'P', tracking: 'serial', location: 'A', quantity: 1 }, 'abc'));
+  assert.equal(d.key, 'S|?abc');
+  const [l] = planOp(op('receive', { part: 'P', tracking: 'lot', location: 'A', quantity: 2 }, 'abc'));
+  assert.equal(l.key, 'L|P|?abc|A|');
+});
+
+test('partial move of untracked stock splits between two rows', () => {
+  const deltas = planOp(op('move', { part: 'P', tracking: 'untracked', from_location: 'A', to_location: 'B', quantity: 4 }));
+  assert.deepEqual(keysOf(deltas), ['U|P||A|', 'U|P||B|']);
+  const from = applyDelta({ part: 'P', tracking: 'untracked', location: 'A', quantity: 10, status: 'available' }, deltas[0]);
+  const to = applyDelta(null, deltas[1]);
+  assert.equal(from.quantity, 6);
+  assert.deepEqual([to.location, to.quantity, to.status], ['B', 4, 'available']);
+});
+
+test('moving everything leaves an empty, unavailable row', () => {
+  const [from] = planOp(op('move', { part: 'P', tracking: 'lot', lot: 'L', from_location: 'A', to_location: 'B', quantity: 5 }));
+  const row = applyDelta({ part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: 5, status: 'available' }, from);
+  assert.equal(row.quantity, 0);
+  assert.equal(row.status, 'unavailable');
+});
+
+test('install, uninstall, scrap and isolate of a unit change its status', () => {
+  const unit = { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, status: 'available' };
+  const installed = viewOf(unit, planOp(op('install', { parent_serial: 'SN-1', part: 'P', tracking: 'serial', serial: 'C-1', quantity: 1 })));
+  assert.deepEqual([installed.status, installed.installed_in], ['installed', 'SN-1']);
+  const back = viewOf(installed, planOp(op('uninstall', { parent_serial: 'SN-1', part: 'P', tracking: 'serial', serial: 'C-1', to_location: 'B', quantity: 1 })));
+  assert.deepEqual([back.status, back.location, back.installed_in], ['available', 'B', null]);
+  assert.equal(viewOf(unit, planOp(op('scrap', { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, reason: 'x' }))).status, 'scrapped');
+  assert.equal(viewOf(unit, planOp(op('isolate', { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, reason: 'x' }))).status, 'unavailable');
+});
+
+test('installing part of a lot moves that quantity onto the parent', () => {
+  const deltas = planOp(op('install', { parent_serial: 'SN-1', part: 'P', tracking: 'lot', lot: 'L', from_location: 'A', quantity: 2 }));
+  assert.deepEqual(keysOf(deltas), ['L|P|L|A|', 'L|P|L|@SN-1|']);
+  assert.equal(applyDelta(null, deltas[1]).status, 'installed');
+});
+
+test('viewOf replays deltas on the server row: the server row is the base', () => {
+  const server = { part: 'P', tracking: 'untracked', location: 'A', quantity: 10, status: 'available' };
+  const d = planOp(op('move', { part: 'P', tracking: 'untracked', from_location: 'A', to_location: 'B', quantity: 3 }));
+  assert.equal(viewOf(server, [d[0], d[0]]).quantity, 4);
+  assert.equal(viewOf(server, []).pending, false);
+  assert.equal(viewOf(null, []), null);
+});

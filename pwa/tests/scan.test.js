@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWedge } from '../logic/wedge.js';
+import { createDeduper } from '../logic/dedupe.js';
+import { clean, labelFields, parseGs1, parseIso15434, receivePrefill } from '../logic/codes.js';
+
+const type = (wedge, text, start, gap) => {
+  let t = start; let out = null;
+  for (const ch of [...text, 'Enter']) { out = wedge.feed(ch, t); t += gap; }
+  return out;
+};
+
+test('a fast burst ending in Enter is a scan; slow typing is not', () => {
+  const wedge = createWedge();
+  assert.equal(type(wedge, 'SN-0042', 1000, 8), 'SN-0042');
+  assert.equal(type(wedge, 'SN-0042', 5000, 250), null);
+  assert.equal(type(wedge, 'AB', 9000, 5), null); // too short
+  assert.equal(wedge.feed('Shift', 9500), null);
+});
+
+test('a pause in the middle starts a new burst', () => {
+  const wedge = createWedge();
+  wedge.feed('x', 0);
+  wedge.feed('y', 5);
+  assert.equal(type(wedge, 'LOC-1', 2000, 5), 'LOC-1');
+});
+
+test('the same code is reported once per window', () => {
+  const d = createDeduper(2000);
+  assert.ok(d.accept('A', 0));
+  assert.ok(!d.accept('A', 500));
+  assert.ok(!d.accept('A', 2400)); // still in view: every sighting extends the window
+  assert.ok(d.accept('B', 2500));
+  assert.ok(d.accept('A', 5000));
+});
+
+test('GS1 element strings give GTIN, lot, serial and count', () => {
+  assert.deepEqual(parseGs1('0109501101020917172512311012AB\x1d2199887'),
+    { gtin: '09501101020917', expiry: '251231', lot: '12AB', serial: '99887' });
+  assert.deepEqual(parseGs1('(01)09501101020917(10)LOT-7(30)25'), { gtin: '09501101020917', lot: 'LOT-7', quantity: 25 });
+  assert.equal(parseGs1('SN-0042'), null);
+  assert.equal(clean(']C1SN-1 '), 'SN-1');
+});
+
+test('ISO 15434 labels give part, serial, lot and quantity', () => {
+  const text = '[)>\x1e06\x1dPPN-100\x1dSSN-77\x1d1TLOT-9\x1dQ12\x1e\x04';
+  assert.deepEqual(parseIso15434(text), { part: 'PN-100', serial: 'SN-77', lot: 'LOT-9', quantity: 12 });
+  assert.deepEqual(receivePrefill(labelFields(text)), { part: 'PN-100', serial: 'SN-77', lot: 'LOT-9', quantity: 12 });
+  assert.equal(labelFields('CAGE-B/SHELF-3'), null);
+});
+
+import { parseOwn } from '../logic/codes.js';
+
+test('our own labels name a unit, a lot, a part or a location', () => {
+  assert.deepEqual(parseOwn('U:SN-24-00017'), { kind: 'unit', serial: 'SN-24-00017' });
+  assert.deepEqual(parseOwn('L:RES%2F10K/LOT-1'), { kind: 'lot', part: 'RES/10K', lot: 'LOT-1' });
+  assert.deepEqual(parseOwn('B:PLANT-1/STORES'), { kind: 'location', code: 'PLANT-1/STORES' });
+  assert.deepEqual(parseOwn('P:PN%20100'), { kind: 'part', part: 'PN 100' });
+  assert.equal(parseOwn('SN-1'), null);
+  assert.equal(parseOwn('L:nolot'), null);
+});

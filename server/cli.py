@@ -1,4 +1,4 @@
-"""The `gemba` command: serve, migrate, users, demo."""
+"""The `gemba` command: serve, migrate, users, demo, tls."""
 
 from __future__ import annotations
 
@@ -32,15 +32,44 @@ def _migrate() -> None:
     upgrade_to_head(get_settings().database_url)
 
 
+def _tls(args: argparse.Namespace) -> Any:
+    import os
+    from pathlib import Path
+
+    from server import tls
+    from server.settings import REPO_ROOT
+
+    directory = Path(args.tls_dir or Path(os.environ.get("GEMBA_DATA_DIR", REPO_ROOT / "var")) / "tls")
+    return tls.ensure(directory, args.name or None)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     _migrate()
     if args.demo:
         cmd_demo(args)
-    print(f"Gemba serving on http://{args.host}:{args.port} ({get_settings().database_url.split('://')[0]})")
+    ssl: dict[str, str] = {}
+    if args.https:
+        files = _tls(args)
+        ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+        print(f"HTTPS for {', '.join(files.names)}; phones must trust {files.ca_cert} once (gemba tls)")
+    scheme = "https" if ssl else "http"
+    print(f"Gemba serving on {scheme}://{args.host}:{args.port} ({get_settings().database_url.split('://')[0]})")
     uvicorn.run("server.app:create_app", factory=True, host=args.host, port=args.port, log_level="info",
-                proxy_headers=True, workers=None)
+                proxy_headers=True, workers=None, **ssl)
+    return 0
+
+
+def cmd_tls(args: argparse.Namespace) -> int:
+    from server.tls import fingerprint
+
+    files = _tls(args)
+    print(f"certificate authority: {files.ca_cert}  (install this one on each phone)")
+    print(f"  SHA-256 {fingerprint(files.ca_cert)}")
+    print(f"server certificate:    {files.cert}")
+    print(f"  valid for: {', '.join(files.names)}")
+    print("serve with: gemba serve --https --host 0.0.0.0")
     return 0
 
 
@@ -113,7 +142,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load demo data first if the database is empty")
+    serve.add_argument("--https", action="store_true", help="serve HTTPS with a certificate from the local CA (see `gemba tls`)")
     serve.set_defaults(run=cmd_serve)
+    tls = commands.add_parser("tls", help="make (or renew) the local CA and this server's certificate for phones")
+    for command in (serve, tls):
+        command.add_argument("--name", action="append", metavar="HOST_OR_IP",
+                             help="a name or address phones use to reach this server (repeatable; added to this machine's own names)")
+        command.add_argument("--tls-dir", help="where the CA and certificates live (default: <data dir>/tls)")
+    tls.set_defaults(run=cmd_tls)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
     commands.add_parser("demo", help="load demo data into an empty database").set_defaults(run=cmd_demo)

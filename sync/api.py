@@ -13,13 +13,14 @@ from litestar import Controller, Request, post
 from server.api.security import actor_of
 from server.auth import Principal
 from server.db import Database
+from sync.pull import PullService
 from sync.push import PushService
-from sync.wire import PushIn, PushOut, decode
+from sync.wire import PullIn, PullOut, PushIn, PushOut, decode
 
 
 def sync_services(db: Database) -> dict[str, Any]:
     """The services the app factory provides to these controllers, by dependency name."""
-    return {"sync_push": PushService(db)}
+    return {"sync_push": PushService(db), "sync_pull": PullService(db)}
 
 
 class SyncController(Controller):
@@ -32,6 +33,13 @@ class SyncController(Controller):
         op; 409 protocol-not-supported; 403 if the token is not bound to `device_id`."""
         data = decode(await request.body(), PushIn)
         return await sync_push.push(data, actor_of(request.user))
+
+    @post("/pull", status_code=200)
+    async def pull(self, request: Request[Principal, str, Any], sync_pull: PullService) -> PullOut:
+        """Changes since `cursor` in version order, paged at version boundaries, and what became of the
+        device's held and rejected ops (sync protocol §4)."""
+        data = decode(await request.body(), PullIn)
+        return await sync_pull.pull(data, actor_of(request.user))
 
 
 CONTROLLERS = [SyncController]

@@ -1,0 +1,205 @@
+"""Pull (protocol §4): what changed since the device's cursor, in version order, in pages cut only
+between versions; and what became of the device's held and rejected ops.
+
+Why no change is ever skipped: every write transaction takes the next value of the change clock first
+and holds the clock row's lock until it commits (server/ops/stock.py `next_version`), so versions become
+visible in version order, on SQLite (one writer at a time) and on PostgreSQL (the row lock queues
+writers). A pull reads one snapshot (PostgreSQL: REPEATABLE READ; SQLite: one read transaction in WAL
+mode): everything up to the clock value in that snapshot is there, and anything committed later has a
+higher version, after the cursor the pull returns.
+
+The cursor is `g1.<version>`: the last version the client holds in full. Anything else (garbage, a
+version from the future, an older `gN.` shape) answers `reset: true` and starts again from nothing.
+
+An inventory row's status also depends on its location's `available` flag. When a location changes at
+version V, its live rows that the client already holds (row version <= cursor) are sent again at V.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import Database
+from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part
+from server.ops.stock import CLOCK, Actor
+from sync.decide import is_transient
+from sync.errors import RetryLater
+from sync.models import SyncOp
+from sync.push import check_bound
+from sync.views import inventory_data, inventory_select, is_gone, location_data, locations_select, part_data
+from sync.wire import Change, OpStatus, PullIn, PullOut
+
+CURSOR_SHAPE = "g1"  # bump when the shape of `changes` changes: old cursors then answer reset
+
+
+def encode_cursor(version: int) -> str:
+    return f"{CURSOR_SHAPE}.{version}"
+
+
+def parse_cursor(cursor: str | None, clock: int) -> tuple[int, bool]:
+    """(the version after which to send changes, reset?)."""
+    if cursor is None:
+        return -1, False
+    shape, _, number = cursor.partition(".")
+    if shape == CURSOR_SHAPE and number.isdigit() and int(number) <= clock:
+        return int(number), False
+    return -1, True
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One kind of change: a query of rows with a version, and how a row becomes a change."""
+
+    entity: str
+    query: Callable[[int], Any]  # after → SELECT of (…, version) rows with version > after
+    version: Any  # the column the query orders and bounds by
+    id: Any
+    change: Callable[[Any], Change]
+
+
+def _part_change(row: Any) -> Change:
+    part = row[0]
+    return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part))
+
+
+def _location_change(row: Any) -> Change:
+    location, parent = row
+    return Change(entity="location", id=location.id, version=location.version, op="put", data=location_data(location, parent))
+
+
+def _inventory_change(row: Any) -> Change:
+    if is_gone(row):
+        return Change(entity="inventory", id=row.id, version=row.change_version, op="del")
+    return Change(entity="inventory", id=row.id, version=row.change_version, op="put", data=inventory_data(row))
+
+
+SOURCES = [
+    Source("part", lambda after: select(Part).where(Part.version > after), Part.version, Part.id, _part_change),
+    Source(
+        "location",
+        lambda after: locations_select().where(Location.version > after),
+        Location.version,
+        Location.id,
+        _location_change,
+    ),
+    Source(
+        "inventory",
+        lambda after: inventory_select(InventoryRow.version.label("change_version")).where(InventoryRow.version > after),
+        InventoryRow.version,
+        InventoryRow.id,
+        _inventory_change,
+    ),
+    # rows the client holds whose location changed since: sent again, at the location's version
+    Source(
+        "inventory",
+        lambda after: inventory_select(Location.version.label("change_version")).where(
+            Location.version > after,
+            InventoryRow.version <= after,
+            or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)),
+        ),
+        Location.version,
+        InventoryRow.id,
+        _inventory_change,
+    ),
+]
+
+
+def _key(change: Change) -> tuple[int, str, str]:
+    return (change.version, change.entity, str(change.id))
+
+
+class PullService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def pull(self, request: PullIn, actor: Actor) -> PullOut:
+        check_bound(actor, request.device_id)
+        try:
+            async with self.db.read() as session:
+                if self.db.dialect == "postgresql":  # one snapshot for every query of this pull
+                    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                return await self._pull(session, request)
+        except Exception as error:
+            if is_transient(error):
+                raise RetryLater("The database is busy or unavailable: pull again later") from error
+            raise
+
+    async def _pull(self, session: AsyncSession, request: PullIn) -> PullOut:
+        clock = await session.scalar(select(Counter.value).where(Counter.key == CLOCK)) or 0
+        after, reset = parse_cursor(request.cursor, clock)
+        changes, upper, has_more = await self._page(session, after, request.limit, clock)
+        last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
+        return PullOut(
+            cursor=encode_cursor(upper),
+            has_more=has_more,
+            reset=reset,
+            changes=changes,
+            op_results=await op_statuses(session, request.device_id, after, upper),
+            last_seq=last_seq,
+        )
+
+    async def _page(self, session: AsyncSession, after: int, limit: int, clock: int) -> tuple[list[Change], int, bool]:
+        """Changes with version > after, ordered by (version, entity, id); at most `limit` of them unless one
+        version alone has more (a page never splits a version). Returns (changes, last version, has_more)."""
+        sources = SOURCES if after >= 0 else SOURCES[:3]  # a client starting afresh gets every row anyway
+        head: list[Change] = []
+        for source in sources:
+            rows = await session.execute(source.query(after).order_by(source.version, source.id).limit(limit + 1))
+            head.extend(source.change(row) for row in rows)
+        head.sort(key=_key)
+        if len(head) <= limit:
+            return head, max(clock, after), False
+        last, first_left_out = head[limit - 1].version, head[limit].version
+        if last < first_left_out:
+            return head[:limit], last, True
+        page = [change for change in head[:limit] if change.version < last]
+        if page:
+            return page, page[-1].version, True
+        # a single version with more than `limit` changes: send all of it
+        whole: list[Change] = []
+        more = False
+        for source in sources:
+            rows = await session.execute(source.query(after).where(source.version == last))
+            whole.extend(source.change(row) for row in rows)
+            beyond = await session.execute(source.query(after).where(source.version > last).limit(1))
+            more = more or beyond.first() is not None
+        whole.sort(key=_key)
+        return whole, last, more
+
+
+async def op_statuses(session: AsyncSession, device_id: UUID, after: int, upper: int) -> list[OpStatus]:
+    """The device's held and rejected ops, and resolutions, whose state changed in (after, upper]."""
+    rows = await session.execute(
+        select(SyncOp, OpRecord)
+        .join(OpRecord, OpRecord.op_id == SyncOp.op_id)
+        .where(
+            SyncOp.device_id == device_id,
+            and_(SyncOp.version > after, SyncOp.version <= upper),
+            or_(OpRecord.status != "applied", SyncOp.resolved_by.is_not(None)),
+        )
+        .order_by(SyncOp.seq)
+    )
+    return [op_status(sync_op, record) for sync_op, record in rows]
+
+
+def op_status(sync_op: SyncOp, record: OpRecord) -> OpStatus:
+    corrected = sync_op.applied_as is not None
+    return OpStatus(
+        op_id=record.op_id,
+        seq=sync_op.seq,
+        status="applied" if corrected else record.status,
+        reason=None if corrected else record.reason,
+        message=None if corrected else record.message,
+        conflict_id=sync_op.conflict_id,
+        result=record.result,
+        resolved_by=sync_op.resolved_by,
+        note=sync_op.note,
+        applied_as=sync_op.applied_as,
+    )
+

@@ -27,7 +27,7 @@ export function mount(root, ctx) {
   function refresh() {
     const s = summary(sync.state);
     facts.dataset.phase = s.phase;
-    facts.replaceChildren(...[['State', s.title], ['Waiting', s.pendingText], ['Oldest', s.oldest.replace('oldest ', '') || '—'], ['Last sync', s.last]]
+    facts.replaceChildren(...[['State', s.title], ['Waiting', s.pendingText], ['Oldest', s.oldest.replace('oldest ', '') || '—'], ['Last sync', s.last.replace('last sync ', '')]]
       .flatMap(([k, v]) => [h('dt', k), h('dd', { dataset: { fact: k.toLowerCase().replace(' ', '-') } }, v)]));
     bar.hidden = s.progress == null;
     bar.value = s.progress ?? 0;

@@ -38,7 +38,7 @@ def free_port() -> int:
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | None
     env: dict[str, str]
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -62,6 +62,8 @@ class Server:
         return self.api("GET", "/api/inventory", params={"limit": 500, **filters})["items"]
 
     def stop(self) -> None:
+        if self.process is None:
+            return
         self.process.terminate()
         try:
             self.process.wait(10)

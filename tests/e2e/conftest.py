@@ -1,0 +1,193 @@
+"""End-to-end fixtures: a real `gemba serve` on a free port with a fresh SQLite file (tests/e2e/server.py),
+Debian's Chromium driven by Playwright at a phone viewport, and helpers that act as an operator would.
+
+Never `playwright install`: the browser is /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import USERS, Server, start_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+ARTIFACTS = Path(__file__).parent / "artifacts"
+TIMEOUT_MS = 20_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists():
+        for item in items:
+            if "tests/e2e" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason=f"NO BROWSER: {CHROMIUM} is missing (Debian package chromium)"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Our own server; or, with GEMBA_E2E_URL, one already running (`python -m tests.e2e.server DIR`)."""
+    if os.environ.get("GEMBA_E2E_URL"):
+        yield Server(url=os.environ["GEMBA_E2E_URL"].rstrip("/"), process=None, env={})
+        return
+    directory = tmp_path_factory.mktemp("gemba-e2e")
+    running = start_server(directory, directory / "server.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def uid() -> str:
+    """A suffix that makes this test's serials and lots new on the server, also when re-run."""
+    return uuid.uuid4().hex[:6].upper()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+class Phone:
+    """One phone: a browser context with the app open, as an operator uses it."""
+
+    def __init__(self, context: Any, server: Server) -> None:
+        self.context = context
+        self.server = server
+        self.page = context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def open(self) -> Phone:
+        self.page.goto(self.server.url + "/")
+        self.page.wait_for_selector("html[data-ready='1']")
+        return self
+
+    def sign_in(self, user: str) -> Phone:
+        self.page.fill("form.signin input[name=username]", user)
+        self.page.fill("form.signin input[name=password]", USERS[user][1])
+        self.page.click("form.signin button[type=submit]")
+        self.page.wait_for_selector("nav.actions")
+        self.wait_synced()
+        # the service worker has the whole shell cached and controls the page: it works offline from here
+        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        return self
+
+    def offline(self, offline: bool = True) -> None:
+        self.context.set_offline(offline)
+        self.page.wait_for_function(f"navigator.onLine === {str(not offline).lower()}")
+
+    def wait_synced(self) -> None:
+        self.page.wait_for_selector("#syncchip[data-phase='synced']", timeout=60_000)
+
+    def pending(self) -> int:
+        """Ops waiting in the outbox (IndexedDB), as the app counts them."""
+        return self.page.evaluate("import('/app/outbox.js').then(async (o) => (await o.pendingStats()).pending)")
+
+    def go(self, route: str) -> None:
+        self.page.evaluate(f"location.hash = '#/{route}'")
+        self.page.wait_for_function(f"location.hash.startsWith('#/{route}')")
+
+    def scan(self, code: str) -> None:
+        """Typed entry in the scan bar (what a person does when a label will not read)."""
+        self.page.fill("#code", code)
+        self.page.press("#code", "Enter")
+
+    def receive(self, part: str, location: str, serial: str | None = None, lot: str | None = None, quantity: int | None = None) -> None:
+        self.go("receive")
+        self.page.fill("input[name=part]", part)
+        self.page.dispatch_event("input[name=part]", "change")
+        self.page.wait_for_selector("p.tracking:has-text('tracked by')")
+        if serial:
+            self.page.fill("input[name=serial]", serial)
+        if lot:
+            self.page.fill("input[name=lot]", lot)
+        if quantity is not None:
+            self.page.fill("input[name=quantity]", str(quantity))
+        self.page.fill("input[name=location]", location)
+        before = self.queued()
+        self.page.click("form.flow button.primary")
+        self.wait_queued(before + 1)
+
+    def queued(self) -> int:
+        return self.page.evaluate("import('/app/outbox.js').then(async (o) => (await o.recent(100000)).length)")
+
+    def wait_queued(self, count: int) -> None:
+        self.page.wait_for_function(f"import('/app/outbox.js').then(async (o) => (await o.recent(100000)).length >= {count})")
+
+    def outcomes(self) -> list[str]:
+        self.go("sync")
+        self.page.wait_for_selector("ul.outcomes li")
+        return self.page.eval_on_selector_all("ul.outcomes li", "els => els.map(e => e.innerText)")
+
+    def screenshot(self, directory: Path, name: str) -> None:
+        self.page.screenshot(path=str(directory / f"{name}.png"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def phones(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A factory of phones (each its own context: its own IndexedDB, device_id and service worker)."""
+    made: list[Phone] = []
+
+    def make(user: str = "olga", browser_: Any = None) -> Phone:
+        context = (browser_ or browser).new_context(**PHONE, service_workers="allow")
+        phone = Phone(context, server).open()
+        made.append(phone)
+        return phone.sign_in(user) if user else phone
+
+    yield make
+    failed = request.node.stash.get(FAILED, True)
+    for number, phone in enumerate(made):
+        if failed:  # what the phone showed when the test failed
+            ARTIFACTS.mkdir(exist_ok=True)
+            phone.screenshot(ARTIFACTS, f"FAILED-{request.node.name}-{number}")
+        assert not phone.errors, phone.errors
+        phone.context.close()
+
+
+def y4m_from_image(image_path: Path, target: Path, frames: int = 10) -> Path:
+    """A Y4M video (YUV 4:2:0) of a still photo, for Chromium's fake camera."""
+    from PIL import Image
+
+    image = Image.open(image_path).convert("RGB")
+    width, height = image.size
+    image = image.crop((0, 0, width - width % 2, height - height % 2))
+    width, height = image.size
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half, Image.BILINEAR).tobytes() + cr.resize(half, Image.BILINEAR).tobytes()
+    target.write_bytes(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode() + frame * frames)
+    return target

@@ -4,7 +4,7 @@
 
 import { write, read } from './db.js';
 import { assignSeqs, dependenciesOf, LIVE, nextBatch, outcomeOf, resolutionOf } from './logic/queue.js';
-import { applyDelta, keysOf, planOp } from './logic/rows.js';
+import { applyDelta, dependencyKeys, keysOf, planOp } from './logic/rows.js';
 import { recompute } from './store.js';
 
 const STORES = ['meta', 'outbox', 'rows'];
@@ -31,20 +31,20 @@ export function enqueue(drafts, actor) {
     for (const op of ops) {
       const deltas = planOp(op);
       const keys = keysOf(deltas);
-      // The newest op on each row, if still unanswered, is one this op builds on.
+      const depKeys = dependencyKeys(op, deltas);
       const rows = new Map();
+      for (const key of new Set([...keys, ...depKeys])) rows.set(key, (await t.get('rows', key)) ?? { key, id: null, server: null, view: null });
+      // The newest op on each row it builds on, if still unanswered, is one this op depends on.
       const pendingByKey = new Map();
-      for (const key of keys) {
-        const row = (await t.get('rows', key)) ?? { key, id: null, server: null, view: null };
-        rows.set(key, row);
-        const last = row.last_op && await t.oneByIndex('outbox', 'op_id', row.last_op);
+      for (const key of depKeys) {
+        const last = rows.get(key).last_op && await t.oneByIndex('outbox', 'op_id', rows.get(key).last_op);
         if (last && last.live === LIVE.PENDING) pendingByKey.set(key, last.op_id);
       }
       const record = {
         seq: op.seq, op_id: op.op_id, state: 'pending', live: LIVE.PENDING, keys, deltas, created: now,
         summary: op.summary ?? op.type,
         op: { op_id: op.op_id, seq: op.seq, type: op.type, client_time: new Date(now).toISOString(), actor,
-          depends_on: dependenciesOf(keys, pendingByKey, op.op_id), args: op.args },
+          depends_on: dependenciesOf(depKeys, pendingByKey, op.op_id), args: op.args },
       };
       await t.put('outbox', record);
       // Incremental: the new op has the highest seq, so its deltas go on top of the shown rows.
@@ -53,7 +53,7 @@ export function enqueue(drafts, actor) {
         row.view = applyDelta(row.view, delta);
         row.last_op = op.op_id;
       }
-      for (const row of rows.values()) await t.put('rows', row);
+      for (const key of keys) await t.put('rows', rows.get(key));
       records.push(record);
     }
     await t.put('meta', nextSeq, 'next_seq');

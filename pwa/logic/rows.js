@@ -134,3 +134,11 @@ export function planOp(op) {
 export function keysOf(deltas) {
   return [...new Set(deltas.map((d) => d.key))];
 }
+
+/** Rows whose earlier unanswered ops this op builds on: what it takes from (a unit it changes, stock
+ *  it removes) and the parent unit it installs into or takes from. Adding stock builds on nothing. */
+export function dependencyKeys(op, deltas) {
+  const keys = deltas.filter((d) => d.set || d.add < 0).map((d) => d.key);
+  if (op.args?.parent_serial) keys.push(unitKey(op.args.parent_serial));
+  return [...new Set(keys)];
+}

@@ -75,3 +75,14 @@ test('viewOf replays deltas on the server row: the server row is the base', () =
   assert.equal(viewOf(server, []).pending, false);
   assert.equal(viewOf(null, []), null);
 });
+
+import { dependencyKeys } from '../logic/rows.js';
+
+test('an op depends on what it takes from and on its parent unit, never on stock it only adds to', () => {
+  const receive = op('receive', { part: 'P', tracking: 'untracked', location: 'A', quantity: 5 });
+  assert.deepEqual(dependencyKeys(receive, planOp(receive)), []);
+  const move = op('move', { part: 'P', tracking: 'untracked', from_location: 'A', to_location: 'B', quantity: 1 });
+  assert.deepEqual(dependencyKeys(move, planOp(move)), ['U|P||A|']);
+  const install = op('install', { parent_serial: 'SN-1', part: 'M', tracking: 'serial', serial: 'M-1', quantity: 1 });
+  assert.deepEqual(dependencyKeys(install, planOp(install)), ['S|M-1', 'S|SN-1']);
+});

@@ -1,0 +1,200 @@
+"""The phone app, measured in Debian's Chromium at 390x844 against a real server:
+
+- app shell size (HTML + JS + CSS + manifest + service worker, without icons), uncompressed and gzip;
+- time to interactive (the app's `gemba-interactive` mark, from navigation start) on a cold load (new
+  browser profile, nothing cached) and on a warm load with the network gone (service worker + cache);
+- a camera frame (real barcode photo, downscaled JPEG as scanner.js sends it) to the decoded answer
+  through POST /api/decode, p50/p95, measured in the page;
+- syncing an outbox of N ops (default 5,000) queued offline: wall time, and the longest main-thread
+  block meanwhile (PerformanceObserver long tasks, and the longest gap between animation frames).
+
+    .venv/bin/python -m tests.benchmarks.bench_pwa [--ops 5000] [--url http://127.0.0.1:8000]
+
+Writes tests/benchmarks/results/pwa.json. Without --url it starts `gemba serve` on a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from server.web import load_shell
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Phone
+from tests.e2e.server import Server, start_server
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "barcodes"
+INTERACTIVE = "performance.getEntriesByName('gemba-interactive')[0]?.startTime ?? null"
+
+
+def pct(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    rank = lambda p: ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]  # noqa: E731
+    return {"n": len(ordered), "p50_ms": round(rank(50), 1), "p95_ms": round(rank(95), 1),
+            "mean_ms": round(statistics.fmean(ordered), 1), "max_ms": round(ordered[-1], 1)}
+
+
+def shell_size() -> dict[str, Any]:
+    shell = load_shell()
+    code = {path: asset for path, asset in shell.assets.items() if not asset.media_type.startswith("image/")}
+    return {
+        "files": len(code),
+        "uncompressed_bytes": sum(len(a.body) for a in code.values()),
+        "gzip_bytes": sum(len(a.gzipped or a.body) for a in code.values()),
+        "icons_bytes": sum(len(a.body) for a in shell.assets.values() if a.media_type.startswith("image/")),
+        "target_uncompressed_bytes": 150 * 1024,
+    }
+
+
+def load_times(browser: Any, server: Server, runs: int) -> dict[str, Any]:
+    cold = []
+    for _ in range(runs):
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("html[data-ready='1']")
+        cold.append(page.evaluate(INTERACTIVE))
+        context.close()
+    context = browser.new_context(**PHONE, service_workers="allow")
+    phone = Phone(context, server).open().sign_in("olga")
+    phone.offline()
+    warm = []
+    for _ in range(runs):
+        phone.page.reload()
+        phone.page.wait_for_selector("html[data-ready='1']")
+        warm.append(phone.page.evaluate(INTERACTIVE))
+    context.close()
+    return {"cold": pct(cold), "warm_offline": pct(warm)}
+
+
+def frames(count: int) -> list[str]:
+    """JPEG frames from real photos, as scanner.js sends them (at most 1280 px wide, quality 0.85)."""
+    with (PHOTOS / "manifest.csv").open() as manifest:
+        rows = [row for row in csv.DictReader(manifest) if row["symbology"] in ("code128", "code39", "ean13", "qrcode")]
+    out = []
+    for row in rows[:count]:
+        image = Image.open(PHOTOS / row["file"]).convert("RGB")
+        image.thumbnail((1280, 1280))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        out.append(base64.b64encode(buffer.getvalue()).decode())
+    return out
+
+
+def decode_latency(browser: Any, server: Server, count: int) -> dict[str, Any]:
+    if not PHOTOS.exists():
+        return {"skipped": f"no photos at {PHOTOS}"}
+    context = browser.new_context(**PHONE)
+    phone = Phone(context, server).open().sign_in("olga")
+    timings = phone.page.evaluate("""async (frames) => {
+      const api = await import('/app/api.js');
+      const out = []; let read = 0; let failed = null;
+      for (const b64 of frames) {
+        const blob = new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
+        const t = performance.now();
+        try { const answer = await api.decodeFrame(blob); if (answer.symbols.length) read++; }
+        catch (e) { failed = `${e.status} ${e.message}`; break; }
+        out.push(performance.now() - t);
+      }
+      return { out, read, failed };
+    }""", frames(count))
+    context.close()
+    if timings["failed"]:
+        return {"skipped": f"POST /api/decode failed: {timings['failed']}"}
+    return {**pct(timings["out"]), "frames_with_a_symbol": timings["read"]}
+
+
+def sync_backlog(browser: Any, server: Server, ops: int) -> dict[str, Any]:
+    context = browser.new_context(**PHONE, service_workers="allow")
+    phone = Phone(context, server).open().sign_in("olga")
+    page = phone.page
+    phone.offline()
+    started = time.perf_counter()
+    page.evaluate("""async (n) => {
+      const outbox = await import('/app/outbox.js');
+      const a = 'STORES/SHELF-1', b = 'LINE-1';
+      for (let i = 0; i < n; i += 250) {
+        const drafts = [];
+        for (let j = i; j < Math.min(n, i + 250); j++) {
+          const [from, to] = j % 2 ? [b, a] : [a, b];
+          drafts.push({ type: 'move', summary: `bench move ${j}`, args: { part: 'SCREW-M3', tracking: 'untracked', from_location: from, to_location: to, quantity: 1 } });
+        }
+        await outbox.enqueue(drafts, 'olga');
+      }
+    }""", ops)
+    enqueue_s = time.perf_counter() - started
+    assert phone.pending() == ops
+    page.evaluate("""() => {
+      window.__blocks = { longest: 0, count: 0, gap: 0 };
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) { __blocks.count++; __blocks.longest = Math.max(__blocks.longest, e.duration); } })
+        .observe({ type: 'longtask', buffered: false });
+      let last = performance.now();
+      const frame = (t) => { __blocks.gap = Math.max(__blocks.gap, t - last); last = t; if (!window.__stop) requestAnimationFrame(frame); };
+      requestAnimationFrame(frame);
+    }""")
+    started = time.perf_counter()
+    phone.offline(False)
+    page.wait_for_function("import('/app/outbox.js').then(async (o) => (await o.pendingStats()).pending === 0)", timeout=900_000, polling=500)
+    phone.wait_synced()
+    wall = time.perf_counter() - started
+    blocks = page.evaluate("window.__stop = true; window.__blocks")
+    outcomes = page.evaluate("import('/app/outbox.js').then(async (o) => { const r = await o.recent(100000); const c = {}; for (const x of r) c[x.state] = (c[x.state] || 0) + 1; return c; })")
+    context.close()
+    return {"ops": ops, "enqueue_s": round(enqueue_s, 2), "wall_s": round(wall, 2), "ops_per_s": round(ops / wall, 1),
+            "longest_long_task_ms": round(blocks["longest"], 1), "long_tasks": blocks["count"],
+            "longest_frame_gap_ms": round(blocks["gap"], 1), "outcomes": outcomes}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ops", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--url", help="an already running server seeded by tests/e2e/server.py")
+    args = parser.parse_args()
+
+    result: dict[str, Any] = {"benchmark": "pwa", "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                              "browser": CHROMIUM, "viewport": PHONE["viewport"], "shell": shell_size()}
+    print(f"shell: {result['shell']['uncompressed_bytes'] / 1024:.1f} KB, gzip {result['shell']['gzip_bytes'] / 1024:.1f} KB "
+          f"({result['shell']['files']} files; icons {result['shell']['icons_bytes'] / 1024:.1f} KB)")
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(url=args.url.rstrip("/"), process=None, env={}) if args.url else start_server(Path(tmp), Path(tmp) / "server.log")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                result["load"] = load_times(browser, server, args.runs)
+                print(f"time to interactive: cold p50 {result['load']['cold']['p50_ms']} ms, "
+                      f"warm offline p50 {result['load']['warm_offline']['p50_ms']} ms (p95 {result['load']['warm_offline']['p95_ms']} ms)")
+                result["decode"] = decode_latency(browser, server, args.frames)
+                print(f"frame → decoded answer: {json.dumps(result['decode'])}")
+                result["sync"] = sync_backlog(browser, server, args.ops)
+                s = result["sync"]
+                print(f"sync of {s['ops']} ops: {s['wall_s']} s ({s['ops_per_s']} ops/s); longest main-thread block "
+                      f"{s['longest_long_task_ms']} ms (long tasks: {s['long_tasks']}), longest frame gap {s['longest_frame_gap_ms']} ms; {s['outcomes']}")
+                browser.close()
+        finally:
+            server.stop()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "pwa.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'pwa.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,13 +16,17 @@ from litestar.datastructures import State
 from server.api.auth import AuthController, UsersController
 from server.api.catalog import LocationsController, PartsController, SuppliersController
 from server.api.inventory import InventoryController, OpsController, inventory_filter
+from server.api.labels import LabelsController
 from server.api.problems import EXCEPTION_HANDLERS, all_problems
+from server.api.scan import ScanController
 from server.api.security import TokenAuthMiddleware
 from server.auth import AuthService
 from server.catalog import CatalogService
 from server.db import Database
+from server.labels.service import LabelService
 from server.ops.service import OpsService
 from server.queries import InventoryQueries
+from server.scan.service import ScanService
 from server.settings import Settings, get_settings
 from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
@@ -58,6 +62,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "catalog": CatalogService(db),
         "ops": OpsService(db),
         "queries": InventoryQueries(db),
+        "scanner": ScanService(db, InventoryQueries(db)),
+        "labels": LabelService(db),
         **sync_services(db),
     }
 
@@ -70,6 +76,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             SuppliersController,
             InventoryController,
             OpsController,
+            ScanController,
+            LabelsController,
             *SYNC_CONTROLLERS,
             problem_types,
             problem_type,

@@ -1,0 +1,1 @@
+"""Scanning: reading barcodes from photos (`decode`), and understanding and printing labels."""

@@ -15,7 +15,7 @@ as_root() {
 }
 
 install_debian_packages() {
-    local wanted=(libzbar0 chromium ${GEMBA_APT_PACKAGES:-}) missing=()
+    local wanted=(libzbar0 libcairo2 fonts-dejavu-core chromium nodejs ${GEMBA_APT_PACKAGES:-}) missing=()
     python3 -c 'import venv, ensurepip' 2>/dev/null || wanted+=(python3-venv)
     for package in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

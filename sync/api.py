@@ -6,21 +6,40 @@ checked before anything else: a phone speaking another version gets 409 whatever
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
 
-from server.api.security import actor_of
+from server.api.security import actor_of, requires
 from server.auth import Principal
 from server.db import Database
+from server.models import Role
+from sync.conflicts import ConflictService
 from sync.pull import PullService
 from sync.push import PushService
-from sync.wire import PullIn, PullOut, PushIn, PushOut, decode
+from sync.wire import (
+    ApproveIn,
+    ConflictOut,
+    ConflictsPage,
+    PullIn,
+    PullOut,
+    PushIn,
+    PushOut,
+    RejectIn,
+    ResolutionsPage,
+    decode,
+)
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0)]
+StatusFilter = Annotated[str, Parameter(pattern="^(open|approved|rejected|all)$")]
 
 
 def sync_services(db: Database) -> dict[str, Any]:
     """The services the app factory provides to these controllers, by dependency name."""
-    return {"sync_push": PushService(db), "sync_pull": PullService(db)}
+    return {"sync_push": PushService(db), "sync_pull": PullService(db), "sync_conflicts": ConflictService(db)}
 
 
 class SyncController(Controller):
@@ -42,4 +61,42 @@ class SyncController(Controller):
         return await sync_pull.pull(data, actor_of(request.user))
 
 
-CONTROLLERS = [SyncController]
+class ConflictsController(Controller):
+    path = "/api/sync"
+    tags = ["sync"]
+    guards = [requires(Role.supervisor)]
+
+    @get("/conflicts")
+    async def list_conflicts(
+        self, sync_conflicts: ConflictService, status: StatusFilter = "open", limit: Limit = 50, offset: Offset = 0
+    ) -> ConflictsPage:
+        """Conflicts, oldest first: the op as sent, device, actor, reason, the server's current state of
+        what the op touches, the ops held behind it, and the resolution once decided."""
+        return await sync_conflicts.list(None if status == "all" else status, limit, offset)
+
+    @get("/conflicts/{conflict_id:uuid}")
+    async def get_conflict(self, conflict_id: UUID, sync_conflicts: ConflictService) -> ConflictOut:
+        return await sync_conflicts.get(conflict_id)
+
+    @post("/conflicts/{conflict_id:uuid}/approve", status_code=200)
+    async def approve(
+        self, conflict_id: UUID, data: ApproveIn, sync_conflicts: ConflictService, request: Request[Principal, str, Any]
+    ) -> ConflictOut:
+        """Held op: apply it now (with corrected `args` if given), then re-run the ops held behind it.
+        Rejected op: apply the corrected `args` as a new op by you, linked to the original."""
+        return await sync_conflicts.approve(conflict_id, data, actor_of(request.user))
+
+    @post("/conflicts/{conflict_id:uuid}/reject", status_code=200)
+    async def reject(
+        self, conflict_id: UUID, data: RejectIn, sync_conflicts: ConflictService, request: Request[Principal, str, Any]
+    ) -> ConflictOut:
+        """Final: the op stays unapplied, and the ops held behind it are rejected (`dependency_rejected`)."""
+        return await sync_conflicts.reject(conflict_id, data, actor_of(request.user))
+
+    @get("/resolutions")
+    async def resolutions(self, sync_conflicts: ConflictService, limit: Limit = 50, offset: Offset = 0) -> ResolutionsPage:
+        """The log of conflict decisions, newest first: who, when, what (args, outcome, dependants), why."""
+        return await sync_conflicts.resolutions(limit, offset)
+
+
+CONTROLLERS = [SyncController, ConflictsController]

@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from server.errors import DomainError, NotFound
-from sync.errors import DependencyHeld, DependencyRejected
+from sync.errors import DependencyHeld, DependencyRejected, RetryLater
 
 APPLIED, REJECTED, HELD = "applied", "rejected", "held"
 
@@ -122,3 +123,14 @@ def is_transient(error: BaseException) -> bool:
         nested = current.orig if isinstance(current, DBAPIError) else None
         current = nested if nested is not None and id(nested) not in seen else (current.__cause__ or current.__context__)
     return False
+
+
+@contextmanager
+def retry_later_if_transient(what: str) -> Iterator[None]:
+    """Turn a transient database error into `RetryLater` (503): the client tries again, nothing changed."""
+    try:
+        yield
+    except Exception as error:
+        if is_transient(error):
+            raise RetryLater(f"The database is busy or unavailable: {what} again later") from error
+        raise

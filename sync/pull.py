@@ -28,8 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import Database
 from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part
 from server.ops.stock import CLOCK, Actor
-from sync.decide import is_transient
-from sync.errors import RetryLater
+from sync.decide import retry_later_if_transient
 from sync.models import SyncOp
 from sync.push import check_bound
 from sync.views import inventory_data, inventory_select, is_gone, location_data, locations_select, part_data
@@ -120,15 +119,11 @@ class PullService:
 
     async def pull(self, request: PullIn, actor: Actor) -> PullOut:
         check_bound(actor, request.device_id)
-        try:
+        with retry_later_if_transient("pull"):
             async with self.db.read() as session:
                 if self.db.dialect == "postgresql":  # one snapshot for every query of this pull
                     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 return await self._pull(session, request)
-        except Exception as error:
-            if is_transient(error):
-                raise RetryLater("The database is busy or unavailable: pull again later") from error
-            raise
 
     async def _pull(self, session: AsyncSession, request: PullIn) -> PullOut:
         clock = await session.scalar(select(Counter.value).where(Counter.key == CLOCK)) or 0

@@ -23,8 +23,7 @@ from server.db import Database
 from server.errors import Forbidden
 from server.models import Device, OpRecord
 from server.ops.stock import Actor, next_version
-from sync.decide import is_transient
-from sync.errors import RetryLater
+from sync.decide import is_transient, retry_later_if_transient
 from sync.models import SyncOp
 from sync.runner import answer, op_digest, run_op, sent_body, settle
 from sync.wire import Op, OpResult, PushIn, PushOut, Stopped
@@ -52,13 +51,9 @@ class PushService:
 
     async def push(self, request: PushIn, actor: Actor) -> PushOut:
         check_bound(actor, request.device_id)
-        try:
+        with retry_later_if_transient("push"):
             async with self.db.read() as session:
                 last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id))
-        except Exception as error:
-            if is_transient(error):
-                raise RetryLater("The database is busy or unavailable: push again later") from error
-            raise
         last_seq = last_seq or 0
         results: list[OpResult] = []
         stopped: Stopped | None = None

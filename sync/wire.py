@@ -28,7 +28,12 @@ Note = Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
 class Wire(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of every sync Struct. Unknown request fields are ignored: later clients may send more."""
+    """Base of the protocol's Structs: compact (unset optional members are left out). Unknown request
+    fields are ignored: later clients may send more."""
+
+
+class View(msgspec.Struct, kw_only=True):
+    """Base of what supervisors' screens get: every member present, null when unset."""
 
 
 # ---- push ---------------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ class RejectIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Note
 
 
-class SentOp(Wire, kw_only=True):
+class SentOp(View, kw_only=True):
     """An op as the device sent it."""
 
     op_id: UUID
@@ -133,14 +138,14 @@ class SentOp(Wire, kw_only=True):
     depends_on: list[str] = msgspec.field(default_factory=list)
 
 
-class HeldOp(Wire, kw_only=True):
+class HeldOp(View, kw_only=True):
     op: SentOp
     device_id: UUID
     reason: str | None
     message: str | None
 
 
-class Resolution(Wire, kw_only=True):
+class Resolution(View, kw_only=True):
     id: UUID
     conflict_id: UUID
     op_id: UUID
@@ -155,7 +160,7 @@ class Resolution(Wire, kw_only=True):
     dependants: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
-class ConflictOut(Wire, kw_only=True):
+class ConflictOut(View, kw_only=True):
     id: UUID
     status: str  # open, approved, rejected
     kind: str  # the op's outcome: held or rejected

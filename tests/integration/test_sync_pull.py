@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from server.db import Database
 from server.models import Location
 from server.ops.stock import next_version
+from sync.pull import PullService
 from tests.conftest import Api
 from tests.integration.sync_helpers import (  # noqa: F401 - fixtures
     Phone,
@@ -159,6 +161,15 @@ async def test_pull_needs_a_token_bound_to_the_device(shop: Api, phone: Phone) -
     assert response.status_code == 403
     response = await phone.post("/api/sync/pull", {"protocol": 3, "device_id": phone.device_id})
     assert response.status_code == 409 and response.json()["type"] == "/problems/protocol-not-supported"
+
+
+async def test_a_busy_database_answers_503_retry_later(shop: Api, phone: Phone, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def busy(*_: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(PullService, "_pull", busy)
+    response = await phone.post("/api/sync/pull", {"protocol": 1, "device_id": phone.device_id})
+    assert response.status_code == 503 and response.json()["type"] == "/problems/retry-later"
 
 
 # ---- concurrent writers (PostgreSQL) --------------------------------------------------------------

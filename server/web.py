@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import mimetypes
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def _respond(shell: Shell, path: str, request: Request) -> Response[bytes]:
 
 
 def pwa_router(shell: Shell | None = None) -> Router:
-    shell = shell or load_shell()
+    """The app's routes. The files come from `GEMBA_PWA_DIR` when set (another build of pwa/), else pwa/."""
+    shell = shell or load_shell(Path(os.environ.get("GEMBA_PWA_DIR") or PWA_DIR))
 
     @get("/", exclude_from_auth=True, include_in_schema=False)
     async def index(request: Request) -> Response[bytes]:

@@ -6,6 +6,7 @@ Never `playwright install`: the browser is /usr/bin/chromium."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from server.web import PWA_DIR
 from tests.e2e.server import USERS, Server, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(url=os.environ["GEMBA_E2E_URL"].rstrip("/"), process=None, env={})
         return
     directory = tmp_path_factory.mktemp("gemba-e2e")
-    running = start_server(directory, directory / "server.log")
+    build = directory / "pwa"  # the app as deployed: test_update.py deploys a new version of it
+    shutil.copytree(PWA_DIR, build, ignore=shutil.ignore_patterns("tests"))
+    running = start_server(directory, directory / "server.log", env={"GEMBA_PWA_DIR": str(build)})
     yield running
     running.stop()
 

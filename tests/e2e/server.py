@@ -40,6 +40,8 @@ class Server:
     url: str
     process: subprocess.Popen[bytes] | None
     env: dict[str, str]
+    data_dir: Path | None = None
+    log: Path | None = None
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, user: str) -> str:
@@ -61,6 +63,13 @@ class Server:
     def inventory(self, **filters: Any) -> list[dict[str, Any]]:
         return self.api("GET", "/api/inventory", params={"limit": 500, **filters})["items"]
 
+    def restart(self) -> None:
+        """Stop and start again on the same port and database (a deploy)."""
+        assert self.log is not None, "not a server these tests started"
+        self.stop()
+        port = int(self.url.rsplit(":", 1)[1])
+        self.process = start_server(self.data_dir, self.log, port=port, env=self.env, fresh=False).process
+
     def stop(self) -> None:
         if self.process is None:
             return
@@ -71,18 +80,21 @@ class Server:
             self.process.kill()
 
 
-def start_server(data_dir: Path, log_path: Path) -> Server:
+def start_server(data_dir: Path, log_path: Path, *, port: int | None = None, env: dict[str, str] | None = None,
+                 fresh: bool = True) -> Server:
+    """`gemba serve` on `port` (default: a free one). `fresh`: make the users and the catalogue first."""
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'gemba.sqlite3'}", "GEMBA_DATA_DIR": str(data_dir),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **(env or {})}
     env.pop("GEMBA_DEBUG", None)
-    for name, (role, password) in USERS.items():
-        subprocess.run([str(GEMBA), "users", "add", name, "--role", role, "--password", password], env=env, check=True,
+    if fresh:  # the first user as a fresh install makes it: from the command line
+        role, password = USERS["admin"]
+        subprocess.run([str(GEMBA), "users", "add", "admin", "--role", role, "--password", password], env=env, check=True,
                        capture_output=True, cwd=ROOT)
-    port = free_port()
-    log = log_path.open("wb")
+    port = port or free_port()
+    log = log_path.open("ab")
     process = subprocess.Popen([str(GEMBA), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
                                stdout=log, stderr=subprocess.STDOUT)
-    server = Server(url=f"http://127.0.0.1:{port}", process=process, env=env)
+    server = Server(url=f"http://127.0.0.1:{port}", process=process, env=env, data_dir=data_dir, log=log_path)
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
@@ -96,11 +108,15 @@ def start_server(data_dir: Path, log_path: Path) -> Server:
             server.stop()
             raise RuntimeError(f"gemba serve did not answer: {log_path.read_text()[-3000:]}")
         time.sleep(0.1)
-    seed(server)
+    if fresh:
+        seed(server)
     return server
 
 
 def seed(server: Server) -> None:
+    for name, (role, password) in USERS.items():
+        if name != "admin":
+            server.api("POST", "/api/users", json={"username": name, "role": role, "password": password})
     for part in PARTS:
         server.api("POST", "/api/parts", json=part)
     for code in LOCATIONS:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import sync.runner
+from server.ops import handlers
 from server.errors import OP_REASONS
 from sync.decide import OUTCOMES
 from sync.errors import SYNC_REASONS
@@ -169,6 +170,21 @@ async def test_two_receives_of_one_serial_in_a_batch_apply_the_first(shop: Api, 
     assert [outcome(r) for r in (await phone.push(*ops))["results"]] == [
         ("applied", None, False), ("rejected", "duplicate_serial", True)
     ]
+
+
+async def test_the_unique_index_on_serials_has_the_last_word(
+    shop: Api, phone: Phone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_check(*_: Any) -> None:  # as if two receipts raced past the check: the index decides
+        return None
+
+    monkeypatch.setattr(handlers, "_refuse_existing_serial", no_check)
+    ops = [phone.op("receive", part="PN-S", tracking="serial", location="A", quantity=1, serial="SN-9") for _ in "ab"]
+    body = await phone.push(*ops, receive_u(phone, 4))
+    assert [outcome(r) for r in body["results"]] == [
+        ("applied", None, False), ("rejected", "duplicate_serial", True), ("applied", None, False)
+    ]
+    assert len(await shop.items(serial="SN-9")) == 1 and await untracked_at(shop) == {"A": 4}
 
 
 async def test_dependants_of_a_rejected_op_are_rejected_transitively(shop: Api, phone: Phone) -> None:

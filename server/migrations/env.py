@@ -12,6 +12,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import server.models  # noqa: F401 - registers the inventory tables
+import server.scan.models  # noqa: F401 - registers the scan tables
+import sync.models  # noqa: F401 - registers the sync tables
 
 from server.db import create_engine
 from server.settings import Settings
@@ -23,7 +25,8 @@ TARGET = orm_registry.metadata
 def configure(connection: Connection | None = None) -> None:
     options = {
         "target_metadata": TARGET,
-        "compare_type": True,
+        # SQLite reflects GUID columns as NUMERIC: comparing types there would invent changes.
+        "compare_type": connection is not None and connection.dialect.name != "sqlite",
         "render_as_batch": True,  # SQLite alters tables by copying them
         "user_module_prefix": "sa_types.",
     }

@@ -17,6 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import server.models  # noqa: F401
+import server.scan.models  # noqa: F401
+import sync.models  # noqa: F401
 from server.migrate import upgrade_to_head
 from tests.dbs import ENGINES, fresh_database
 

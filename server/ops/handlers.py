@@ -59,10 +59,16 @@ async def _has_untracked_rows(ctx: OpContext, part: Part) -> bool:
 
 async def unit_of(ctx: OpContext, part: Part, serial: str) -> InventoryRow:
     unit = await ctx.unit(serial)
+    await check_same_part(ctx, unit, part)
+    return unit
+
+
+async def check_same_part(ctx: OpContext, unit: InventoryRow, part: Part) -> None:
     if unit.part_id != part.id:
         other = await ctx.session.get_one(Part, unit.part_id)
-        raise TrackingMismatch(f"Serial {serial} is a {other.part_number}, not a {part.part_number}", field="serial")
-    return unit
+        raise TrackingMismatch(
+            f"Serial {unit.serial} is a {other.part_number}, not a {part.part_number}", field="serial"
+        )
 
 
 async def usable_unit_at(ctx: OpContext, unit: InventoryRow, location: Location | None, *, isolated_ok: bool) -> None:
@@ -162,7 +168,7 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         raise StaleLocation(f"Parent unit {parent.serial} is scrapped or written off", field="parent_serial")
     part, tracking = await item_part(ctx, args)
     at = await ctx.location_by_id(parent.location_id)
-    check_unlocked(at)
+    check_unlocked(at, "parent_serial")
     if tracking == Tracking.serial:
         row = await unit_of(ctx, part, args.serial)
         if row.id in await ancestors(ctx, parent):
@@ -173,7 +179,7 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         source = await ctx.location_by_id(row.location_id)
         named = await ctx.location(args.from_location, field_name="from_location") if args.from_location else None
         await usable_unit_at(ctx, row, named, isolated_ok=False)
-        check_unlocked(source)
+        check_unlocked(source, "serial")
         row.installed_in_id = parent.id
         await relocate_assembly(ctx, row, at)
     else:
@@ -189,7 +195,7 @@ async def uninstall(ctx: OpContext, args: a.Uninstall) -> Result:
     parent = await ctx.unit(args.parent_serial, field_name="parent_serial")
     part, tracking = await item_part(ctx, args)
     at = await ctx.location_by_id(parent.location_id)
-    check_unlocked(at)
+    check_unlocked(at, "parent_serial")
     target = await ctx.location(args.to_location, field_name="to_location")
     if tracking == Tracking.serial:
         row = await unit_of(ctx, part, args.serial)
@@ -259,7 +265,7 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
     if not ctx.actor.at_least(Role.supervisor):
         raise Forbidden("Adjustments need a supervisor", field="type")
     if args.delta == 0:
-        raise Invalid("delta must not be 0", field="args.delta")
+        raise Invalid("delta must not be 0", field="delta")
     part, tracking = await item_part(ctx, args)
     location = await ctx.location(args.location)
     if tracking == Tracking.serial:
@@ -279,6 +285,8 @@ async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Loc
     existing = (
         await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == args.serial))
     ).scalar_one_or_none()
+    if existing is not None:  # a serial names one unit of one part, written off or not
+        await check_same_part(ctx, existing, part)
     if args.delta < 0:
         row = await unit_of(ctx, part, args.serial)
         await usable_unit_at(ctx, row, location, isolated_ok=True)
@@ -308,7 +316,7 @@ async def split(ctx: OpContext, args: a.Split) -> Result:
     location = await ctx.location(args.location)
     new_lot = args.new_lot or await next_number(ctx, part, "lot")
     if new_lot == args.lot:
-        raise Invalid("new_lot must differ from lot", field="args.new_lot")
+        raise Invalid("new_lot must differ from lot", field="new_lot")
     taken = await ctx.take(part, args.lot, location, args.quantity)
     row = await ctx.put(part, new_lot, location, args.quantity, tracking=Tracking.lot, like=taken)
     ctx.ledger(part, location.id, args.lot, -args.quantity)
@@ -324,7 +332,7 @@ async def merge(ctx: OpContext, args: a.Merge) -> Result:
     if part.tracking != Tracking.lot or args.serial is not None or args.lot is not None:
         raise TrackingMismatch("merge names lot-tracked stock by `lots` and `into_lot`", field="lots")
     if len(set(args.lots)) != len(args.lots):
-        raise Invalid("lots must not repeat", field="args.lots")
+        raise Invalid("lots must not repeat", field="lots")
     location = await ctx.location(args.location)
     moved = 0
     row = None
@@ -340,7 +348,7 @@ async def merge(ctx: OpContext, args: a.Merge) -> Result:
         ctx.log(Action.merge, part, row, quantity, to_location=location, reason=f"merged from lot {lot}")
         moved += quantity
     if row is None:
-        raise Invalid("name at least one lot other than into_lot", field="args.lots")
+        raise Invalid("name at least one lot other than into_lot", field="lots")
     return row_result(row, part, location, merged=moved)
 
 

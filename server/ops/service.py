@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database
-from server.errors import DuplicateSerial, OpIdReused
+from server.errors import DomainError, DuplicateSerial, OpIdReused
 from server.models import OpRecord
 from server.ops.args import Args, parse_args
 from server.ops.handlers import apply_args
@@ -61,9 +61,18 @@ async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Acto
         await session.flush()
     except IntegrityError as error:  # the database's constraints are the last word on duplicates
         if "serial" in str(error.orig).lower():
-            raise DuplicateSerial("Serial already exists", field="serial") from error
+            raise DuplicateSerial("Serial already exists", field="args.serial") from error
+        raise
+    except DomainError as error:
+        error.field = args_path(error.field, args)
         raise
     return result
+
+
+def args_path(field: str | None, args: Args) -> str | None:
+    """Handlers name the argument at fault (`quantity`); on the wire `field` is its path in the op
+    body (`args.quantity`), as for the errors found while parsing."""
+    return f"args.{field}" if field in type(args).__struct_fields__ else field
 
 
 class OpsService:

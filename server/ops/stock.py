@@ -75,7 +75,7 @@ class OpContext:
             raise NotFound(f"No location {code}", field=field_name)
         self._locations[location.id] = location
         if writable:
-            check_unlocked(location)
+            check_unlocked(location, field_name)
         return location
 
     async def location_by_id(self, location_id: UUID) -> Location:
@@ -231,9 +231,9 @@ class OpContext:
         )
 
 
-def check_unlocked(location: Location) -> None:
+def check_unlocked(location: Location, field_name: str = "location") -> None:
     if location.count_locked:
-        raise LocationLocked(f"{location.code} is closed for a cycle count", field="location")
+        raise LocationLocked(f"{location.code} is closed for a cycle count", field=field_name)
 
 
 def weighted_cost(q1: int, c1: float | None, q2: int, c2: float | None) -> float | None:

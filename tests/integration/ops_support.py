@@ -1,0 +1,80 @@
+"""Shared by the operation tests: a small catalogue, problem-detail checks, and the ledger invariant
+read straight from the database."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import InventoryRow, LedgerEntry
+
+Key = tuple[UUID, UUID, str | None]  # part id, location id, lot
+
+
+@pytest.fixture
+async def shop(api: Any) -> Any:
+    """Three parts (one per tracking type, plus an assembly), four locations."""
+    await api.part("SN-PART", "serial", serial_pattern="{part}-{seq:04}")
+    await api.part("ASM", "serial", serial_pattern="ASM-{seq}")
+    await api.part("LOT-PART", "lot", lot_pattern="L-{seq:03}")
+    await api.part("BULK", "untracked", unit="pcs")
+    for code in ("DOCK", "SHELF", "LINE"):
+        await api.location(code)
+    await api.location("MRB", kind="quarantine", available=False)
+    return api
+
+
+def refused(response: Any, status: int, reason: str, field: str | None = None) -> dict[str, Any]:
+    """The response is the problem detail for `reason` (and names `field`, when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["reason"] == reason, body
+    assert body["type"] == f"/problems/{reason.replace('_', '-')}", body
+    if field is not None:
+        assert body.get("field") == field, body
+    return body
+
+
+async def one(api: Any, **filters: Any) -> dict[str, Any]:
+    """The single inventory row the filters select."""
+    items = await api.items(**filters)
+    assert len(items) == 1, items
+    return items[0]
+
+
+async def quantities(api: Any, part: str, **filters: Any) -> dict[tuple[str, str | None, str], int]:
+    """{(location, lot, status): quantity} for a part, as the inventory list shows it."""
+    found: dict[tuple[str, str | None, str], int] = {}
+    for item in await api.items(part=part, **filters):
+        key = (item["location"], item["lot"], item["status"])
+        found[key] = found.get(key, 0) + item["quantity"]
+    return found
+
+
+async def ledger_sums(session: AsyncSession) -> dict[Key, int]:
+    """Sum of on-hand ledger deltas per part, location and lot (zeros dropped)."""
+    total = func.sum(LedgerEntry.delta)
+    query = (
+        select(LedgerEntry.part_id, LedgerEntry.location_id, LedgerEntry.lot, total)
+        .where(LedgerEntry.bucket == "on_hand")
+        .group_by(LedgerEntry.part_id, LedgerEntry.location_id, LedgerEntry.lot)
+        .having(total != 0)
+    )
+    return {(part, location, lot): int(value) for part, location, lot, value in await session.execute(query)}
+
+
+async def on_hand(session: AsyncSession) -> dict[Key, int]:
+    """Stock on hand per part, location and lot: rows in a location, not scrapped, not installed."""
+    total = func.sum(InventoryRow.quantity)
+    query = (
+        select(InventoryRow.part_id, InventoryRow.location_id, InventoryRow.lot, total)
+        .where(InventoryRow.scrapped.is_(False), InventoryRow.installed_in_id.is_(None))
+        .group_by(InventoryRow.part_id, InventoryRow.location_id, InventoryRow.lot)
+        .having(total != 0)
+    )
+    return {(part, location, lot): int(value) for part, location, lot, value in await session.execute(query)}

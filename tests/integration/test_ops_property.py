@@ -1,0 +1,354 @@
+"""Random sequences of operations — many of them ones that must be refused — applied through
+`OpsService.apply_now` on a real database. After every op the database must still hold the inventory
+rules (asked with SQL), a refused op must have changed nothing, an applied op must conserve stock
+(only receive and adjust change a part's total), and the ledger must equal the stock on hand per part,
+location and lot.
+
+Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
+what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
+defect a phone could send: a stale tracking type, a location closed for a count or unknown, two of a
+serialized unit, a serial under the wrong part number. Or it replays the last applied op.
+
+One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
+Examples run on an event loop of their own (asyncio.Runner): the engine's connections belong to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from advanced_alchemy.base import orm_registry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import aliased
+
+import server.models  # noqa: F401 - registers the tables
+from server.db import Database
+from server.errors import DomainError
+from server.models import Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier
+from server.ops.service import OpRequest, OpsService
+from server.ops.stock import Actor
+from server.settings import Settings
+from tests.dbs import ENGINES, fresh_database
+from tests.integration.ops_support import ledger_sums, on_hand
+
+PARTS = {"SER": "serial", "ASM": "serial", "LOTP": "lot", "BULK": "untracked"}
+PATTERNS = {"SER": {"serial_pattern": "S{seq}"}, "ASM": {"serial_pattern": "A{seq}"}, "LOTP": {"lot_pattern": "L{seq}"}}
+SERIALS = ["S1", "S2", "S3", "A1", "A2"]  # what the patterns generate first
+LOTS = ["L1", "L2", "LX"]
+ACTORS = {"operator": Actor("olga", Role.operator), "supervisor": Actor("sam", Role.supervisor)}
+EXAMPLES = {"sqlite": 20, "postgresql": 10}
+Op = tuple[str, str, dict[str, Any]]  # type, role, args
+State = dict[str, Any]
+VIEW = ("part", "serial", "lot", "location", "isolated", "installed_in", "quantity")  # a row as ops see it
+
+locations = st.sampled_from(["A", "B"])
+serials = st.sampled_from(SERIALS)
+lots = st.sampled_from(LOTS)
+reason = st.just("test")
+
+
+def compact(op_type: str, role: str, *parts: dict[str, Any]) -> Op:
+    return op_type, role, {k: v for part in parts for k, v in part.items() if v is not None}
+
+
+# ---- ops drawn blindly from the pools -------------------------------------------------------------
+def item(part: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Args naming stock of `part` the way an operator scans it."""
+    named: dict[str, Any] = {"part": st.just(part), "tracking": st.just(PARTS[part])}
+    if PARTS[part] == "serial":
+        named["serial"] = serials
+    elif PARTS[part] == "lot":
+        named["lot"] = lots
+    return st.fixed_dictionaries(named)
+
+
+def quantity(part: str) -> st.SearchStrategy[int]:
+    return st.just(1) if PARTS[part] == "serial" else st.integers(1, 4)
+
+
+def blind(op_type: str, parts: list[str], *, name_item: bool = True, **fields: Any) -> st.SearchStrategy[Op]:
+    """An op on one of `parts`; `fields` maps arg names to strategies, or to functions of the part."""
+
+    def for_part(part: str) -> st.SearchStrategy[Op]:
+        extra = {name: value(part) if callable(value) else value for name, value in fields.items()}
+        role = extra.pop("role", st.just("operator"))
+        named = item(part) if name_item else st.just({"part": part, "tracking": PARTS[part]})
+        return st.tuples(st.just(op_type), role, named, st.fixed_dictionaries(extra)).map(lambda t: compact(*t))
+
+    return st.sampled_from(parts).flatmap(for_part)
+
+
+ALL = list(PARTS)
+receive = blind(
+    "receive", ALL, name_item=False, location=locations, quantity=quantity,
+    serial=lambda part: st.none() | serials if PARTS[part] == "serial" else st.none(),
+    lot=lambda part: st.none() | lots if PARTS[part] == "lot" else st.none(),
+)
+isolated_flag = st.sampled_from([None, None, True])
+supervisor_mostly = st.sampled_from(["supervisor", "supervisor", "supervisor", "operator"])
+blind_op = st.one_of(
+    receive,
+    blind("move", ALL, from_location=locations, to_location=locations, quantity=quantity, isolated=isolated_flag),
+    blind("install", ALL, parent_serial=serials, from_location=st.none() | locations, quantity=quantity),
+    blind("uninstall", ALL, parent_serial=serials, to_location=locations, quantity=quantity),
+    blind("scrap", ALL, location=locations, quantity=quantity, reason=reason, isolated=isolated_flag),
+    blind("isolate", ALL, location=locations, quantity=quantity, reason=reason),
+    blind("release", ALL, location=locations, quantity=quantity),
+    blind("adjust", ALL, location=locations, reason=reason, role=supervisor_mostly,
+          delta=lambda part: st.sampled_from([1, -1, 2]) if PARTS[part] == "serial" else st.integers(-3, 3)),
+    blind("split", ["LOTP"], location=locations, quantity=quantity, new_lot=st.none() | lots),
+    blind("merge", ["LOTP"], name_item=False, location=locations, lots=st.lists(lots, min_size=1, max_size=3),
+          into_lot=lots),
+)
+
+
+# ---- ops drawn knowing the stock --------------------------------------------------------------------
+def informed(state: State) -> st.SearchStrategy[Op]:
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:  # a stable order, so that Hypothesis can replay a draw
+        return tuple("" if row[name] is None else row[name] for name in VIEW)
+
+    rows = sorted(state["view"], key=key)
+    if not rows:
+        return receive
+    return st.sampled_from(rows).flatmap(lambda row: on_row(row, state))
+
+
+def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
+    """An op on one existing row, with a quantity up to one more than it holds."""
+    part, here = row["part"], row["location"]
+    elsewhere = st.sampled_from(["B", "A"] if here == "A" else ["A", "B"])  # mostly the other one
+    named = {"part": part, "tracking": PARTS[part], "serial": row["serial"], "lot": row["lot"]}
+    unit = row["serial"] is not None
+    qty = st.just(1) if unit else st.integers(1, row["quantity"] + 1)
+    isolated = None if unit or not row["isolated"] else True
+    units = sorted(r["serial"] for r in state["view"] if r["serial"] and r["serial"] != row["serial"])
+    parents = st.sampled_from(units) if units else serials
+    same_place_lots = sorted({r["lot"] for r in state["view"] if r["lot"] and r["location"] == here} | set(LOTS))
+
+    def make(op_type: str, role: str = "operator", **strategies: Any) -> st.SearchStrategy[Op]:
+        return st.fixed_dictionaries(strategies).map(lambda extra: compact(op_type, role, named, extra))
+
+    if row["installed_in"]:
+        return st.one_of(
+            make("uninstall", parent_serial=st.just(row["installed_in"]), to_location=locations, quantity=qty),
+            make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty),
+        )
+    choices = [
+        make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty, isolated=st.just(isolated)),
+        make("install", parent_serial=parents, from_location=st.none() | st.just(here), quantity=qty),
+        make("scrap", location=st.just(here), quantity=qty, reason=reason, isolated=st.just(isolated)),
+        make("isolate", location=st.just(here), quantity=qty, reason=reason),
+        *[make("release", location=st.just(here), quantity=qty)] * (3 if row["isolated"] else 1),
+        make("adjust", "supervisor", location=st.just(here), reason=reason,
+             delta=st.sampled_from([-1, 1]) if unit else st.integers(-row["quantity"] - 1, 3)),
+    ]
+    if row["lot"] is not None and not unit:
+        choices.append(make("split", location=st.just(here), quantity=qty, new_lot=st.none() | lots))
+        named_lots = st.lists(st.sampled_from(same_place_lots), max_size=2).map(lambda more: [row["lot"], *more])
+        merge = st.fixed_dictionaries({"lots": named_lots, "into_lot": st.sampled_from(same_place_lots)}).map(
+            lambda extra: compact("merge", "operator", {"part": part, "tracking": "lot", "location": here}, extra)
+        )
+        choices += [merge, merge]  # this lot with others at the same place
+    return st.one_of(choices)
+
+
+def spoil(drawn: tuple[Op, str]) -> Op:
+    """One defect a phone could send: a stale tracking type, a locked or unknown place, two units, a
+    serial named under another part."""
+    (op_type, role, args), defect = drawn
+    args = dict(args)
+    places = [name for name in ("location", "from_location", "to_location") if name in args]
+    if defect == "tracking":
+        args["tracking"] = {"serial": "lot", "lot": "untracked", "untracked": "serial"}[args["tracking"]]
+    elif defect in ("LOCKED", "NOWHERE") and places:
+        args[places[-1]] = defect
+    elif defect == "two units" and PARTS[args["part"]] == "serial" and "quantity" in args:
+        args["quantity"] = 2
+    elif defect == "other part" and args["part"] in ("SER", "ASM"):  # the right serial, the wrong part number
+        args["part"] = "ASM" if args["part"] == "SER" else "SER"
+    return op_type, role, args
+
+
+def next_op(state: State) -> st.SearchStrategy[Op]:
+    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay"])
+    defects = st.sampled_from(["tracking", "LOCKED", "NOWHERE", "two units", "other part"])
+    spoiled = st.tuples(st.one_of(informed(state), blind_op), defects).map(spoil)
+    return kind.flatmap(
+        lambda k: {"informed": informed(state), "receive": receive, "blind": blind_op, "spoiled": spoiled,
+                   "replay": st.just(("replay", "operator", {}))}[k]
+    )
+
+
+# ---- the database ---------------------------------------------------------------------------------
+async def create_schema(db: Database) -> None:
+    async with db.engine.begin() as connection:
+        await connection.run_sync(orm_registry.metadata.create_all)
+
+
+async def reset(db: Database) -> None:
+    """Empty every table and load the catalogue: four parts, locations A, B and one closed for a count."""
+    tables = list(reversed(orm_registry.metadata.sorted_tables))
+    async with db.write() as session:
+        if db.dialect == "postgresql":
+            await session.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)}"))
+        else:
+            for table in tables:
+                await session.execute(delete(table))
+        session.add_all(Part(part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items())
+        session.add_all([Location(code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True)])
+
+
+async def snapshot(db: Database) -> State:
+    """Everything an op may change: every inventory row, the trail's lengths, counters and suppliers;
+    and a readable view of the rows to draw the next op from."""
+    async with db.read() as session:
+        rows = await session.execute(
+            select(
+                InventoryRow.id, InventoryRow.part_id, InventoryRow.location_id, InventoryRow.quantity,
+                InventoryRow.serial, InventoryRow.lot, InventoryRow.tracking, InventoryRow.installed_in_id,
+                InventoryRow.scrapped, InventoryRow.isolated,
+            )
+        )
+        counts = {
+            model.__name__: await session.scalar(select(func.count()).select_from(model))
+            for model in (LedgerEntry, Movement, OpRecord, Supplier)
+        }
+        counters = dict((await session.execute(select(Counter.key, Counter.value))).all())
+        parts = dict((await session.execute(select(Part.id, Part.part_number))).all())
+        codes = dict((await session.execute(select(Location.id, Location.code))).all())
+    by_id = {row.id: row._asdict() for row in rows}
+    view = [
+        {
+            "part": parts[row["part_id"]], "location": codes[row["location_id"]], "serial": row["serial"],
+            "lot": row["lot"], "quantity": row["quantity"], "isolated": row["isolated"],
+            "installed_in": by_id[row["installed_in_id"]]["serial"] if row["installed_in_id"] else None,
+        }
+        for row in by_id.values()
+        if not row["scrapped"]
+    ]
+    return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "view": view}
+
+
+def part_totals(state: State) -> dict[str, int]:
+    """Quantity per part number over every row (free, isolated, installed, scrapped)."""
+    totals = dict.fromkeys(PARTS, 0)
+    for row in state["rows"].values():
+        totals[state["parts"][row["part_id"]]] += row["quantity"]
+    return totals
+
+
+def stored(state: State) -> State:
+    return {key: state[key] for key in ("rows", "counts", "counters")}
+
+
+async def check_rules(db: Database, state: State) -> None:
+    """The inventory rules, asked of the database."""
+    parent = aliased(InventoryRow)
+    bucket = (
+        InventoryRow.part_id, InventoryRow.lot, InventoryRow.location_id, InventoryRow.installed_in_id,
+        InventoryRow.scrapped, InventoryRow.isolated,
+    )
+    async with db.read() as session:
+        negative = await session.scalar(select(func.count()).where(InventoryRow.quantity < 0))
+        assert negative == 0, "negative quantity"
+        duplicates = (
+            await session.execute(
+                select(InventoryRow.serial).where(InventoryRow.serial.is_not(None))
+                .group_by(InventoryRow.serial).having(func.count() > 1)
+            )
+        ).all()
+        assert duplicates == [], f"duplicate serials {duplicates}"
+        shared = (
+            await session.execute(
+                select(*bucket).where(InventoryRow.serial.is_(None)).group_by(*bucket).having(func.count() > 1)
+            )
+        ).all()
+        assert shared == [], f"two rows for one bucket {shared}"
+        bad_units = await session.scalar(
+            select(func.count()).where(
+                InventoryRow.serial.is_not(None),
+                (InventoryRow.quantity > 1) | (InventoryRow.tracking != "serial"),
+            )
+        )
+        assert bad_units == 0, "a serial row that is not one unit"
+        astray = (
+            await session.execute(
+                select(InventoryRow.serial, InventoryRow.lot, parent.serial)
+                .join(parent, parent.id == InventoryRow.installed_in_id)
+                .where((parent.location_id != InventoryRow.location_id) | parent.serial.is_(None))
+            )
+        ).all()
+        assert astray == [], f"installed stock not where its assembly is, or inside a non-unit {astray}"
+        ledger, stock = await ledger_sums(session), await on_hand(session)
+        assert ledger == stock, f"ledger {ledger} != on hand {stock}"
+    for row_id, row in state["rows"].items():  # no unit inside itself: every chain of parents ends
+        seen = {row_id}
+        while (row := state["rows"][row["installed_in_id"]] if row["installed_in_id"] else None) is not None:
+            assert row["id"] not in seen, "install cycle"
+            seen.add(row["id"])
+
+
+# ---- the test -------------------------------------------------------------------------------------
+async def run_sequence(db: Database, data: st.DataObject) -> None:
+    await reset(db)
+    service = OpsService(db)
+    before = await snapshot(db)
+    last_applied: OpRequest | None = None
+    for _ in range(data.draw(st.integers(8, 30), label="steps")):
+        op_type, role, args = data.draw(next_op(before))
+        if op_type == "replay":
+            if last_applied is None:
+                continue
+            outcome = await service.apply_now(last_applied, ACTORS[role])
+            after = await snapshot(db)
+            assert outcome.replayed
+            assert stored(after)["rows"] == stored(before)["rows"] and after["counts"] == before["counts"]
+            before = after
+            continue
+        request = OpRequest(op_id=uuid.uuid4(), type=op_type, args=args)
+        try:
+            outcome = await service.apply_now(request, ACTORS[role])
+        except DomainError:
+            assert stored(await snapshot(db)) == stored(before), "a refused op changed the database"
+            continue
+        assert outcome.status == "applied" and not outcome.replayed
+        last_applied = request
+        after = await snapshot(db)
+        await check_rules(db, after)
+        change = {"receive": args.get("quantity"), "adjust": args.get("delta")}.get(op_type, 0)
+        expected = {part: change if part == args["part"] else 0 for part in PARTS}
+        totals_before, totals_after = part_totals(before), part_totals(after)
+        assert {part: totals_after[part] - totals_before[part] for part in PARTS} == expected, "stock not conserved"
+        assert after["counts"]["OpRecord"] == before["counts"]["OpRecord"] + 1
+        assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
+        assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
+        before = after
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_random_operation_sequences_keep_the_inventory_rules(engine: str, tmp_path: Path) -> None:
+    with asyncio.Runner() as runner:
+        database = fresh_database(engine, tmp_path)
+        url = runner.run(database.__aenter__())
+        db = Database(Settings(database_url=url))
+        try:
+            runner.run(create_schema(db))
+
+            @settings(
+                max_examples=EXAMPLES[engine], deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+            )
+            @given(st.data())
+            def apply_sequence(data: st.DataObject) -> None:
+                runner.run(run_sequence(db, data))
+
+            apply_sequence()
+        finally:
+            runner.run(db.dispose())
+            runner.run(database.__aexit__(None, None, None))

@@ -261,3 +261,27 @@ class Counter(UUIDv7AuditBase):
 
     key: Mapped[str] = mapped_column(String(160), unique=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CountLine(UUIDv7AuditBase):
+    """One line of a cycle count (the `count` op): what was counted at a location, next to what the
+    server held there when the op was applied. It adjusts nothing by itself; a supervisor turns a
+    discrepancy into an adjustment (`adjust` with the line's `count_id`)."""
+
+    __tablename__ = "count_lines"
+    __table_args__ = (
+        CheckConstraint("counted_quantity >= 0", name="ck_count_lines_counted_non_negative"),
+        Index("ix_count_lines_location_id_part_id", "location_id", "part_id"),
+    )
+
+    op_id: Mapped[UUID] = mapped_column(unique=True)
+    count_id: Mapped[UUID | None] = mapped_column(index=True)
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
+    tracking: Mapped[str] = mapped_column(String(16))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    lot: Mapped[str | None] = mapped_column(String(128))
+    counted_quantity: Mapped[int] = mapped_column(Integer)
+    expected_quantity: Mapped[int] = mapped_column(Integer)  # on hand there (free + isolated), not installed
+    actor: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[UUID | None] = mapped_column()

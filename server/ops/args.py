@@ -2,7 +2,8 @@
 
 Items are named the way operators scan them: serial, part + lot, part; locations by code.
 Beyond the protocol's table: `release` (undo isolate), `adjust`, `split` and `merge`, and an optional
-`isolated` flag on move/scrap to act on quarantined lot/untracked stock.
+`isolated` flag on move/scrap to act on quarantined lot/untracked stock. `count` records a counted
+quantity (0 or 1 for a serial: missing or found) and moves nothing.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ class Merge(ItemArgs, kw_only=True):
     into_lot: Code
 
 
+class Count(ItemArgs, kw_only=True):
+    location: Code
+    counted_quantity: Annotated[int, Meta(ge=0, le=1_000_000_000)]
+    count_id: UUID | None = None
+
+
 ARGS_BY_TYPE: dict[str, type[Args]] = {
     "receive": Receive,
     "move": Move,
@@ -112,6 +119,7 @@ ARGS_BY_TYPE: dict[str, type[Args]] = {
     "adjust": Adjust,
     "split": Split,
     "merge": Merge,
+    "count": Count,
 }
 
 

@@ -12,6 +12,7 @@ function upgrade(db) {
   outbox.createIndex('state_seq', ['state', 'seq']);
   outbox.createIndex('op_id', 'op_id', { unique: true });
   outbox.createIndex('keys', 'keys', { multiEntry: true });
+  outbox.createIndex('pending_keys', 'pending_keys', { multiEntry: true }); // keys, while unanswered
   outbox.createIndex('live', 'live');
   const rows = db.createObjectStore('rows', { keyPath: 'key' });
   rows.createIndex('id', 'id');

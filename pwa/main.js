@@ -122,8 +122,9 @@ function wireScanBar() {
     }
     try {
       $('viewfinder').hidden = false;
-      const { torch } = await scanner.start($('video'));
+      const { torch, engine } = await scanner.start($('video'));
       $('torch').hidden = !torch;
+      if (engine === 'server') toast(navigator.onLine ? 'Codes are read by the server' : 'Offline: the camera needs a connection on this phone — type or use a scanner', 'warn');
       $('camera').textContent = 'Stop';
     } catch (error) {
       $('viewfinder').hidden = true;
@@ -136,9 +137,11 @@ function wireScanBar() {
     if (current?.onScan) current.onScan(scan);
     else ctx.nav('item', { code: scan.text });
   });
+  let lastError = 0;
   scanner.events.addEventListener('error', (event) => {
-    if (event.detail?.offline) return;
-    $('prompt').dataset.error = event.detail?.message ?? '';
+    if (event.detail?.offline || Date.now() - lastError < 10_000) return;
+    lastError = Date.now();
+    toast(`Camera: ${event.detail?.message ?? 'could not read the frame'}`, 'warn');
   });
   scanner.listenForWedge();
 }

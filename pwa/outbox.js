@@ -41,7 +41,7 @@ export function enqueue(drafts, actor) {
         if (last && last.live === LIVE.PENDING) pendingByKey.set(key, last.op_id);
       }
       const record = {
-        seq: op.seq, op_id: op.op_id, state: 'pending', live: LIVE.PENDING, keys, deltas, created: now,
+        seq: op.seq, op_id: op.op_id, state: 'pending', live: LIVE.PENDING, keys, pending_keys: keys, deltas, created: now,
         summary: op.summary ?? op.type,
         op: { op_id: op.op_id, seq: op.seq, type: op.type, client_time: new Date(now).toISOString(), actor,
           depends_on: dependenciesOf(depKeys, pendingByKey, op.op_id), args: op.args },
@@ -82,7 +82,7 @@ export function ack(results) {
     for (const result of results) {
       const record = await t.oneByIndex('outbox', 'op_id', result.op_id);
       if (!record || record.state !== 'pending') continue;
-      const next = { ...record, ...outcomeOf(result, now) };
+      const next = { ...record, ...outcomeOf(result, now), pending_keys: [] };
       await t.put('outbox', next);
       if (next.live === LIVE.NONE) for (const key of record.keys) await recompute(t, key);
     }
@@ -97,18 +97,26 @@ export async function resolve(t, opResult) {
   if (change) await t.put('outbox', { ...record, ...change });
 }
 
-/** After a complete pull: applied ops' effects are now in the server's rows; stop replaying them. */
-export function settle(pulledSince) {
-  return write(STORES, async (t) => {
-    const applied = await t.byIndex('outbox', 'live', LIVE.AWAITING_PULL);
-    const keys = new Set();
-    for (const record of applied) {
-      if (record.done > pulledSince) continue;
-      await t.put('outbox', { ...record, live: LIVE.NONE });
-      record.keys.forEach((k) => keys.add(k));
-    }
-    for (const key of keys) await recompute(t, key);
-  });
+/** After a complete pull: applied ops' effects are now in the server's rows; stop replaying them.
+ *  In chunks of separate transactions, so that a backlog of thousands never blocks the page. */
+export async function settle(pulledSince, chunk = 250) {
+  const keys = new Set();
+  for (;;) {
+    const count = await write(['outbox'], async (t) => {
+      const applied = (await t.byIndex('outbox', 'live', LIVE.AWAITING_PULL, chunk)).filter((r) => r.done <= pulledSince);
+      for (const record of applied) {
+        await t.put('outbox', { ...record, live: LIVE.NONE });
+        record.keys.forEach((k) => keys.add(k));
+      }
+      return applied.length;
+    });
+    if (count < chunk) break;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const all = [...keys];
+  for (let i = 0; i < all.length; i += chunk) {
+    await write(STORES, async (t) => { for (const key of all.slice(i, i + chunk)) await recompute(t, key); });
+  }
 }
 
 /** Put ops from `seq` on back in the queue (the server lost them: a seq_gap it can be given). */

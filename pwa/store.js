@@ -9,7 +9,7 @@ import { labelFields, parseOwn } from './logic/codes.js';
 /** Recompute the shown row of `key`: the server's row + the deltas of this phone's unanswered ops. */
 export async function recompute(t, key, row) {
   row ??= await t.get('rows', key);
-  const ops = (await t.byIndex('outbox', 'keys', key)).filter((r) => r.live === LIVE.PENDING).sort((a, b) => a.seq - b.seq);
+  const ops = (await t.byIndex('outbox', 'pending_keys', key)).filter((r) => r.live === LIVE.PENDING).sort((a, b) => a.seq - b.seq);
   const deltas = ops.flatMap((r) => r.deltas.filter((d) => d.key === key));
   const view = viewOf(row?.server ?? null, deltas);
   if (!view && !row?.server) {
@@ -141,7 +141,7 @@ export async function lookup(code) {
 
 /** This phone's ops that touched a row, newest first (its recent history, also offline). */
 export async function historyOf(key, limit = 10) {
-  return read(['outbox'], async (t) => (await t.byIndex('outbox', 'keys', key)).sort((a, b) => b.seq - a.seq).slice(0, limit));
+  return read(['outbox'], (t) => t.cursor('outbox', 'keys', IDBKeyRange.only(key), { reverse: true, limit }));
 }
 
 export { rowKey, unitKey };

@@ -37,6 +37,7 @@ export async function refreshStats() {
 
 /** Push every pending op, batch by batch. Returns false when pushing had to stop. */
 async function pushAll() {
+  performance.mark('gemba-sync:push');
   const { pending } = await outbox.pendingStats();
   state.total = pending;
   state.done = 0;
@@ -60,6 +61,7 @@ async function pushAll() {
 
 /** Pull every page of changes since the stored cursor, one transaction per page. */
 async function pullAll() {
+  performance.mark('gemba-sync:pull');
   const started = Date.now();
   let cursor = (await getMeta('cursor')) ?? null;
   let first = true;
@@ -71,7 +73,9 @@ async function pullAll() {
     if (!page.has_more) break;
     await yieldToPage();
   }
+  performance.mark('gemba-sync:settle');
   await outbox.settle(started);
+  performance.mark('gemba-sync:done');
 }
 
 async function run() {

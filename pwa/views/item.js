@@ -38,8 +38,9 @@ async function serverHistory(serial, box) {
   } catch { /* offline or not on the server yet: the phone's own history is shown */ }
 }
 
-async function render(root, found) {
+async function render(into, found) {
   const code = found.code;
+  const root = { append: (...nodes) => into.append(...nodes.filter(Boolean)) };
   if (found.kind === 'unit') {
     const u = found.unit;
     const serverBox = h('section');

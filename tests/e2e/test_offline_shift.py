@@ -61,7 +61,7 @@ def test_a_shift_offline_survives_a_reload_and_syncs(phones: Any, server: Any, a
     phone.scan(pump)
     phone.page.wait_for_selector("article.item[data-kind='unit']")
     facts = phone.page.inner_text("article.item")
-    assert "LINE-1" in facts and motor in facts and "not synced" in facts
+    assert "LINE-1" in facts and motor in facts and "not synced" in facts and "null" not in facts
     phone.screenshot(artifacts, "05-scan-result")
     phone.go("sync")
     phone.page.wait_for_selector("dd[data-fact='waiting']:has-text('7 waiting')")

@@ -15,6 +15,7 @@ from litestar.template import TemplateConfig
 from litestar.datastructures import State
 from server.api.auth import AuthController, UsersController
 from server.api.catalog import LocationsController, PartsController, SuppliersController
+from server.api.decode import decode_route
 from server.api.inventory import InventoryController, OpsController, inventory_filter
 from server.api.labels import LabelsController
 from server.api.problems import EXCEPTION_HANDLERS, all_problems
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             InventoryController,
             OpsController,
             ScanController,
+            decode_route(settings),  # its own body limit: an image, not GEMBA_MAX_REQUEST_BYTES
             LabelsController,
             *SYNC_CONTROLLERS,
             problem_types,

@@ -108,6 +108,29 @@ class Forbidden(DomainError):
     title = "Not allowed for your role"
 
 
+class ImageTooLarge(DomainError):
+    """An image for the decoder above the byte or pixel limit (GEMBA_MAX_IMAGE_BYTES/_PIXELS)."""
+
+    reason = slug = "image_too_large"
+    status_code = 413
+    title = "Image too large"
+
+
+class UnsupportedImage(DomainError):
+    """Not a JPEG, PNG or WebP image (judged by its bytes, not by its Content-Type)."""
+
+    reason = slug = "unsupported_image"
+    status_code = 415
+    title = "Unsupported image format"
+
+
+class UnreadableImage(DomainError):
+    """A JPEG, PNG or WebP file that cannot be decoded: truncated, corrupt or empty."""
+
+    reason = slug = "unreadable_image"
+    title = "Image cannot be decoded"
+
+
 # Every op reason the server can answer with; the README documents each (a test checks).
 OP_REASONS: dict[str, str] = {
     cls.reason: cls.title

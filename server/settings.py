@@ -18,6 +18,8 @@ class Settings:
     database_url: str
     token_ttl_hours: int = 24 * 7
     max_request_bytes: int = 1_000_000
+    max_image_bytes: int = 8_000_000  # POST /api/decode: a photo's bytes ...
+    max_image_pixels: int = 25_000_000  # ... and pixels (declared in its header: decompression bombs)
     debug: bool = False
     sql_echo: bool = False
     page_limit_max: int = 500
@@ -37,6 +39,8 @@ class Settings:
             database_url=url,
             token_ttl_hours=int(env.get("GEMBA_TOKEN_TTL_HOURS", 24 * 7)),
             max_request_bytes=int(env.get("GEMBA_MAX_REQUEST_BYTES", 1_000_000)),
+            max_image_bytes=int(env.get("GEMBA_MAX_IMAGE_BYTES", 8_000_000)),
+            max_image_pixels=int(env.get("GEMBA_MAX_IMAGE_PIXELS", 25_000_000)),
             debug=env.get("GEMBA_DEBUG", "") == "1",
             sql_echo=env.get("GEMBA_SQL_ECHO", "") == "1",
         )

@@ -1,0 +1,341 @@
+"""Decoder benchmark: Gemba's decoder next to plain pyzbar and plain zxing-cpp on a folder of photos.
+
+    .venv/bin/python -m tests.benchmarks.bench_decode [FOLDER] [--repeats 3] [--seed 0] [--select]
+
+FOLDER (default /work/shared/data/barcodes) holds a manifest.csv with `file`, `symbology` and
+`expected_text`. A decode is correct when the expected text is among the decoded texts after removing
+GS characters, trimming whitespace and dropping a leading AIM identifier (UPC-A may come as EAN-13
+with a leading 0). A misread is any other text returned, except codes known to be printed in the
+photo beside the expected one (`OTHER_CODES_IN_PHOTO`, checked by eye). Latency is per image, from
+bytes to symbols at the original size, the median of `--repeats` runs; percentiles over images.
+
+Held out: the photos are split in two halves by a fixed seed, per symbology and keeping every photo
+of one code (same expected text) on the same side, so that near-duplicate shots cannot leak. The
+numbers on the test half are for photos the cascade was not chosen on. `--select` re-runs that
+choice: a greedy search over candidate steps on the training half (best gain in correct reads per
+millisecond of CPU, no misread allowed, the whole cascade within a CPU budget), prints the cascade
+to put in `server/scan/decode.py` and its numbers on the test half, and runs the same procedure over
+ten seeds beside plain zxing-cpp and pyzbar on the same test halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyzbar.pyzbar as pyzbar
+import zxingcpp
+from PIL import Image
+
+from server.scan.decode import CASCADE, PREPARE, Step, decide, decode, load
+
+DATASET = Path("/work/shared/data/barcodes")
+RESULTS = Path(__file__).resolve().parent / "results"
+LIMITS = {"max_bytes": 64_000_000, "max_pixels": 100_000_000}
+# Codes printed beside the expected one in the same photo (their human-readable text is visible).
+OTHER_CODES_IN_PHOTO = {
+    "code39/code39-3_02.png": {"001EC947D49B"},  # a second Code 39 label below the first
+    **{f"ean13/ean13-2_{n}.png": {"1920081045006"} for n in (14, 17, 19, 21)},  # a Japanese book's price code
+}
+SELECT_BUDGET_MS = 30.0  # CPU ms: the mean cost of the whole cascade (an unreadable photo) on the training half
+SEEDS = range(10)
+
+
+@dataclass(frozen=True)
+class Photo:
+    file: str
+    symbology: str
+    expected: str
+    data: bytes
+
+
+def load_photos(folder: Path) -> list[Photo]:
+    with (folder / "manifest.csv").open(newline="") as handle:
+        return [
+            Photo(row["file"], row["symbology"], row["expected_text"], (folder / row["file"]).read_bytes())
+            for row in csv.DictReader(handle)
+        ]
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\x1d", "").strip()
+    return text[3:] if text.startswith("]") and len(text) >= 3 else text
+
+
+def judge(photo: Photo, texts: list[str]) -> tuple[bool, list[str]]:
+    """(correct, misread texts)."""
+    wanted = {_clean(photo.expected)}
+    if photo.symbology == "upca":
+        wanted.add("0" + _clean(photo.expected))
+    cleaned = [_clean(text) for text in texts]
+    allowed = wanted | OTHER_CODES_IN_PHOTO.get(photo.file, set())
+    return bool(wanted & set(cleaned)), [text for text in cleaned if text not in allowed]
+
+
+def split(photos: list[Photo], seed: int) -> tuple[list[Photo], list[Photo]]:
+    """Training and test halves: per symbology, the distinct codes in a shuffled order, each with all
+    its photos, go to whichever half has fewer photos of that symbology so far."""
+    by_code: dict[tuple[str, str], list[Photo]] = defaultdict(list)
+    for photo in photos:
+        by_code[(photo.symbology, photo.expected)].append(photo)
+    rng = random.Random(seed)
+    train: list[Photo] = []
+    test: list[Photo] = []
+    for symbology in sorted({s for s, _ in by_code}):
+        codes = sorted(code for s, code in by_code if s == symbology)
+        rng.shuffle(codes)
+        sizes = [0, 0]
+        for code in codes:
+            side = 0 if sizes[0] < sizes[1] or (sizes[0] == sizes[1] and rng.random() < 0.5) else 1
+            (train, test)[side].extend(by_code[(symbology, code)])
+            sizes[side] += len(by_code[(symbology, code)])
+    return train, test
+
+
+# ---- the decoders ----------------------------------------------------------------------------------
+def gemba(data: bytes) -> list[str]:
+    return [symbol.text for symbol in decode(data, **LIMITS)]
+
+
+def plain_pyzbar(data: bytes) -> list[str]:
+    return [found.data.decode("utf-8", errors="replace") for found in pyzbar.decode(Image.open(io.BytesIO(data)))]
+
+
+def plain_zxing(data: bytes) -> list[str]:
+    image = Image.open(io.BytesIO(data))
+    return [found.text for found in zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)]
+
+
+DECODERS: dict[str, Callable[[bytes], list[str]]] = {"gemba": gemba, "pyzbar": plain_pyzbar, "zxing-cpp": plain_zxing}
+
+
+def run(decoder: Callable[[bytes], list[str]], photos: list[Photo], repeats: int) -> dict[str, tuple[list[str], list[tuple[float, float]]]]:
+    """file → (texts, (wall ms, CPU ms) of each repeat); repeats go over the whole set in turn."""
+    out: dict[str, tuple[list[str], list[tuple[float, float]]]] = {p.file: ([], []) for p in photos}
+    for _ in range(repeats):
+        for photo in photos:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            texts = decoder(photo.data)
+            out[photo.file][1].append(((time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000))
+            out[photo.file][0][:] = texts
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))], 2)
+
+
+def summarise(photos: list[Photo], results: dict[str, tuple[list[str], list[tuple[float, float]]]]) -> dict[str, Any]:
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # photos, correct, misread photos
+    misreads = []
+    for photo in photos:
+        texts, _ = results[photo.file]
+        correct, wrong = judge(photo, texts)
+        counts = per[photo.symbology]
+        counts[0] += 1
+        counts[1] += correct
+        counts[2] += bool(wrong)
+        misreads += [{"file": photo.file, "expected": photo.expected, "read": text} for text in wrong]
+    median = [statistics.median(wall for wall, _ in results[p.file][1]) for p in photos]
+    best = [min(wall for wall, _ in results[p.file][1]) for p in photos]
+    cpu = [statistics.median(cpu for _, cpu in results[p.file][1]) for p in photos]
+    n, ok = len(photos), sum(c[1] for c in per.values())
+    return {
+        "photos": n, "decoded": ok, "rate": round(ok / n, 4), "misread_photos": sum(c[2] for c in per.values()),
+        "per_symbology": {s: {"photos": c[0], "decoded": c[1], "rate": round(c[1] / c[0], 4), "misread_photos": c[2]}
+                          for s, c in sorted(per.items())},
+        "latency_ms": {"p50": percentile(median, 50), "p95": percentile(median, 95), "max": round(max(median), 2),
+                       "best_of_repeats_p50": percentile(best, 50), "best_of_repeats_p95": percentile(best, 95),
+                       "cpu_p50": percentile(cpu, 50), "cpu_p95": percentile(cpu, 95)},
+        "misreads": misreads,
+    }
+
+
+def show(title: str, summaries: dict[str, dict[str, Any]]) -> None:
+    names = list(summaries)
+    print(f"\n{title}\n{'':14}" + "".join(f"{name:>18}" for name in names))
+    symbologies = sorted({s for summary in summaries.values() for s in summary["per_symbology"]})
+    for s in symbologies:
+        cells = [summaries[name]["per_symbology"].get(s) for name in names]
+        print(f"{s:14}" + "".join(f"{c['decoded']:>6}/{c['photos']:<3} {c['decoded'] / c['photos']:6.1%}  " if c else f"{'-':>18}" for c in cells))
+    print(f"{'overall':14}" + "".join(f"{summaries[n]['decoded']:>6}/{summaries[n]['photos']:<3} {summaries[n]['decoded'] / summaries[n]['photos']:6.1%}  " for n in names))
+    print(f"{'misread photos':14}" + "".join(f"{summaries[n]['misread_photos']:>18}" for n in names))
+    for key in ("p50", "p95", "best_of_repeats_p50", "best_of_repeats_p95", "cpu_p50", "cpu_p95"):
+        print(f"{key.replace('best_of_repeats_', 'best ').replace('_', ' ') + ' ms':14}" + "".join(f"{summaries[n]['latency_ms'][key]:>18.2f}" for n in names))
+    for name in names:
+        for wrong in summaries[name]["misreads"]:
+            print(f"  misread by {name}: {wrong['file']} expected {wrong['expected']!r} read {wrong['read']!r}")
+
+
+# ---- choosing the cascade ------------------------------------------------------------------------
+CANDIDATES = [
+    Step(engine, prepare, binarizer, thorough)
+    for prepare in PREPARE
+    for engine, binarizer, thorough in (("zbar", "local", False), ("zxing", "local", False), ("zxing", "local", True),
+                                        ("zxing", "histogram", False), ("zxing", "histogram", True))
+]
+
+
+@dataclass
+class Trial:
+    """Every candidate step's reads on one photo, and what each costs."""
+
+    load_ms: float
+    prepare_ms: dict[str, float]
+    steps: dict[Step, tuple[list, float]]
+
+
+def trials(photos: list[Photo]) -> dict[str, Trial]:
+    out = {}
+    for photo in photos:
+        start = time.thread_time()
+        gray = load(photo.data, **LIMITS)
+        load_ms = (time.thread_time() - start) * 1000
+        prepared, prepare_ms = {}, {}
+        for name, (function, _) in PREPARE.items():
+            start = time.thread_time()
+            prepared[name] = function(gray)
+            prepare_ms[name] = (time.thread_time() - start) * 1000
+        steps = {}
+        for step in CANDIDATES:
+            times = []
+            for _ in range(2):
+                start = time.thread_time()
+                reads = step.run(gray, prepared)
+                times.append((time.thread_time() - start) * 1000)
+            steps[step] = (reads, min(times))
+        out[photo.file] = Trial(load_ms, prepare_ms, steps)
+        print(".", end="", flush=True)
+    print()
+    return out
+
+
+def simulate(trial: Trial, cascade: list[Step]) -> tuple[list[str], float, float]:
+    """(texts, ms until the cascade stopped, ms of the whole cascade) as decode_image would run it."""
+    reads: list = []
+    spent, stopped, texts, seen = trial.load_ms, None, [], set()
+    for step in cascade:
+        if step.prepare not in seen and step.prepare != "gray":
+            spent += trial.prepare_ms[step.prepare]
+            seen.add(step.prepare)
+        step_reads, ms = trial.steps[step]
+        spent += ms
+        reads += step_reads
+        if stopped is None and (symbols := decide(reads)):
+            texts, stopped = [s.text for s in symbols], spent
+    return texts, spent if stopped is None else stopped, spent
+
+
+def score(photos: list[Photo], table: dict[str, Trial], cascade: list[Step]) -> tuple[int, int, float, float]:
+    """(correct, misread photos, mean ms, mean ms of the whole cascade)."""
+    correct = misread = 0
+    total = full = 0.0
+    for photo in photos:
+        texts, ms, whole = simulate(table[photo.file], cascade)
+        ok, wrong = judge(photo, texts)
+        correct += ok
+        misread += bool(wrong)
+        total += ms
+        full += whole
+    return correct, misread, total / len(photos), full / len(photos)
+
+
+def select(photos: list[Photo], table: dict[str, Trial]) -> list[Step]:
+    cascade: list[Step] = []
+    current = score(photos, table, cascade)
+    while True:
+        best = None
+        for step in CANDIDATES:
+            if step in cascade:
+                continue
+            trial = score(photos, table, [*cascade, step])
+            gain = trial[0] - current[0]
+            if gain <= 0 or trial[1] > 0 or trial[3] > SELECT_BUDGET_MS:
+                continue
+            value = gain / max(trial[2] - current[2], 0.05)
+            if best is None or value > best[0]:
+                best = (value, step, trial)
+        if best is None:
+            return cascade
+        cascade.append(best[1])
+        current = best[2]
+
+
+def selection_report(photos: list[Photo], seed: int) -> dict[str, Any]:
+    print(f"trying {len(CANDIDATES)} candidate steps on every photo", end="")
+    table = trials(photos)
+    train, test = split(photos, seed)
+    chosen = select(train, table)
+    print(f"\nchosen on the training half of seed {seed} ({len(train)} photos):")
+    for step in chosen:
+        print(f"    {step!r},")
+    ok, bad, ms, _ = score(test, table, chosen)
+    print(f"on its test half: {ok}/{len(test)} = {ok / len(test):.1%}, misread photos {bad}, mean {ms:.1f} ms (simulated)")
+    seeds = []
+    for other in SEEDS:
+        other_train, other_test = split(photos, other)
+        ok, bad, _, _ = score(other_test, table, select(other_train, table))
+        seeds.append({"seed": other, "test_photos": len(other_test), "decoded": ok, "rate": round(ok / len(other_test), 4), "misread_photos": bad})
+    return {"seed": seed, "chosen": [str(s) for s in chosen], "shipped": [str(s) for s in CASCADE], "over_seeds": seeds}
+
+
+def compare_over_seeds(photos: list[Photo], selection: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The selection procedure's held-out rate on every seed beside the plain engines' on the same halves."""
+    rates: dict[str, list[float]] = {"gemba (chosen on the training half)": [s["rate"] for s in selection["over_seeds"]]}
+    for name in ("zxing-cpp", "pyzbar"):
+        rates[name] = []
+        for seed in SEEDS:
+            _, test = split(photos, seed)
+            rates[name].append(sum(judge(p, results[name][p.file][0])[0] for p in test) / len(test))
+    print(f"\nheld-out rate over seeds {SEEDS.start}..{SEEDS.stop - 1} (misread photos of the procedure: "
+          f"{sum(s['misread_photos'] for s in selection['over_seeds'])}):")
+    for name, values in rates.items():
+        print(f"    {name:38} mean {statistics.mean(values):6.1%}  min {min(values):6.1%}  max {max(values):6.1%}")
+    return {name: {"mean": round(statistics.mean(v), 4), "min": round(min(v), 4), "max": round(max(v), 4)} for name, v in rates.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DATASET)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--select", action="store_true", help="re-run the choice of the cascade")
+    args = parser.parse_args()
+    photos = load_photos(args.folder)
+    payload: dict[str, Any] = {"dataset": str(args.folder), "repeats": args.repeats, "seed": args.seed,
+                               "cascade": [str(step) for step in CASCADE]}
+    if args.select:
+        payload["selection"] = selection_report(photos, args.seed)
+    _, test = split(photos, args.seed)
+    results = {name: run(decoder, photos, args.repeats) for name, decoder in DECODERS.items()}
+    full = {name: summarise(photos, result) for name, result in results.items()}
+    held_out = {name: summarise(test, result) for name, result in results.items()}
+    show(f"all {len(photos)} photos ({args.folder})", full)
+    show(f"held-out half, seed {args.seed}: {len(test)} photos the cascade was not chosen on", held_out)
+    payload.update(full_set=full, held_out=held_out)
+    if args.select:
+        payload["selection"]["held_out_over_seeds"] = compare_over_seeds(photos, payload["selection"], results)
+    payload = {"benchmark": "decode", "when": datetime.now(UTC).isoformat(timespec="seconds"),
+               "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+               **payload}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "decode.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwritten {RESULTS / 'decode.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,6 +31,7 @@ from server.scan.service import ScanService
 from server.settings import Settings, get_settings
 from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
+from sync.pages import TEMPLATES as SYNC_TEMPLATES, supervisor_router
 
 
 @get("/problems", exclude_from_auth=True, include_in_schema=False)
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             decode_route(settings),  # its own body limit: an image, not GEMBA_MAX_REQUEST_BYTES
             LabelsController,
             *SYNC_CONTROLLERS,
+            supervisor_router(),  # HTML pages with their own cookie sign-in
             problem_types,
             problem_type,
             health,
@@ -94,7 +96,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=["^/schema"])],  # other non-API routes opt out
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title="Gemba API", version="1", path="/schema"),
-        template_config=TemplateConfig(directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=[Path(__file__).parent / "templates", SYNC_TEMPLATES], engine=JinjaTemplateEngine
+        ),
         request_max_body_size=settings.max_request_bytes,
         on_shutdown=[db.dispose],
         debug=settings.debug,

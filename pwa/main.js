@@ -38,7 +38,13 @@ const ctx = {
     sync.flush();
   },
   signedIn: async () => { sync.setSignedIn(true, auth.session.deviceId); renderStatus(); await sync.flush(); },
-  signOut: async () => { await auth.signOut(); sync.setSignedIn(false, auth.session.deviceId); ctx.nav('signin'); },
+  async signOut() {
+    const { pending } = await outbox.pendingStats();
+    if (pending && !confirm(`${pending} operation${pending === 1 ? ' is' : 's are'} still waiting. They stay on this phone and sync after the next sign-in. Sign out?`)) return;
+    await auth.signOut();
+    sync.setSignedIn(false, auth.session.deviceId);
+    ctx.nav('signin');
+  },
   online: () => navigator.onLine,
 };
 
@@ -62,8 +68,9 @@ function renderStatus(detail = null) {
   net.textContent = online ? 'Online' : 'OFFLINE';
   net.className = `pill ${online ? 'on' : 'off'}`;
   const chip = $('syncchip');
-  chip.textContent = s.pending ? `${s.pending} waiting${s.oldest ? ` · ${s.oldest.replace('oldest ', '')}` : ''}` : CHIP[s.phase] ?? s.title;
-  chip.className = `pill ${s.pending || !['synced', 'syncing'].includes(s.phase) ? 'warn' : 'on'}`;
+  const held = sync.state.held ? ` · ${sync.state.held} held` : '';
+  chip.textContent = (s.pending ? `${s.pending} waiting${s.oldest ? ` · ${s.oldest.replace('oldest ', '')}` : ''}` : CHIP[s.phase] ?? s.title) + held;
+  chip.className = `pill ${s.pending || held || !['synced', 'syncing'].includes(s.phase) ? 'warn' : 'on'}`;
   chip.dataset.phase = s.phase;
   renderBanner();
   current?.onStatus?.(s);

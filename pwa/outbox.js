@@ -66,12 +66,13 @@ export function peek(max) {
   return read(['outbox'], async (t) => nextBatch(await t.byIndex('outbox', 'state_seq', pendingRange(), max), max));
 }
 
-/** {pending, oldest} for the status bar. */
+/** {pending, oldest, held} for the status bar: held ops wait for a supervisor. */
 export function pendingStats() {
   return read(['outbox'], async (t) => {
     const pending = await t.countIndex('outbox', 'state_seq', pendingRange());
     const [first] = pending ? await t.byIndex('outbox', 'state_seq', pendingRange(), 1) : [];
-    return { pending, oldest: first?.created ?? null };
+    const held = await t.countIndex('outbox', 'state_seq', IDBKeyRange.bound(['held', 0], ['held', Infinity]));
+    return { pending, oldest: first?.created ?? null, held };
   });
 }
 

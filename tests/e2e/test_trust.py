@@ -54,6 +54,7 @@ def test_held_ops_show_the_supervisors_later_decision(phones: Any, server: Any, 
     phone.wait_synced()
     lines = phone.outcomes()
     assert all("Held for a supervisor: location locked" in line for line in lines[:2]), lines
+    phone.page.wait_for_selector("#syncchip:has-text('2 held')")  # always in sight
 
     records = phone.page.evaluate("import('/app/outbox.js').then((o) => o.recent(2))")
     second, first = records  # newest first
@@ -64,6 +65,7 @@ def test_held_ops_show_the_supervisors_later_decision(phones: Any, server: Any, 
     phone.page.click("button:has-text('Sync now')")
     phone.page.wait_for_selector("ul.outcomes li:has-text('Approved by sam')")
     phone.page.wait_for_selector("ul.outcomes li:has-text('Rejected by sam: wrong cage')")
+    phone.page.wait_for_selector("#syncchip:text-is('Synced')")
     phone.screenshot(artifacts, "11-supervisor-decisions")
     assert server.inventory(serial=f"HOLD-{uid}-1")[0]["location"] == cage
     assert server.inventory(serial=f"HOLD-{uid}-2")[0]["location"] == "STORES"

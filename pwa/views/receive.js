@@ -86,6 +86,13 @@ export function mount(root, ctx, query) {
     return setPart(els.part.value.trim());
   }
 
+  // A label scanned by a wedge scanner into a field (focus was there): read it as a scan instead.
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || !(event.target instanceof HTMLInputElement)) return;
+    const value = event.target.value;
+    if (labelFields(value)) { event.target.value = ''; onScan({ text: value }); }
+  }, true);
+
   prefill({ ...query }).then(() => setPart(els.part.value.trim()));
   return { onScan };
 }

@@ -50,3 +50,14 @@ def test_a_supplier_label_fills_the_receive_form_offline(phones: Any, uid: str) 
     filled(phone, "location", "DOCK-1")
     phone.page.click("form.flow button.primary")
     phone.wait_queued(1)
+
+
+def test_a_label_scanned_into_a_field_is_read_as_a_label(phones: Any, uid: str) -> None:
+    phone = phones("olga")
+    phone.offline()
+    phone.go("receive")
+    phone.page.click("input[name=part]")  # the focus is in a field when the wedge scanner fires
+    phone.page.keyboard.type(f"(240)PUMP-A(21)WEDGE-{uid}", delay=3)
+    phone.page.keyboard.press("Enter")
+    filled(phone, "part", "PUMP-A")
+    filled(phone, "serial", f"WEDGE-{uid}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database
@@ -28,6 +28,11 @@ def _check_patterns(values: dict[str, Any]) -> None:
                 validate(values[name])
             except PatternError as error:
                 raise Invalid(f"{name}: {error}", field=name) from None
+
+
+def _contains(column: Any, text: str) -> Any:
+    """Case-insensitive substring match; `%` and `_` in `text` are literal characters."""
+    return func.lower(column).contains(text.lower(), autoescape=True)
 
 
 async def _one(session: AsyncSession, model: type, key: str, value: str | UUID, field: str) -> Any:
@@ -65,8 +70,7 @@ class CatalogService:
     async def list_parts(self, q: str | None, limit: int, offset: int) -> tuple[list[Part], int]:
         query = select(Part)
         if q:
-            like = f"%{q.lower()}%"
-            query = query.where(or_(func.lower(Part.part_number).like(like), func.lower(Part.description).like(like)))
+            query = query.where(or_(_contains(Part.part_number, q), _contains(Part.description, q)))
         async with self.db.read() as session:
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
             rows = await session.execute(query.order_by(Part.part_number).limit(limit).offset(offset))
@@ -143,21 +147,27 @@ class CatalogService:
             parent_id = await session.scalar(select(Location.parent_id).where(Location.id == parent_id))
         return seen
 
+    async def parent_code(self, location: Location) -> str | None:
+        if location.parent_id is None:
+            return None
+        async with self.db.read() as session:
+            return await session.scalar(select(Location.code).where(Location.id == location.parent_id))
+
     async def list_locations(self, q: str | None = None) -> list[tuple[Location, str | None]]:
         parent_table = Location.__table__.alias("parent")
         query = select(Location, parent_table.c.code).outerjoin(parent_table, parent_table.c.id == Location.parent_id)
         if q:
-            like = f"%{q.lower()}%"
-            query = query.where(or_(func.lower(Location.code).like(like), func.lower(Location.name).like(like)))
+            query = query.where(or_(_contains(Location.code, q), _contains(Location.name, q)))
         async with self.db.read() as session:
             return [(loc, parent_code) for loc, parent_code in (await session.execute(query.order_by(Location.code))).all()]
 
     # ---- suppliers ----------------------------------------------------------------------------
     async def create_supplier(self, name: str, code: str | None) -> Supplier:
         async with self.db.write() as session:
-            clash = select(Supplier).where(or_(func.lower(Supplier.name) == name.lower(), Supplier.code == code))
-            if (await session.execute(clash)).first():
+            if await session.scalar(select(Supplier.id).where(func.lower(Supplier.name) == name.lower())):
                 raise AlreadyExists(f"Supplier {name} already exists", field="name")
+            if code is not None and await session.scalar(select(Supplier.name).where(Supplier.code == code)):
+                raise AlreadyExists(f"Supplier code {code} is taken", field="code")
             supplier = Supplier(name=name, code=code)
             session.add(supplier)
         return supplier
@@ -167,9 +177,10 @@ class CatalogService:
         query = select(Supplier)
         if q:
             needle = q.lower()
-            starts = or_(func.lower(Supplier.name).like(f"{needle}%"), func.lower(Supplier.code).like(f"{needle}%"))
-            contains = or_(func.lower(Supplier.name).like(f"%{needle}%"), func.lower(Supplier.code).like(f"%{needle}%"))
-            query = query.where(contains).order_by(starts.desc(), Supplier.name)
+            name, code = func.lower(Supplier.name), func.lower(func.coalesce(Supplier.code, ""))
+            starts = or_(name.startswith(needle, autoescape=True), code.startswith(needle, autoescape=True))
+            contains = or_(name.contains(needle, autoescape=True), code.contains(needle, autoescape=True))
+            query = query.where(contains).order_by(case((starts, 0), else_=1), Supplier.name)
         else:
             query = query.order_by(Supplier.name)
         async with self.db.read() as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -70,13 +70,13 @@ def _filtered(columns: list[Any], f: InventoryFilter) -> Select[Any]:
             raise Invalid(f"status must be one of {', '.join(Status)}", field="status") from None
         query = query.where(status_filter_sql(InventoryRow, Location, status))
     if f.q:
-        like = f"%{f.q.lower()}%"
+        needle = f.q.lower()  # `%` and `_` in q are literal characters
         query = query.where(
             or_(
-                func.lower(InventoryRow.serial).like(like),
-                func.lower(InventoryRow.lot).like(like),
-                func.lower(Part.part_number).like(like),
-                func.lower(Part.description).like(like),
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (InventoryRow.serial, InventoryRow.lot, Part.part_number, Part.description)
+                )
             )
         )
     if not f.include_empty and not f.serial:
@@ -164,13 +164,17 @@ class InventoryQueries:
     async def lot_history(self, part: str, lot: str) -> dict[str, Any]:
         rows, _ = await self.page(InventoryFilter(part=part, lot=lot, include_empty=True), 1000, 0)
         async with self.db.read() as session:
-            part_id = await session.scalar(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part)))
-            if part_id is None:
+            found = (
+                await session.execute(
+                    select(Part.id, Part.part_number).where(_id_or_key(Part.part_number, Part.id, part))
+                )
+            ).one_or_none()
+            if found is None:
                 raise NotFound(f"No part {part}", field="part")
-            events = await self._movements(session, and_(Movement.part_id == part_id, Movement.lot == lot))
+            events = await self._movements(session, and_(Movement.part_id == found.id, Movement.lot == lot))
         if not rows and not events:
-            raise NotFound(f"No lot {lot} of {part}", field="lot")
-        return {"part": part, "lot": lot, "rows": rows, "events": events}
+            raise NotFound(f"No lot {lot} of {found.part_number}", field="lot")
+        return {"part": found.part_number, "lot": lot, "rows": rows, "events": events}
 
     async def activity(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         conditions = []
@@ -234,10 +238,8 @@ class InventoryQueries:
         return [dict(row._mapping) for row in await session.execute(query)]
 
 
-def parse_time(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Invalid(f"{field} must be an RFC 3339 time", field=field) from None
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A time from a query string; one without an offset is taken as UTC (the server's clock)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -29,6 +29,11 @@ Limit = Annotated[int, Parameter(ge=1, le=500)]
 Offset = Annotated[int, Parameter(ge=0)]
 
 
+def natural_key(path_value: str) -> str:
+    """A `{key:path}` parameter arrives as `/CAGE-B/SHELF-3`: the code is what follows the slash."""
+    return path_value.removeprefix("/")
+
+
 def part_out(part: Part) -> PartOut:
     return PartOut(
         id=part.id, part_number=part.part_number, tracking=part.tracking, description=part.description,
@@ -66,12 +71,12 @@ class PartsController(Controller):
         parts, total = await catalog.list_parts(q, limit, offset)
         return PartsPage(items=[part_out(p) for p in parts], total=total, limit=limit, offset=offset)
 
-    @get("/{key:str}")
+    @get("/{key:path}")
     async def get_part(self, key: str, catalog: CatalogService) -> PartOut:
-        """A part by id or part number."""
-        return part_out(await catalog.get_part(key))
+        """A part by id or part number (which may contain `/`)."""
+        return part_out(await catalog.get_part(natural_key(key)))
 
-    @patch("/{key:str}", guards=[requires(Role.supervisor)])
+    @patch("/{key:path}", guards=[requires(Role.supervisor)])
     async def update(
         self, key: str, data: PartPatch, catalog: CatalogService, request: Request[Principal, str, object]
     ) -> PartOut:
@@ -79,7 +84,7 @@ class PartsController(Controller):
         changes = patch_values(data)
         if "tracking" in changes:
             changes["tracking"] = changes["tracking"].value
-        return part_out(await catalog.update_part(key, changes, actor_of(request.user)))
+        return part_out(await catalog.update_part(natural_key(key), changes, actor_of(request.user)))
 
 
 class LocationsController(Controller):
@@ -91,20 +96,20 @@ class LocationsController(Controller):
         values = {name: getattr(data, name) for name in data.__struct_fields__}
         values["kind"] = data.kind.value
         location = await catalog.create_location(values)
-        return location_out(location, data.parent)
+        return location_out(location, await catalog.parent_code(location))
 
     @get("/")
     async def list_locations(self, catalog: CatalogService, q: str | None = None) -> list[LocationOut]:
         return [location_out(loc, parent) for loc, parent in await catalog.list_locations(q)]
 
-    @patch("/{key:str}", guards=[requires(Role.supervisor)])
+    @patch("/{key:path}", guards=[requires(Role.supervisor)])
     async def update(self, key: str, data: LocationPatch, catalog: CatalogService) -> LocationOut:
+        """Edit a location, named by id or code (codes such as `PLANT-1/STORES` contain `/`)."""
         changes = patch_values(data)
         if "kind" in changes:
             changes["kind"] = changes["kind"].value
-        location = await catalog.update_location(key, changes)
-        parent = next((p for loc, p in await catalog.list_locations(location.code) if loc.id == location.id), None)
-        return location_out(location, parent)
+        location = await catalog.update_location(natural_key(key), changes)
+        return location_out(location, await catalog.parent_code(location))
 
 
 class SuppliersController(Controller):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -25,7 +27,8 @@ from server.api.schemas import (
 from server.api.security import actor_of
 from server.auth import Principal
 from server.ops.service import OpRequest, OpsService
-from server.queries import InventoryFilter, InventoryQueries, parse_time
+from server.queries import InventoryFilter, InventoryQueries, as_utc
+from server.rules.status import Status
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size (max 500)")]
 Offset = Annotated[int, Parameter(ge=0)]
@@ -40,7 +43,7 @@ def inventory_filter(
     serial: str | None = None,
     lot: str | None = None,
     location: str | None = None,
-    status: str | None = None,
+    status: Status | None = None,
     q: str | None = None,
     include_empty: bool = False,
 ) -> InventoryFilter:
@@ -104,17 +107,18 @@ class InventoryController(Controller):
         actor: str | None = None,
         action: str | None = None,
         op_type: str | None = None,
-        op_id: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
+        op_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> ActivityPage:
-        """The movement log, newest first: who moved what, where, when and why."""
+        """The movement log, newest first: who moved what, where, when and why. `since` (inclusive) and
+        `until` (exclusive) are RFC 3339 times, UTC when they carry no offset."""
         filters: dict[str, Any] = {
             "serial": serial, "lot": lot, "part": part, "location": location, "actor": actor, "action": action,
             "op_type": op_type, "op_id": op_id,
-            "since": parse_time(since, "since"), "until": parse_time(until, "until"),
+            "since": as_utc(since), "until": as_utc(until),
         }
         items, total = await queries.activity(filters, limit, offset)
         return ActivityPage(items=msgspec.convert(items, list[MovementOut]), total=total, limit=limit, offset=offset)

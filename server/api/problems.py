@@ -8,6 +8,7 @@ protocol's reason code, for op errors) and `field` (which input was wrong), plus
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -62,19 +63,27 @@ def domain_error(request: Request, error: DomainError) -> Response[dict[str, Any
 
 
 def validation_error(request: Request, error: ValidationException) -> Response[dict[str, Any]]:
-    """Litestar's body/parameter validation: name the field and say why, as a 422."""
+    """Litestar's validation, naming the field and saying why: a body that fails is `invalid` (422); a
+    query or path parameter out of range is a malformed request (`bad_request`, 400)."""
     field = None
     reason = error.detail
+    source = "body"
     if isinstance(error.extra, list) and error.extra:
         first = error.extra[0]
         if isinstance(first, dict):
             field = str(first.get("key") or "").removeprefix("$.") or None
             reason = first.get("message") or reason
+            source = first.get("source") or source
     if field is None and " - at `$." in str(error.detail):
         reason, _, where = str(error.detail).rpartition(" - at `$.")
         field = where.rstrip("`")
-    detail = f"{field}: {reason}" if field else str(reason)
-    return problem("invalid", "Invalid request", 422, detail.replace("`", ""), request, reason="invalid", field=field)
+    named = re.search(r"(?:missing required|unknown) field `([^`]+)`", str(reason))
+    if named and field in (None, "data"):  # the body as a whole: name the field it lacks or should not have
+        field = named.group(1)
+    detail = (f"{field}: {reason}" if field else str(reason)).replace("`", "")
+    if source in ("query", "path", "header", "cookie"):
+        return problem("bad_request", HTTP_PROBLEMS["bad_request"][0], 400, detail, request, reason="bad_request", field=field)
+    return problem("invalid", "Invalid request", 422, detail, request, reason="invalid", field=field)
 
 
 def http_error(request: Request, error: HTTPException) -> Response[dict[str, Any]]:

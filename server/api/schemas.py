@@ -17,6 +17,8 @@ Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 Password = Annotated[str, Meta(min_length=1, max_length=256)]
 Pattern = Annotated[str, Meta(min_length=1, max_length=64)]
 Short = Annotated[str, Meta(max_length=32)]
+# Codes as wide as their columns (server/models.py), so a long one is a 422, not a database error.
+Code64 = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^\S(?:.*\S)?$")]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -57,7 +59,7 @@ class UserIn(Body, kw_only=True):
 
 # ---- parts, locations, suppliers --------------------------------------------------------------
 class PartIn(Body, kw_only=True):
-    part_number: Code
+    part_number: Code64
     tracking: Tracking
     description: Annotated[str, Meta(max_length=2000)] = ""
     revision: Short = ""
@@ -125,7 +127,7 @@ class LocationOut(Out, kw_only=True):
 
 class SupplierIn(Body, kw_only=True):
     name: Name
-    code: Code | None = None
+    code: Code64 | None = None
 
 
 class SupplierOut(Out, kw_only=True):

@@ -25,6 +25,12 @@ async def next_number(ctx: OpContext, part: Part, kind: Literal["serial", "lot"]
     column = InventoryRow.serial if kind == "serial" else InventoryRow.lot
     while True:
         number = expanded.render(await bump_counter(ctx.session, f"{kind}:{expanded.scope}"))
+        if len(number) > column.type.length:
+            raise Invalid(
+                f"{part.part_number}'s {kind} pattern makes {number[:20]}…, longer than {column.type.length}"
+                f" characters: shorten the pattern or give the {kind}",
+                field=kind,
+            )
         taken = exists().where(column == number)
         if kind == "lot":
             taken = taken.where(InventoryRow.part_id == part.id)

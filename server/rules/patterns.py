@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 FIELD = re.compile(r"\{(\w+)(?::(0\d+))?\}")
+BRACED = re.compile(r"\{([^{}]*)\}")
 KNOWN = {"part", "rev", "yyyy", "yy", "mm", "dd", "seq"}
+MAX_WIDTH = 18  # {seq:0N}: wider than any counter will reach
 
 
 class PatternError(ValueError):
@@ -33,15 +35,26 @@ class Expanded:
 
 
 def validate(pattern: str) -> None:
-    fields = [m.group(1) for m in FIELD.finditer(pattern)]
-    unknown = sorted(set(fields) - KNOWN)
-    if unknown:
-        raise PatternError(f"unknown field {{{unknown[0]}}}; use {', '.join('{' + k + '}' for k in sorted(KNOWN))}")
+    """Raise PatternError, saying what is wrong and how to write it, unless `pattern` is usable."""
+    if pattern != pattern.strip():
+        raise PatternError("a pattern cannot start or end with spaces (numbers are scanned and typed)")
+    fields: list[str] = []
+    for token in BRACED.finditer(pattern):
+        match = FIELD.fullmatch(token.group(0))
+        name = match.group(1) if match else token.group(1).partition(":")[0]
+        if name not in KNOWN:
+            raise PatternError(f"unknown field {token.group(0)}; use {', '.join('{' + k + '}' for k in sorted(KNOWN))}")
+        if match is None or (match.group(2) and name != "seq"):
+            how = "{seq} or {seq:0N}, e.g. {seq:05}" if name == "seq" else "{" + name + "} (only {seq} takes a width)"
+            raise PatternError(f"{token.group(0)} is not a valid field: write {how}")
+        if match.group(2) and not 1 <= int(match.group(2)) <= MAX_WIDTH:
+            raise PatternError(f"{token.group(0)}: the width must be between 1 and {MAX_WIDTH}")
+        fields.append(name)
+    leftover = BRACED.sub("", pattern)
+    if "{" in leftover or "}" in leftover:
+        raise PatternError("unbalanced braces: every { needs its }")
     if fields.count("seq") != 1:
         raise PatternError("a pattern needs exactly one {seq} field, so generated numbers never repeat")
-    stripped = FIELD.sub("", pattern)
-    if "{" in stripped or "}" in stripped:
-        raise PatternError("unbalanced braces")
 
 
 def expand(pattern: str, *, part: str, revision: str, now: datetime) -> Expanded:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, literal, or_
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
 
 
 class Status(StrEnum):
@@ -67,6 +67,14 @@ def derive_status(row: StatusInputs) -> Status:
     return Status.available
 
 
+def _optional_inputs(on_open_run: Any, in_open_kit: Any, po_state: Any) -> tuple[Any, Any, Any]:
+    """Runs, kits and POs default to "not on one"; NULL (e.g. an outer join that found none) means the same."""
+    on_open_run = false() if on_open_run is None else func.coalesce(on_open_run, false())
+    in_open_kit = false() if in_open_kit is None else func.coalesce(in_open_kit, false())
+    po_state = None if po_state is None else func.coalesce(po_state, PoState.none.value)
+    return on_open_run, in_open_kit, po_state
+
+
 def status_sql(
     *,
     scrapped: Any,
@@ -79,51 +87,68 @@ def status_sql(
     po_state: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
-    on_open_run = false() if on_open_run is None else on_open_run
-    in_open_kit = false() if in_open_kit is None else in_open_kit
-    po_state = literal(PoState.none.value) if po_state is None else po_state
+    on_open_run, in_open_kit, po_state = _optional_inputs(on_open_run, in_open_kit, po_state)
+    on_order = false() if po_state is None else po_state == PoState.open.value
+    cancelled = false() if po_state is None else po_state == PoState.cancelled.value
     return case(
         (scrapped, Status.scrapped.value),
         (installed, Status.installed.value),
         (on_open_run, Status.wip.value),
         (in_open_kit, Status.kitted.value),
-        (po_state == PoState.open.value, Status.on_order.value),
+        (on_order, Status.on_order.value),
         (
-            or_(
-                po_state == PoState.cancelled.value,
-                location_available == false(),
-                isolated,
-                quantity <= 0,
-            ),
+            or_(cancelled, location_available == false(), isolated, quantity <= 0),
             Status.unavailable.value,
         ),
         else_=Status.available.value,
     )
 
 
-def inventory_status_sql(row: Any, location: Any) -> ColumnElement[str]:
-    """Status of an `InventoryRow` joined to its `Location` (the form every query uses)."""
+def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElement[str]:
+    """Status of an `InventoryRow` joined to its `Location` (the form every query uses). `optional`:
+    `on_open_run`, `in_open_kit`, `po_state` expressions, once runs, kits and POs exist."""
     return status_sql(
         scrapped=row.scrapped,
         installed=row.installed_in_id.is_not(None),
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
+        **optional,
     )
 
 
-def status_filter_sql(row: Any, location: Any, status: Status) -> ColumnElement[bool]:
-    """A WHERE clause for one status, written so the planner can use plain column predicates."""
-    installed = row.installed_in_id.is_not(None)
-    unavailable = or_(location.available == false(), row.isolated, row.quantity <= 0)
-    match status:
-        case Status.scrapped:
-            return row.scrapped
-        case Status.installed:
-            return and_(~row.scrapped, installed)
-        case Status.unavailable:
-            return and_(~row.scrapped, row.installed_in_id.is_(None), unavailable)
-        case Status.available:
-            return and_(~row.scrapped, row.installed_in_id.is_(None), ~unavailable)
-        case _:  # wip, kitted, on_order: no runs, kits or POs yet, so nothing has these statuses
-            return inventory_status_sql(row, location) == status.value
+def status_filter_sql(
+    row: Any,
+    location: Any,
+    status: Status,
+    *,
+    on_open_run: Any = None,
+    in_open_kit: Any = None,
+    po_state: Any = None,
+) -> ColumnElement[bool]:
+    """A WHERE clause for one status, written as plain column predicates so the planner can use indexes:
+    the status's own condition and the negation of every rule before it."""
+    run, kit, po = _optional_inputs(on_open_run, in_open_kit, po_state)
+    steps: list[tuple[Status, ColumnElement[bool]]] = [
+        (Status.scrapped, row.scrapped),
+        (Status.installed, row.installed_in_id.is_not(None)),
+        (Status.wip, run),
+        (Status.kitted, kit),
+        (Status.on_order, false() if po is None else po == PoState.open.value),
+        (
+            Status.unavailable,
+            or_(
+                false() if po is None else po == PoState.cancelled.value,
+                location.available == false(),
+                row.isolated,
+                row.quantity <= 0,
+            ),
+        ),
+        (Status.available, true()),
+    ]
+    earlier: list[ColumnElement[bool]] = []
+    for name, condition in steps:
+        if name == status:
+            return and_(*(not_(c) for c in earlier), condition)
+        earlier.append(condition)
+    raise ValueError(f"unknown status {status!r}")

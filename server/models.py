@@ -154,7 +154,12 @@ class InventoryRow(UUIDv7AuditBase):
             name="ck_inventory_tracking_shape",
         ),
         CheckConstraint("NOT (scrapped AND installed_in_id IS NOT NULL)", name="ck_inventory_scrapped_not_installed"),
-        Index("ix_inventory_location_id_id", "location_id", "id"),
+        # Lists by location subtree and status, ordered by id: the status columns ride along so that the
+        # filter and `total` are answered from the index, and per location the ids come out in order.
+        Index(
+            "ix_inventory_location_id_id_status",
+            "location_id", "id", "scrapped", "installed_in_id", "isolated", "quantity",
+        ),
         Index("ix_inventory_part_id_location_id", "part_id", "location_id"),
         Index("ix_inventory_part_id_lot", "part_id", "lot"),
     )
@@ -167,7 +172,7 @@ class InventoryRow(UUIDv7AuditBase):
     tracking: Mapped[str] = mapped_column(String(16))
     supplier_id: Mapped[UUID | None] = mapped_column(ForeignKey("suppliers.id"))
     unit_cost: Mapped[float | None] = mapped_column(Float)
-    installed_in_id: Mapped[UUID | None] = mapped_column(ForeignKey("inventory.id"), index=True)
+    installed_in_id: Mapped[UUID | None] = mapped_column(ForeignKey("inventory.id"))
     scrapped: Mapped[bool] = mapped_column(Boolean, default=False)
     isolated: Mapped[bool] = mapped_column(Boolean, default=False)
     isolation_reason: Mapped[str | None] = mapped_column(Text)
@@ -175,6 +180,15 @@ class InventoryRow(UUIDv7AuditBase):
     po_line: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
+
+# Components of a unit. Partial, so that "installed_in_id IS NULL" (most rows) never looks selective to
+# SQLite's planner, which would otherwise walk this index instead of the location index.
+Index(
+    "ix_inventory_installed_in_id",
+    InventoryRow.installed_in_id,
+    sqlite_where=InventoryRow.installed_in_id.is_not(None),
+    postgresql_where=InventoryRow.installed_in_id.is_not(None),
+)
 
 # One lot/untracked row per part, lot and place, where "place" is the location for free, isolated and
 # scrapped stock and the parent unit for installed stock. Serial rows are unique by serial instead.

@@ -210,7 +210,9 @@ class Phone:
     def hear(self, results: list[dict[str, Any]]) -> None:
         answered = set()
         for result in results:
-            self.heard[result["op_id"]] = result.get("original_status") or result["status"]
+            # A replay repeats the first answer (held, say); what became of the op since comes with pulls.
+            if result["status"] != "duplicate" or result["op_id"] not in self.heard:
+                self.heard[result["op_id"]] = result.get("original_status") or result["status"]
             answered.add(result["op_id"])
         self.queue = [op for op in self.queue if op["op_id"] not in answered]
 

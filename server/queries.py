@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.db import Database
@@ -48,13 +48,29 @@ def location_subtree(location: str) -> Any:
     return select(tree.c.id)
 
 
-def _filtered(columns: list[Any], f: InventoryFilter) -> Select[Any]:
-    query = (
-        select(*columns)
-        .select_from(InventoryRow)
-        .join(Part, Part.id == InventoryRow.part_id)
-        .join(Location, Location.id == InventoryRow.location_id)
-    )
+SUBTREE_INLINE_MAX = 1000
+
+
+async def _places(session: Any, f: InventoryFilter) -> Any:
+    """The ids of the filter's location subtree, looked up first: PostgreSQL's planner guesses a
+    recursive CTE's size (badly: ~900 rows for a single bin) and then walks the whole table in id order;
+    a list of ids gives it the real size. Subtrees bigger than SUBTREE_INLINE_MAX stay a subquery."""
+    if not f.location:
+        return None
+    subtree = location_subtree(f.location)
+    ids = list(await session.scalars(subtree.limit(SUBTREE_INLINE_MAX + 1)))
+    return ids if len(ids) <= SUBTREE_INLINE_MAX else subtree
+
+
+def _filtered(columns: list[Any], f: InventoryFilter, places: Any = None) -> Select[Any]:
+    """`columns` of the inventory rows matching `f` (`places`: the location subtree from `_places`).
+    Parts and locations are joined only when the filter needs them: over 50k rows a join per row is
+    most of the cost of a count."""
+    query = select(*columns).select_from(InventoryRow)
+    if f.part or f.q:
+        query = query.join(Part, Part.id == InventoryRow.part_id)
+    if f.status:
+        query = query.join(Location, Location.id == InventoryRow.location_id)
     if f.part:
         query = query.where(_id_or_key(Part.part_number, Part.id, f.part))
     if f.serial:
@@ -62,7 +78,8 @@ def _filtered(columns: list[Any], f: InventoryFilter) -> Select[Any]:
     if f.lot:
         query = query.where(InventoryRow.lot == f.lot)
     if f.location:
-        query = query.where(InventoryRow.location_id.in_(location_subtree(f.location)))
+        query = query.where(InventoryRow.location_id.in_(location_subtree(f.location) if places is None else places))
+    status = None
     if f.status:
         try:
             status = Status(f.status)
@@ -79,7 +96,8 @@ def _filtered(columns: list[Any], f: InventoryFilter) -> Select[Any]:
                 )
             )
         )
-    if not f.include_empty and not f.serial:
+    # Available stock is never empty; not repeating that lets PostgreSQL count from the index alone.
+    if not f.include_empty and not f.serial and status is not Status.available:
         query = query.where(or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)))
     return query
 
@@ -106,13 +124,33 @@ ITEM_COLUMNS = [
 ]
 
 
-def _items_query(f: InventoryFilter) -> Select[Any]:
+def _items() -> Select[Any]:
+    """The item columns of inventory rows, with the joins that only serve display."""
     return (
-        _filtered(ITEM_COLUMNS, f)
+        select(*ITEM_COLUMNS)
+        .select_from(InventoryRow)
+        .join(Part, Part.id == InventoryRow.part_id)
+        .join(Location, Location.id == InventoryRow.location_id)
         .outerjoin(Parent, Parent.id == InventoryRow.installed_in_id)
         .outerjoin(Supplier, Supplier.id == InventoryRow.supplier_id)
-        .order_by(InventoryRow.id)
     )
+
+
+# Built once: the two lookups of a unit's history (building and hashing a statement costs as much as
+# running it on an index).
+UNIT_BY_SERIAL = _items().where(InventoryRow.serial == bindparam("serial"))
+COMPONENTS_OF = _items().where(Parent.serial == bindparam("serial")).order_by(InventoryRow.id)
+
+
+def _items_query(
+    f: InventoryFilter, limit: int, offset: int = 0, *, after: UUID | None = None, places: Any = None
+) -> Select[Any]:
+    """One page of items in id order, in two steps: the page's ids (filter, order and limit, answered
+    from the indexes as far as they go), then the display joins for those rows only."""
+    ids = _filtered([InventoryRow.id], f, places).order_by(InventoryRow.id).limit(limit).offset(offset)
+    if after is not None:
+        ids = ids.where(InventoryRow.id > after)
+    return _items().where(InventoryRow.id.in_(ids.correlate(None))).order_by(InventoryRow.id)
 
 
 class InventoryQueries:
@@ -121,18 +159,22 @@ class InventoryQueries:
 
     async def page(self, f: InventoryFilter, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         async with self.db.read() as session:
-            total = await session.scalar(_filtered([func.count()], f))
-            rows = await session.execute(_items_query(f).limit(limit).offset(offset))
-            return [dict(row._mapping) for row in rows], int(total or 0)
+            places = await _places(session, f)
+            rows = await session.execute(_items_query(f, limit, offset, places=places))
+            items = [dict(row._mapping) for row in rows]
+            if offset == 0 and len(items) < limit:  # the whole result is on this page: no count needed
+                return items, len(items)
+            total = await session.scalar(_filtered([func.count()], f, places))
+            return items, int(total or 0)
 
     async def stream(self, f: InventoryFilter, chunk: int = 2000) -> AsyncIterator[dict[str, Any]]:
         """Every matching row, fetched in keyset-paginated chunks so memory stays flat."""
         after: UUID | None = None
+        async with self.db.read() as session:
+            places = await _places(session, f)
         while True:
-            query = _items_query(f).limit(chunk)
-            if after is not None:
-                query = query.where(InventoryRow.id > after)
             async with self.db.read() as session:
+                query = _items_query(f, chunk, after=after, places=places)
                 rows = [dict(row._mapping) for row in await session.execute(query)]
             for row in rows:
                 yield row
@@ -141,15 +183,13 @@ class InventoryQueries:
             after = rows[-1]["id"]
 
     async def unit_history(self, serial: str) -> dict[str, Any]:
-        items, _ = await self.page(InventoryFilter(serial=serial, include_empty=True), 1, 0)
-        if not items:
-            raise NotFound(f"No unit with serial {serial}", field="serial")
-        unit = items[0]
-        async with self.db.read() as session:
+        async with self.db.read() as session:  # one snapshot, three indexed lookups
+            unit = (await session.execute(UNIT_BY_SERIAL, {"serial": serial})).first()
+            if unit is None:
+                raise NotFound(f"No unit with serial {serial}", field="serial")
+            unit = dict(unit._mapping)
             events = await self._movements(session, or_(Movement.serial == serial, Movement.parent_serial == serial))
-            components = await session.execute(
-                _items_query(InventoryFilter(include_empty=True)).where(Parent.serial == serial)
-            )
+            components = await session.execute(COMPONENTS_OF, {"serial": serial})
             components_list = [dict(row._mapping) for row in components]
         assemblies: list[dict[str, Any]] = []
         for event in events:

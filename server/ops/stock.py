@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,7 +113,12 @@ class OpContext:
         isolated: bool = False,
         scrapped: bool = False,
     ) -> InventoryRow | None:
+        place = installed_in.id if installed_in is not None else location.id
         stmt = select(InventoryRow).where(
+            # The expressions of `uq_inventory_bucket`, spelled as in the index so that SQLite (which keeps
+            # no statistics) uses it instead of walking every serial-less row through the serial index.
+            func.coalesce(InventoryRow.lot, literal_column("''")) == (lot or ""),
+            func.coalesce(InventoryRow.installed_in_id, InventoryRow.location_id) == place,
             InventoryRow.part_id == part.id,
             InventoryRow.serial.is_(None),
             InventoryRow.lot.is_(None) if lot is None else InventoryRow.lot == lot,

@@ -23,6 +23,11 @@ from server.api.scan import ScanController
 from server.api.security import TokenAuthMiddleware
 from server.auth import AuthService
 from server.catalog import CatalogService
+from server.counts.api import CountsController
+from server.counts.pages import COUNT_PAGES, TEMPLATES as COUNT_TEMPLATES
+from server.counts.rules import Thresholds
+from server.counts.schedule import ScheduleService
+from server.counts.service import CountService
 from server.db import Database
 from server.labels.service import LabelService
 from server.ops.service import OpsService
@@ -32,6 +37,7 @@ from server.settings import Settings, get_settings
 from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
 from sync.pages import TEMPLATES as SYNC_TEMPLATES, supervisor_router
+from sync.reopened import reevaluate_held
 
 
 @get("/problems", exclude_from_auth=True, include_in_schema=False)
@@ -67,6 +73,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "scanner": ScanService(db, InventoryQueries(db)),
         "labels": LabelService(db),
         **sync_services(db),
+        # closing a count re-evaluates the ops held on the locations it reopens (in the same transaction)
+        "counts": CountService(db, Thresholds(settings.count_major_value, settings.count_major_percent), reevaluate_held),
+        "count_schedule": ScheduleService(db),
     }
 
     return Litestar(
@@ -81,8 +90,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ScanController,
             decode_route(settings),  # its own body limit: an image, not GEMBA_MAX_REQUEST_BYTES
             LabelsController,
+            CountsController,
             *SYNC_CONTROLLERS,
-            supervisor_router(),  # HTML pages with their own cookie sign-in
+            supervisor_router(COUNT_PAGES),  # HTML pages with their own cookie sign-in (conflicts, counts)
             problem_types,
             problem_type,
             health,
@@ -97,7 +107,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title="Gemba API", version="1", path="/schema"),
         template_config=TemplateConfig(
-            directory=[Path(__file__).parent / "templates", SYNC_TEMPLATES], engine=JinjaTemplateEngine
+            directory=[Path(__file__).parent / "templates", SYNC_TEMPLATES, COUNT_TEMPLATES], engine=JinjaTemplateEngine
         ),
         request_max_body_size=settings.max_request_bytes,
         on_shutdown=[db.dispose],

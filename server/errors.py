@@ -81,6 +81,13 @@ class AlreadyInstalled(Conflict):
     title = "Unit already installed"
 
 
+class CountNotOpen(Conflict):
+    """A count line or decision for a count that is not open for counting (planned, or closed)."""
+
+    reason = slug = "count_not_open"
+    title = "The count is not open"
+
+
 class OpIdReused(Conflict):
     reason = slug = "op_id_reused"
     title = "Operation id reused with a different body"
@@ -145,6 +152,7 @@ OP_REASONS: dict[str, str] = {
         LocationLocked,
         StaleLocation,
         AlreadyInstalled,
+        CountNotOpen,
         OpIdReused,
         Forbidden,
     )

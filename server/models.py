@@ -280,7 +280,8 @@ class Counter(UUIDv7AuditBase):
 class CountLine(UUIDv7AuditBase):
     """One line of a cycle count (the `count` op): what was counted at a location, next to what the
     server held there when the op was applied. It adjusts nothing by itself; a supervisor turns a
-    discrepancy into an adjustment (`adjust` with the line's `count_id`)."""
+    discrepancy into an adjustment (`adjust` with the line's `count_id`). Of several lines of one item in
+    one count, the one with the highest `version` (the change clock, i.e. commit order) is the count."""
 
     __tablename__ = "count_lines"
     __table_args__ = (
@@ -289,7 +290,7 @@ class CountLine(UUIDv7AuditBase):
     )
 
     op_id: Mapped[UUID] = mapped_column(unique=True)
-    count_id: Mapped[UUID | None] = mapped_column(index=True)
+    count_id: Mapped[UUID | None] = mapped_column(ForeignKey("counts.id"), index=True)
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
     location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
     tracking: Mapped[str] = mapped_column(String(16))
@@ -299,3 +300,7 @@ class CountLine(UUIDv7AuditBase):
     expected_quantity: Mapped[int] = mapped_column(Integer)  # on hand there (free + isolated), not installed
     actor: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[UUID | None] = mapped_column()
+    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: latest line wins
+
+
+import server.counts.models  # noqa: E402, F401 - the `counts` table that count_lines.count_id refers to

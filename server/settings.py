@@ -23,6 +23,8 @@ class Settings:
     debug: bool = False
     sql_echo: bool = False
     page_limit_max: int = 500
+    count_major_value: float = 500.0  # a count discrepancy worth this much (|difference| × unit cost) is major ...
+    count_major_percent: float = 20.0  # ... and so is one of this % of the larger of expected and counted
 
     @property
     def is_sqlite(self) -> bool:
@@ -43,6 +45,8 @@ class Settings:
             max_image_pixels=int(env.get("GEMBA_MAX_IMAGE_PIXELS", 25_000_000)),
             debug=env.get("GEMBA_DEBUG", "") == "1",
             sql_echo=env.get("GEMBA_SQL_ECHO", "") == "1",
+            count_major_value=float(env.get("GEMBA_COUNT_MAJOR_VALUE", 500)),
+            count_major_percent=float(env.get("GEMBA_COUNT_MAJOR_PERCENT", 20)),
         )
 
 

@@ -35,6 +35,7 @@ OUTCOMES: dict[str, tuple[str, bool]] = {
     "unknown_op_type": (REJECTED, False),
     "op_id_reused": (REJECTED, False),
     "forbidden": (REJECTED, False),
+    "count_not_open": (REJECTED, False),  # a count line for a count that was closed while the phone was offline
     "location_locked": (HELD, True),
     "insufficient_quantity": (HELD, True),
     "stale_location": (HELD, True),

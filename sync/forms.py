@@ -31,6 +31,7 @@ REASON_WORDS: dict[str, str] = {
     "unknown_op_type": "The server does not know this kind of operation",
     "op_id_reused": "Another operation was already sent under the same id",
     "forbidden": "The person who sent it may not do this",
+    "count_not_open": "The count it belongs to is not open (not started yet, or closed)",
     "conflict": "Someone else changed this first",
     "retry_later": "The database is busy: try again in a moment",
 }

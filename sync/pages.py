@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,10 +281,12 @@ def _bad_csrf(_request: Request, _error: BadCsrf) -> Response[Any]:
                    "This form did not come from this page, or your session changed. Go back, reload and try again.")
 
 
-def supervisor_router() -> Router:
+def supervisor_router(more: Sequence[Any] = ()) -> Router:
+    """The pages, with `more` route handlers (e.g. the cycle counts' pages) behind the same sign-in, CSRF
+    and headers."""
     return Router(
         path=PREFIX,
-        route_handlers=[login_form, login, logout, home, conflicts, conflict, approve, reject, resolutions],
+        route_handlers=[login_form, login, logout, home, conflicts, conflict, approve, reject, resolutions, *more],
         dependencies={"session": Provide(signed_in)},
         exception_handlers={SignInRequired: _to_sign_in, NotSupervisor: _forbidden, BadCsrf: _bad_csrf},
         response_headers=HEADERS,

@@ -11,6 +11,10 @@ higher version, after the cursor the pull returns.
 The cursor is `g1.<version>`: the last version the client holds in full. Anything else (garbage, a
 version from the future, an older `gN.` shape) answers `reset: true` and starts again from nothing.
 
+Cycle counts (an extension of the protocol's entities): `count` — an open count (or in review), `del` once
+it is closed — and `count_line` — each line counted in it, by anyone, without expected quantities — so a
+phone can count offline and show everyone's progress.
+
 An inventory row's status also depends on its location's `available` flag. When a location changes at
 version V, its live rows that the client already holds (row version <= cursor) are sent again at V.
 """
@@ -22,16 +26,20 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.counts.models import ACTIVE, Count
 from server.db import Database
-from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part
+from server.models import CountLine, Counter, Device, InventoryRow, Location, OpRecord, Part
 from server.ops.stock import CLOCK, Actor
 from sync.decide import retry_later_if_transient
 from sync.models import SyncOp
 from sync.push import check_bound
-from sync.views import inventory_data, inventory_select, is_gone, location_data, locations_select, part_data
+from sync.views import (
+    count_data, count_line_data, count_lines_select, counts_select, inventory_data, inventory_select, is_gone,
+    location_data, locations_select, part_data,
+)
 from sync.wire import Change, OpStatus, PullIn, PullOut
 
 CURSOR_SHAPE = "g1"  # bump when the shape of `changes` changes: old cursors then answer reset
@@ -60,6 +68,7 @@ class Source:
     version: Any  # the column the query orders and bounds by
     id: Any
     change: Callable[[Any], Change]
+    resend: bool = False  # sends again what the client holds: nothing to do for a client starting afresh
 
 
 def _part_change(row: Any) -> Change:
@@ -70,6 +79,22 @@ def _part_change(row: Any) -> Change:
 def _location_change(row: Any) -> Change:
     location, parent = row
     return Change(entity="location", id=location.id, version=location.version, op="put", data=location_data(location, parent))
+
+
+def _count_change(row: Any) -> Change:
+    count, location_code, part_number = row
+    if count.status not in ACTIVE:  # planned or closed: nothing to count on a phone
+        return Change(entity="count", id=count.id, version=count.version, op="del")
+    return Change(entity="count", id=count.id, version=count.version, op="put", data=count_data(*row))
+
+
+def _count_line_change(row: Any) -> Change:
+    return Change(entity="count_line", id=row.id, version=row.version, op="put", data=count_line_data(row))
+
+
+def _active_only(after: int) -> Any:
+    """A client starting afresh needs only the counts that are open (and their lines)."""
+    return Count.status.in_(ACTIVE) if after < 0 else true()
 
 
 def _inventory_change(row: Any) -> Change:
@@ -94,6 +119,20 @@ SOURCES = [
         InventoryRow.id,
         _inventory_change,
     ),
+    Source(
+        "count",
+        lambda after: counts_select().where(Count.version > after, _active_only(after)),
+        Count.version,
+        Count.id,
+        _count_change,
+    ),
+    Source(
+        "count_line",
+        lambda after: count_lines_select().where(CountLine.version > after, _active_only(after)),
+        CountLine.version,
+        CountLine.id,
+        _count_line_change,
+    ),
     # rows the client holds whose location changed since: sent again, at the location's version
     Source(
         "inventory",
@@ -105,6 +144,7 @@ SOURCES = [
         Location.version,
         InventoryRow.id,
         _inventory_change,
+        resend=True,
     ),
 ]
 
@@ -142,7 +182,7 @@ class PullService:
     async def _page(self, session: AsyncSession, after: int, limit: int, clock: int) -> tuple[list[Change], int, bool]:
         """Changes with version > after, ordered by (version, entity, id); at most `limit` of them unless one
         version alone has more (a page never splits a version). Returns (changes, last version, has_more)."""
-        sources = SOURCES if after >= 0 else SOURCES[:3]  # a client starting afresh gets every row anyway
+        sources = [s for s in SOURCES if after >= 0 or not s.resend]  # a client starting afresh gets every row anyway
         head: list[Change] = []
         for source in sources:
             rows = await session.execute(source.query(after).order_by(source.version, source.id).limit(limit + 1))

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from server.models import InventoryRow, Location, Part
+from server.counts.models import Count
+from server.models import CountLine, InventoryRow, Location, Part
 from server.rules.status import inventory_status_sql
 
 Parent = aliased(InventoryRow, name="parent_unit")
@@ -84,3 +85,46 @@ def inventory_data(row: Any) -> dict[str, Any]:
 def is_gone(row: Any) -> bool:
     """An emptied lot/untracked row is kept on the server (history) but is nothing a phone needs."""
     return row.quantity == 0 and row.serial is None
+
+
+# ---- cycle counts: what a phone needs to count offline ----------------------------------------------
+CountLocation_ = aliased(Location, name="count_location")
+CountPart = aliased(Part, name="count_part")
+
+
+def counts_select() -> Select[Any]:
+    return (
+        select(Count, CountLocation_.code, CountPart.part_number)
+        .outerjoin(CountLocation_, CountLocation_.id == Count.location_id)
+        .outerjoin(CountPart, CountPart.id == Count.part_id)
+    )
+
+
+def count_data(count: Count, location_code: str | None, part_number: str | None) -> dict[str, Any]:
+    """An open count (or in review: recounts are taken). `location`: the top of the subtree it covers."""
+    return {
+        "id": str(count.id), "name": count.name, "kind": count.kind, "status": count.status, "blind": count.blind,
+        "closes_locations": count.closes_locations, "location": location_code, "part": part_number,
+        "due": count.due_date.isoformat() if count.due_date else None,
+    }
+
+
+def count_lines_select() -> Select[Any]:
+    return (
+        select(
+            CountLine.id, CountLine.count_id, Location.code.label("location"), Part.part_number.label("part"),
+            CountLine.tracking, CountLine.serial, CountLine.lot, CountLine.counted_quantity, CountLine.actor,
+            CountLine.version,
+        )
+        .join(Location, Location.id == CountLine.location_id)
+        .join(Part, Part.id == CountLine.part_id)
+        .join(Count, Count.id == CountLine.count_id)
+    )
+
+
+def count_line_data(row: Any) -> dict[str, Any]:
+    """A line counted (by anyone) in an open count: no expected quantity (a count may be blind)."""
+    return {
+        "count_id": str(row.count_id), "location": row.location, "part": row.part, "tracking": row.tracking,
+        "serial": row.serial, "lot": row.lot, "counted_quantity": row.counted_quantity, "actor": row.actor,
+    }

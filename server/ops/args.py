@@ -3,7 +3,8 @@
 Items are named the way operators scan them: serial, part + lot, part; locations by code.
 Beyond the protocol's table: `release` (undo isolate), `adjust`, `split` and `merge`, and an optional
 `isolated` flag on move/scrap to act on quarantined lot/untracked stock. `count` records a counted
-quantity (0 or 1 for a serial: missing or found) and moves nothing.
+quantity (0 or 1 for a serial: missing or found) and moves nothing. `count_id` on `adjust` and `move`
+names the cycle count they settle: a supervisor's may touch the locations that count closed.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Move(ItemArgs, kw_only=True):
     to_location: Code
     quantity: Quantity
     isolated: bool = False
+    count_id: UUID | None = None  # a supervisor's move that settles a line of this (open) count
 
 
 class Install(ItemArgs, kw_only=True):

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 
+from server.counts.locks import active_count, check_line_in_scope, lift_count_lock
 from server.errors import (
     AlreadyInstalled,
     DuplicateSerial,
@@ -142,6 +143,7 @@ async def _refuse_existing_serial(ctx: OpContext, serial: str) -> None:
 
 async def move(ctx: OpContext, args: a.Move) -> Result:
     part, tracking = await item_part(ctx, args)
+    await lift_count_lock(ctx, args.count_id)
     source = await ctx.location(args.from_location, field_name="from_location")
     target = await ctx.location(args.to_location, field_name="to_location")
     if source.id == target.id:
@@ -159,7 +161,8 @@ async def move(ctx: OpContext, args: a.Move) -> Result:
     ctx.ledger(part, source.id, row.lot, -args.quantity)
     ctx.ledger(part, target.id, row.lot, args.quantity)
     ctx.log(Action.move, part, row, args.quantity, from_location=source, to_location=target)
-    return row_result(row, part, target, moved=args.quantity)
+    extra = {"count_id": str(args.count_id)} if args.count_id else {}
+    return row_result(row, part, target, moved=args.quantity, **extra)
 
 
 async def install(ctx: OpContext, args: a.Install) -> Result:
@@ -267,6 +270,7 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
     if args.delta == 0:
         raise Invalid("delta must not be 0", field="delta")
     part, tracking = await item_part(ctx, args)
+    await lift_count_lock(ctx, args.count_id)
     location = await ctx.location(args.location)
     if tracking == Tracking.serial:
         if abs(args.delta) != 1:
@@ -355,9 +359,12 @@ async def merge(ctx: OpContext, args: a.Merge) -> Result:
 async def count(ctx: OpContext, args: a.Count) -> Result:
     """Record a cycle-count line next to what the server holds there (free and isolated stock, not
     installed). It moves nothing, so a location closed for its count still takes it. A serial is counted
-    1 (found) or 0 (missing); a serial the server does not know is a find, expected 0."""
+    1 (found) or 0 (missing); a serial the server does not know is a find, expected 0. With `count_id`,
+    the count must be open (or in review: a recount) and the line in its scope."""
     part, tracking = await item_part(ctx, args)
     location = await ctx.location(args.location, writable=False)
+    if args.count_id is not None:
+        await check_line_in_scope(ctx.session, await active_count(ctx.session, args.count_id), location, part)
     if tracking == Tracking.serial:
         if args.counted_quantity > 1:
             raise TrackingMismatch("a serialized unit is counted 1 (found) or 0 (missing)", field="counted_quantity")
@@ -378,7 +385,7 @@ async def count(ctx: OpContext, args: a.Count) -> Result:
     line = CountLine(
         op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
         serial=args.serial, lot=args.lot, counted_quantity=args.counted_quantity, expected_quantity=int(expected),
-        actor=ctx.actor.username, device_id=ctx.actor.device_id,
+        actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
     )
     ctx.session.add(line)
     await ctx.session.flush()

@@ -88,17 +88,22 @@ class OpsService:
             if record is not None:
                 return OpOutcome(op.op_id, record.status, record.result or {}, replayed=True)
             result = await apply_op(session, op, args, actor, version)
-            session.add(
-                OpRecord(
-                    op_id=op.op_id,
-                    device_id=actor.device_id,
-                    type=op.type,
-                    actor=actor.username,
-                    client_time=op.client_time,
-                    body_hash=digest,
-                    body={"type": op.type, "args": msgspec.to_builtins(args)},
-                    status="applied",
-                    result=result,
-                )
-            )
+            session.add(applied_record(op, args, actor, result, digest))
         return OpOutcome(op.op_id, "applied", result)
+
+
+def applied_record(
+    op: OpRequest, args: Args, actor: Actor, result: dict[str, Any], digest: str | None = None
+) -> OpRecord:
+    """The op record of an op applied now by `actor` (online, or a supervisor's decision)."""
+    return OpRecord(
+        op_id=op.op_id,
+        device_id=actor.device_id,
+        type=op.type,
+        actor=actor.username,
+        client_time=op.client_time,
+        body_hash=digest or body_hash(op.type, args),
+        body={"type": op.type, "args": msgspec.to_builtins(args)},
+        status="applied",
+        result=result,
+    )

@@ -60,6 +60,7 @@ class OpContext:
     actor: Actor
     version: int
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    unlocked: set[UUID] = field(default_factory=set)  # closed locations this op may touch (its count's own)
     _locations: dict[UUID, Location] = field(default_factory=dict)
 
     # ---- lookups by natural key -------------------------------------------------------------
@@ -74,7 +75,7 @@ class OpContext:
         if location is None:
             raise NotFound(f"No location {code}", field=field_name)
         self._locations[location.id] = location
-        if writable:
+        if writable and location.id not in self.unlocked:
             check_unlocked(location, field_name)
         return location
 

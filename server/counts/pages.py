@@ -1,0 +1,199 @@
+"""Supervisor pages for cycle counts, behind the supervisor pages' cookie sign-in and CSRF (sync/pages.py):
+the schedule (plan a count from it, set a cadence), the counts, one count (start, finish counting, the
+review with adjust / move-to-discrepancy / leave buttons, close), its printable sheet, and accuracy over
+time as a chart. Every action goes through CountService / ScheduleService, as the API's do.
+
+This module is a UI layer over both packages, like the app factory: it imports the sign-in from sync.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+
+from server.api.security import actor_of
+from server.counts.chart import accuracy_svg
+from server.counts.schedule import ScheduleService
+from server.counts.schemas import CadenceIn, CountIn, CountOut, DecideIn, DecisionResult
+from server.counts.service import CountService
+from server.counts.sheet import sheet_lines
+from server.errors import DomainError, Invalid
+from server.ops.args import invalid_from
+from sync.forms import op_summary
+from sync.pages import Session, checked_form, message, page
+from sync.reopened import held_on
+
+TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
+BASE = "/supervisor/counts"
+SHOWN_MATCHES = 200  # a review page lists every discrepancy, and at most this many matching lines
+
+
+def _parse(body: dict[str, Any], shape: type[Any]) -> Any:
+    try:
+        return msgspec.convert({k: v for k, v in body.items() if v not in (None, "")}, shape, strict=False)
+    except msgspec.ValidationError as error:
+        raise invalid_from(error, prefix="form") from None
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _page(name: str, session: Session, status_code: int = 200, **context: Any) -> Template:
+    return page(f"counts/{name}", session, status_code, percent=_percent, **context)
+
+
+async def _found(counts: CountService, session: Session, count_id: UUID) -> CountOut | Template:
+    try:
+        return await counts.get(count_id)
+    except DomainError:
+        return message(session, 404, "No such count", f"There is no count {count_id}.")
+
+
+@get("/counts")
+async def counts_page(session: Session, counts: CountService, count_schedule: ScheduleService) -> Template:
+    running = await counts.list("open,review", 100, 0)
+    planned = await counts.list("planned", 100, 0)
+    closed = await counts.list("closed", 20, 0)
+    due = await count_schedule.due()
+    return _page("list.html", session, running=running.items, planned=planned.items, closed=closed.items, due=due,
+                 today=date.today())
+
+
+@post("/counts", status_code=200)
+async def plan(request: Request, session: Session, counts: CountService) -> Response[Any]:
+    form = await checked_form(request, session)
+    kind = form.get("kind", "location")
+    body = {
+        "kind": kind, kind: form.get("scope", "").strip(), "blind": form.get("blind") == "yes",
+        "closes_locations": form.get("closes_locations") == "yes", "due": form.get("due"), "name": form.get("name"),
+    }
+    try:
+        planned = await counts.plan(_parse(body, CountIn), actor_of(session.principal))
+    except DomainError as error:
+        return message(session, error.status_code, "Not planned", error.message)
+    return Redirect(f"{BASE}/{planned.id}", status_code=303)
+
+
+@get("/counts/schedule")
+async def schedule_page(session: Session, count_schedule: ScheduleService) -> Template:
+    return _page("schedule.html", session, schedule=await count_schedule.schedule())
+
+
+@post("/counts/schedule/cadence", status_code=200)
+async def set_cadence(request: Request, session: Session, count_schedule: ScheduleService) -> Response[Any]:
+    form = await checked_form(request, session)
+    try:
+        days = form.get("cadence_days", "").strip()
+        if days and not days.isdigit():
+            raise Invalid(f"Cadence: {days!r} is not a whole number of days", field="cadence_days")
+        await count_schedule.set_cadence(form.get("location", ""), _parse({"cadence_days": days or None}, CadenceIn))
+    except DomainError as error:
+        return message(session, error.status_code, "Cadence not set", error.message)
+    return Redirect(f"{BASE}/schedule", status_code=303)
+
+
+@get("/counts/accuracy")
+async def accuracy_page(session: Session, count_schedule: ScheduleService, location: str | None = None) -> Template:
+    try:
+        figures = await count_schedule.accuracy(location or None)
+    except DomainError as error:
+        return message(session, error.status_code, "No accuracy", error.message)
+    title = f"Accuracy of {location}" if location else "Count accuracy over time"
+    return _page("accuracy.html", session, figures=figures, chart=accuracy_svg(figures.counts, title),
+                 location=location or "")
+
+
+async def count_page(
+    request: Request, session: Session, counts: CountService, count: CountOut, *, results: list[DecisionResult] | None = None,
+    status_code: int = 200, error: str | None = None,
+) -> Template:
+    review = await counts.review(count.id) if count.status in ("open", "review", "closed") else None
+    lines = review.lines if review else []
+    matches = [line for line in lines if line.state == "match"]
+    async with request.app.state.db.read() as db_session:
+        held = [
+            {"id": conflict.id, "summary": op_summary(record.type, (record.body or {}).get("args")),
+             "actor": record.actor, "reevaluated": (conflict.details or {}).get("reevaluated")}
+            for conflict, record, _ in await held_on(db_session, set(count.locations))
+        ] if count.kind == "location" else []
+    return _page(
+        "count.html", session, status_code, count=review.count if review else count, review=review,
+        open_lines=[line for line in lines if line.state != "match"], matches=matches[:SHOWN_MATCHES],
+        more_matches=max(0, len(matches) - SHOWN_MATCHES), held=held, results=results or [], error=error,
+    )
+
+
+@get("/counts/{count_id:uuid}")
+async def count_view(count_id: UUID, request: Request, session: Session, counts: CountService) -> Template:
+    found = await _found(counts, session, count_id)
+    return found if isinstance(found, Template) else await count_page(request, session, counts, found)
+
+
+async def _act(request: Request, session: Session, counts: CountService, count_id: UUID, action: str) -> Response[Any]:
+    form = await checked_form(request, session)
+    found = await _found(counts, session, count_id)
+    if isinstance(found, Template):
+        return found
+    actor = actor_of(session.principal)
+    try:
+        if action == "start":
+            await counts.start(count_id, actor)
+        elif action == "finish":
+            await counts.finish(count_id)
+        elif action == "close":
+            await counts.close(count_id, form.get("note", "").strip() or None, actor)
+        else:
+            lines = [UUID(text) for text in form.get("lines", "").split(",") if text.strip()]
+            decision = _parse({"lines": lines, "action": form.get("action"), "to_location": form.get("to_location"),
+                               "note": form.get("note", "").strip()}, DecideIn)
+            results = await counts.decide(count_id, decision, actor)
+            if any(result.status == "refused" for result in results):
+                return await count_page(request, session, counts, await counts.get(count_id), results=results,
+                                        status_code=409)
+    except (DomainError, ValueError) as error:
+        text = error.message if isinstance(error, DomainError) else "The form named a line that is not a line id"
+        code = error.status_code if isinstance(error, DomainError) else 422
+        return await count_page(request, session, counts, await counts.get(count_id), status_code=code, error=text)
+    return Redirect(f"{BASE}/{count_id}", status_code=303)
+
+
+@post("/counts/{count_id:uuid}/start", status_code=200)
+async def start(count_id: UUID, request: Request, session: Session, counts: CountService) -> Response[Any]:
+    return await _act(request, session, counts, count_id, "start")
+
+
+@post("/counts/{count_id:uuid}/finish", status_code=200)
+async def finish(count_id: UUID, request: Request, session: Session, counts: CountService) -> Response[Any]:
+    return await _act(request, session, counts, count_id, "finish")
+
+
+@post("/counts/{count_id:uuid}/decide", status_code=200)
+async def decide(count_id: UUID, request: Request, session: Session, counts: CountService) -> Response[Any]:
+    return await _act(request, session, counts, count_id, "decide")
+
+
+@post("/counts/{count_id:uuid}/close", status_code=200)
+async def close(count_id: UUID, request: Request, session: Session, counts: CountService) -> Response[Any]:
+    return await _act(request, session, counts, count_id, "close")
+
+
+@get("/counts/{count_id:uuid}/sheet")
+async def sheet_page(count_id: UUID, session: Session, counts: CountService) -> Template:
+    """The printable count sheet: a blank `Counted` column to write in (no expected quantity if blind)."""
+    try:
+        count, lines = await counts.sheet(count_id)
+    except DomainError:
+        return message(session, 404, "No such count", f"There is no count {count_id}.")
+    return _page("sheet.html", session, count=count, lines=sheet_lines(lines, count.blind))
+
+
+COUNT_PAGES = [
+    counts_page, plan, schedule_page, set_cadence, accuracy_page, count_view, start, finish, decide, close, sheet_page,
+]

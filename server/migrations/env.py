@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import server.models  # noqa: F401 - registers the inventory tables
+import server.counts.models  # noqa: F401 - registers the cycle-count tables
 import server.scan.models  # noqa: F401 - registers the scan tables
 import sync.models  # noqa: F401 - registers the sync tables
 

@@ -16,6 +16,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import server.counts.models  # noqa: F401
 import server.models  # noqa: F401
 import server.scan.models  # noqa: F401
 import sync.models  # noqa: F401
@@ -29,7 +30,7 @@ def schema_of(connection: Connection) -> dict[str, Any]:
     tables = {}
     for table in sorted(set(inspector.get_table_names()) - {"alembic_version"}):
         tables[table] = {
-            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "columns": sorted((c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)),  # added columns come last
             "primary_key": inspector.get_pk_constraint(table)["constrained_columns"],
             "foreign_keys": sorted(
                 (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])

@@ -1,32 +1,49 @@
-"""Push (protocol §3): a device's queued ops, applied in seq order, exactly once, one transaction each.
+"""Push (protocol §3): a device's queued ops, applied in seq order, exactly once, in chunked transactions.
 
-For each op, in order of seq:
-1. `seq <= last_seq`: a replay, answered from the stored first answer (`duplicate` + `original_status`);
-   nothing is applied again.
-2. `seq > last_seq + 1`: the batch stops (`seq_gap`, `expected_seq`).
-3. Otherwise one write transaction: take the change clock (which also serialises concurrent pushes of
-   the same batch: the second sees the first's `last_seq` and answers a replay), decide and apply the op
-   (sync/runner.py), write its op record, its conflict if any, its sync record and the device's
-   `last_seq`, and commit — all or nothing.
-A transient database error stops the batch (`retry_later`); the ops before it stay committed.
+1. Ops with `seq <= last_seq` are replays, answered together from one query of their stored first answers
+   (`duplicate` + `original_status`); nothing is applied again.
+2. The other ops are applied in chunks, one write transaction each (server/ops/batch.py): take the change
+   clock first (its lock, held until commit, also queues a concurrent push of the same ops: it reads
+   `last_seq` after the clock and answers what this one applied as replays), read `last_seq`, look up in
+   one query what is known of the chunk's op ids and of the ops they depend on, then per op in seq order:
+   - `seq > last_seq + 1` stops the batch (`seq_gap`, `expected_seq`);
+   - an op id already known is a duplicate (same body) or `op_id_reused`;
+   - otherwise decide and apply it in its own SAVEPOINT (sync/runner.py): a domain error rolls back just
+     that op, whose rejected or held outcome is recorded instead. Each op gets the next version.
+   Then the chunk's op records, conflicts, sync records, ledger and movement rows are inserted in bulk,
+   the device's `last_seq` set, and the chunk commits: every op's effects, record and `last_seq` together
+   or not at all. A chunk ends after CHUNK_OPS ops or CHUNK_SECONDS, so other writers get their turn.
+3. A transient database error at op k rolls back to op k's savepoint; the ops before it commit and the
+   batch stops with `retry_later`. If the commit itself fails, none of the chunk's ops is reported (they
+   were not applied): `retry_later` after the results of the chunks before.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database
-from server.errors import Forbidden
+from server.errors import DomainError, Forbidden
 from server.models import Device, OpRecord
-from server.ops.stock import Actor, next_version
-from sync.decide import is_transient, retry_later_if_transient
-from sync.models import SyncOp
-from sync.runner import answer, op_digest, run_op, sent_body, settle
+from server.ops.args import parse_args
+from server.ops.batch import WriteBatch
+from server.ops.stock import Actor
+from sync.decide import Dependency, is_transient
+from sync.models import SyncConflict, SyncOp
+from sync.runner import conflict_for, conflict_of, op_digest, run_op, sent_body
 from sync.wire import Op, OpResult, PushIn, PushOut, Stopped
+
+CHUNK_OPS = 200  # new ops per write transaction, at most ...
+CHUNK_SECONDS = 0.25  # ... and for about this long: other writers (SQLite: one at a time) wait meanwhile
+IN_BATCH = 500  # op ids per IN (...) list
 
 
 def check_bound(actor: Actor, device_id: UUID) -> None:
@@ -45,95 +62,207 @@ def reused(op: Op) -> OpResult:
     )
 
 
+@dataclass(slots=True)
+class Known:
+    """An op id the server has: its current status, its body's hash, its conflict and its first answer."""
+
+    status: str
+    body_hash: str
+    conflict_id: UUID | None
+    first: OpResult
+
+    def replay(self, op: Op) -> OpResult:
+        if self.body_hash != op_digest(op.type, op.args):
+            return reused(op)
+        return msgspec.structs.replace(self.first, seq=op.seq, status="duplicate", original_status=self.first.status)
+
+    def dependency(self, op_id: UUID) -> Dependency:
+        return Dependency(str(op_id), self.status, str(self.conflict_id) if self.conflict_id else None)
+
+
+async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID, Known]:
+    """What the server has of these op ids (pushed by any device, or applied online), in one query per
+    IN_BATCH ids."""
+    ids, found = list(set(op_ids)), {}
+    columns = (
+        OpRecord.op_id, OpRecord.seq, OpRecord.status, OpRecord.body_hash, OpRecord.reason, OpRecord.message,
+        OpRecord.result, SyncOp.conflict_id, SyncOp.answer,
+    )
+    for start in range(0, len(ids), IN_BATCH):
+        rows = await session.execute(
+            select(*columns).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id).where(OpRecord.op_id.in_(ids[start : start + IN_BATCH]))
+        )
+        for op_id, seq, status, digest, reason, message, result, conflict_id, first in rows:
+            answer = msgspec.convert(first, OpResult) if first else OpResult(
+                op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message, result=result
+            )
+            found[op_id] = Known(status, digest, conflict_id, answer)
+    return found
+
+
+PLACES = ("location", "from_location", "to_location")
+
+
+def named(ops: list[Op]) -> tuple[set[str], set[str], set[str], set[tuple[str, str]]]:
+    """What the ops' args name, to prefetch it: part numbers, location codes, serials, and (part, location)
+    pairs."""
+    parts: set[str] = set()
+    codes: set[str] = set()
+    serials: set[str] = set()
+    places: set[tuple[str, str]] = set()
+    for op in ops:
+        args = op.args if isinstance(op.args, dict) else {}
+        part = args.get("part")
+        if isinstance(part, str):
+            parts.add(part)
+        for key in PLACES:
+            code = args.get(key)
+            if isinstance(code, str):
+                codes.add(code)
+                if isinstance(part, str):
+                    places.add((part, code))
+        serials.update(value for key in ("serial", "parent_serial") if isinstance(value := args.get(key), str))
+    return parts, codes, serials, places
+
+
+def replayed(op: Op, known: dict[UUID, Known]) -> OpResult:
+    """The answer to an op whose seq the device already used."""
+    first = known.get(op.op_id)
+    if first is None:
+        return OpResult(
+            op_id=op.op_id, seq=op.seq, status="rejected", reason="invalid", field="seq",
+            message=f"seq {op.seq} was already used by another operation of this device",
+        )
+    return first.replay(op)
+
+
+@dataclass
+class Chunk:
+    """One write transaction's worth of a push: what it knows, and the rows it writes at the end."""
+
+    session: AsyncSession
+    batch: WriteBatch
+    device: Device
+    actor: Actor
+    known: dict[UUID, Known]
+    results: list[OpResult] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    sync_ops: list[dict[str, Any]] = field(default_factory=list)
+
+    async def apply(self, op: Op) -> OpResult:
+        """An op seen for the first time under this seq."""
+        try:
+            args = parse_args(op.type, op.args)
+        except DomainError:
+            args = None  # run_op decides it (invalid, unknown_op_type); its identity is the raw body
+        digest = op_digest(op.type, op.args, args)
+        prior = self.known.get(op.op_id)
+        if prior is not None:  # the op id was seen before: from this or another device, or online
+            return reused(op) if prior.body_hash != digest else prior.replay(op)
+        depends_on = [str(op_id) for op_id in op.depends_on]
+        dependencies = [  # an op the server never received: status None (unknown_reference)
+            self.known[op_id].dependency(op_id) if op_id in self.known else Dependency(str(op_id), None)
+            for op_id in op.depends_on
+        ]
+        version = self.batch.next_version()
+        outcome = await run_op(
+            self.session, version, op_id=op.op_id, op_type=op.type, raw_args=op.args, depends_on=depends_on,
+            client_time=op.client_time, actor=self.actor, known=dependencies,
+        )
+        decision = outcome.decision
+        opened = conflict_for(op.op_id, self.device.id, outcome)
+        conflict_id = conflict_of(outcome, opened)
+        result = OpResult(
+            op_id=op.op_id, seq=op.seq, status=outcome.status, reason=decision.reason if decision else None,
+            message=decision.message if decision else None, field=decision.field if decision else None,
+            conflict_id=conflict_id, result=outcome.result,
+        )
+        self.records.append({
+            "op_id": op.op_id, "device_id": self.device.id, "seq": op.seq, "type": op.type,
+            "actor": op.actor or self.actor.username, "client_time": op.client_time, "body_hash": digest,
+            "body": sent_body(op.type, op.args, depends_on), "status": outcome.status, "result": outcome.result,
+            "reason": result.reason, "message": result.message,
+        })
+        if opened is not None:
+            self.conflicts.append(opened)
+        self.sync_ops.append({
+            "op_id": op.op_id, "device_id": self.device.id, "seq": op.seq, "depends_on": depends_on,
+            "pushed_by": self.actor.username, "pushed_role": self.actor.role.value,
+            "answer": msgspec.to_builtins(result), "conflict_id": conflict_id, "pushed_version": version,
+            "version": version,
+        })
+        self.known[op.op_id] = Known(outcome.status, digest, conflict_id, result)
+        return result
+
+    async def finish(self, last_seq: int) -> None:
+        """The chunk's rows, one INSERT per table (op records before the conflicts and sync records that
+        refer to them)."""
+        for model, rows in ((OpRecord, self.records), (SyncConflict, self.conflicts), (SyncOp, self.sync_ops)):
+            if rows:
+                await self.session.execute(insert(model.__table__), rows)
+        self.device.last_seq = last_seq
+        await self.batch.finish()
+
+
 class PushService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def push(self, request: PushIn, actor: Actor) -> PushOut:
         check_bound(actor, request.device_id)
-        with retry_later_if_transient("push"):
-            async with self.db.read() as session:
-                last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id))
-        last_seq = last_seq or 0
+        pending = sorted(request.ops, key=lambda op: op.seq)
         results: list[OpResult] = []
         stopped: Stopped | None = None
-        for op in sorted(request.ops, key=lambda op: op.seq):
-            try:
-                if op.seq <= last_seq:  # last_seq only grows: a replay for sure, no write needed
-                    async with self.db.read() as session:
-                        results.append(await replay(session, op))
-                    continue
-                outcome, last_seq = await self._step(request.device_id, op, actor)
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                stopped = Stopped(reason="retry_later")
-                break
-            if isinstance(outcome, Stopped):
-                stopped = outcome
-                break
-            results.append(outcome)
+        last_seq = 0
+        try:
+            async with self.db.read() as session:
+                last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
+                replays = [op for op in pending if op.seq <= last_seq]  # last_seq only grows: replays for sure
+                if replays:
+                    known = await known_ops(session, (op.op_id for op in replays))
+                    results += [replayed(op, known) for op in replays]
+            pending = pending[len(replays) :]
+            while pending and stopped is None:
+                answered, last_seq, stopped = await self._chunk(request.device_id, pending, actor)
+                results += answered
+                pending = pending[len(answered) :]
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            stopped = Stopped(reason="retry_later")
         return PushOut(last_seq=last_seq, results=results, stopped=stopped)
 
-    async def _step(self, device_id: UUID, op: Op, actor: Actor) -> tuple[OpResult | Stopped, int]:
-        """One op in one transaction. `last_seq` is read again after the clock is taken: a concurrent push
-        of the same ops may have moved it."""
+    async def _chunk(self, device_id: UUID, pending: list[Op], actor: Actor) -> tuple[list[OpResult], int, Stopped | None]:
+        """Answer the first ops of `pending` in one write transaction. Returns (their results, last_seq, why
+        the batch stops if it does). Raises if the transaction fails: then none of them was applied."""
         async with self.db.write() as session:
-            version = await next_version(session)
+            batch = await WriteBatch.start(session)
             device = await session.get_one(Device, device_id)
-            if op.seq <= device.last_seq:
-                return await replay(session, op), device.last_seq
-            if op.seq > device.last_seq + 1:
-                return Stopped(reason="seq_gap", expected_seq=device.last_seq + 1), device.last_seq
-            result = await self._new(session, version, device, op, actor)
-            device.last_seq = op.seq
-            return result, op.seq
-
-    async def _new(self, session: AsyncSession, version: int, device: Device, op: Op, actor: Actor) -> OpResult:
-        digest = op_digest(op.type, op.args)
-        known = await session.scalar(select(OpRecord).where(OpRecord.op_id == op.op_id))
-        if known is not None:  # the op id was seen before, from this or another device or online
-            if known.body_hash != digest:
-                return reused(op)
-            return await replay(session, op)
-        depends_on = [str(op_id) for op_id in op.depends_on]
-        outcome = await run_op(
-            session, version, op_id=op.op_id, op_type=op.type, raw_args=op.args, depends_on=depends_on,
-            client_time=op.client_time, actor=actor,
-        )
-        record = OpRecord(
-            op_id=op.op_id, device_id=device.id, seq=op.seq, type=op.type, actor=op.actor or actor.username,
-            client_time=op.client_time, body_hash=digest, body=sent_body(op.type, op.args, depends_on),
-            status=outcome.status,
-        )
-        session.add(record)
-        conflict_id = await settle(session, record, outcome)
-        result = answer(record, op.seq, conflict_id, outcome.decision.field if outcome.decision else None)
-        session.add(
-            SyncOp(
-                op_id=op.op_id, device_id=device.id, seq=op.seq, depends_on=depends_on, pushed_by=actor.username,
-                pushed_role=actor.role.value, answer=msgspec.to_builtins(result), conflict_id=conflict_id,
-                pushed_version=version, version=version,
-            )
-        )
-        await session.flush()
-        return result
-
-
-async def replay(session: AsyncSession, op: Op) -> OpResult:
-    """The stored first answer of an op already received, as a `duplicate`."""
-    row = (
-        await session.execute(
-            select(OpRecord, SyncOp).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id).where(OpRecord.op_id == op.op_id)
-        )
-    ).first()
-    if row is None:
-        return OpResult(
-            op_id=op.op_id, seq=op.seq, status="rejected", reason="invalid", field="seq",
-            message=f"seq {op.seq} was already used by another operation of this device",
-        )
-    record, sync_op = row
-    if record.body_hash != op_digest(op.type, op.args):
-        return reused(op)
-    first = msgspec.convert(sync_op.answer, OpResult) if sync_op else answer(record, op.seq, None)
-    return msgspec.structs.replace(first, seq=op.seq, status="duplicate", original_status=first.status)
+            last = device.last_seq
+            head = pending[:CHUNK_OPS]
+            new = [op for op in head if op.seq > last]
+            chunk = Chunk(session, batch, device, actor, await known_ops(
+                session, {op.op_id for op in head} | {dep for op in new for dep in op.depends_on}
+            ))
+            await batch.prefetch(*named(new))
+            stopped, started = None, time.monotonic()
+            for op in head:
+                if op.seq <= last:  # a concurrent push of the same ops applied it meanwhile
+                    chunk.results.append(replayed(op, chunk.known))
+                    continue
+                if op.seq > last + 1:
+                    stopped = Stopped(reason="seq_gap", expected_seq=last + 1)
+                    break
+                if chunk.records and time.monotonic() - started > CHUNK_SECONDS:
+                    break  # the rest in the next chunk
+                try:
+                    chunk.results.append(await chunk.apply(op))
+                except Exception as error:  # the op's savepoint is rolled back; the ops before it stay
+                    if not is_transient(error):
+                        raise
+                    stopped = Stopped(reason="retry_later")
+                    break
+                last = op.seq
+            await chunk.finish(last)
+        return chunk.results, last, stopped

@@ -3,7 +3,9 @@
 Shared by push (an op seen for the first time) and by conflict resolution (a held op's dependants are
 re-run once it is approved). The caller has taken the change clock first (`next_version`), so versions
 follow commit order. The op's effects run in a SAVEPOINT: a domain error rolls them back and the op's
-rejected or held outcome is recorded in the same transaction instead.
+rejected or held outcome is recorded in the same transaction instead. Push passes what it already knows
+of the op's dependencies (one query for a whole chunk of ops) and records outcomes in bulk
+(`conflict_for`, `answer`); conflict resolution lets `run_op` look dependencies up and `settle` them.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
 
 from server.errors import DomainError, DuplicateSerial
 from server.models import OpRecord
-from server.ops.args import parse_args
+from server.ops.args import Args, parse_args
+from server.ops.batch import WriteBatch
 from server.ops.service import OpRequest, apply_op, body_hash
 from server.ops.stock import Actor
 from sync.decide import APPLIED, Decision, Dependency, check_dependencies, decide
@@ -34,11 +38,11 @@ class Outcome:
     decision: Decision | None = None
 
 
-def op_digest(op_type: str, raw_args: Any) -> str:
+def op_digest(op_type: str, raw_args: Any, args: Args | None = None) -> str:
     """The op's identity for exactly-once: the same hash `POST /api/ops` uses when the args parse, so an
-    op applied online and then pushed is recognised; the raw args otherwise."""
+    op applied online and then pushed is recognised; the raw args otherwise. `args`: already parsed."""
     try:
-        return body_hash(op_type, parse_args(op_type, raw_args))
+        return body_hash(op_type, args if args is not None else parse_args(op_type, raw_args))
     except DomainError:
         return body_hash(op_type, raw_args)
 
@@ -70,13 +74,16 @@ async def run_op(
     depends_on: list[str],
     client_time: str | None,
     actor: Actor,
+    known: list[Dependency] | None = None,
 ) -> Outcome:
-    """Decide and, if it can be, apply one op: validate, check its dependencies, apply in a SAVEPOINT."""
+    """Decide and, if it can be, apply one op: validate, check its dependencies (`known`: their states, if
+    the caller has them; looked up otherwise), apply in a SAVEPOINT."""
+    batch = WriteBatch.of(session)
     try:
         args = parse_args(op_type, raw_args)
-        check_dependencies(await dependencies(session, depends_on))
+        check_dependencies(known if known is not None else await dependencies(session, depends_on))
         try:
-            async with session.begin_nested():
+            async with batch.savepoint() if batch else session.begin_nested():
                 result = await apply_op(session, OpRequest(op_id, op_type, args, client_time), args, actor, version)
         except IntegrityError as error:  # the unique index on serials is the last word (apply_op maps most)
             if "serial" not in str(error.orig).lower():
@@ -88,6 +95,27 @@ async def run_op(
     return Outcome(APPLIED, result=result)
 
 
+def conflict_for(op_id: UUID, device_id: UUID | None, outcome: Outcome) -> dict[str, Any] | None:
+    """The conflict to open for a supervisor (its row), if the outcome needs one."""
+    decision = outcome.decision
+    if decision is None or decision.parked_behind or not decision.raises_conflict:
+        return None
+    return {
+        "id": UUID(str(uuid7())), "op_id": op_id, "device_id": device_id, "kind": decision.status,
+        "reason": decision.reason, "message": decision.message, "field": decision.field,
+        "details": msgspec.to_builtins(decision.details), "status": "open",
+    }
+
+
+def conflict_of(outcome: Outcome, opened: dict[str, Any] | None) -> UUID | None:
+    """The conflict the op belongs to (`opened`) or waits behind (None if it needs nobody)."""
+    if opened is not None:
+        return opened["id"]
+    if outcome.decision is not None and outcome.decision.parked_behind:
+        return UUID(outcome.decision.parked_behind)
+    return None
+
+
 async def settle(session: AsyncSession, record: OpRecord, outcome: Outcome) -> UUID | None:
     """Write the outcome on the op's record; open a conflict if the outcome needs a supervisor. Returns the
     conflict the op belongs to or waits behind (None if it needs nobody)."""
@@ -97,25 +125,11 @@ async def settle(session: AsyncSession, record: OpRecord, outcome: Outcome) -> U
     record.reason = decision.reason if decision else None
     record.message = decision.message if decision else None
     await session.flush()
-    if decision is None:
-        return None
-    if decision.parked_behind:
-        return UUID(decision.parked_behind)
-    if not decision.raises_conflict:
-        return None
-    conflict = SyncConflict(
-        op_id=record.op_id,
-        device_id=record.device_id,
-        kind=decision.status,
-        reason=decision.reason,
-        message=decision.message,
-        field=decision.field,
-        details=msgspec.to_builtins(decision.details),
-        status="open",
-    )
-    session.add(conflict)
-    await session.flush()
-    return conflict.id
+    opened = conflict_for(record.op_id, record.device_id, outcome)
+    if opened is not None:
+        session.add(SyncConflict(**opened))
+        await session.flush()
+    return conflict_of(outcome, opened)
 
 
 def answer(record: OpRecord, seq: int, conflict_id: UUID | None, field: str | None = None) -> OpResult:

@@ -20,6 +20,7 @@ from server.db import Database
 from server.errors import DomainError, DuplicateSerial, OpIdReused
 from server.models import OpRecord
 from server.ops.args import Args, parse_args
+from server.ops.batch import WriteBatch
 from server.ops.handlers import apply_args
 from server.ops.stock import Actor, OpContext, next_version
 
@@ -54,11 +55,19 @@ async def stored_outcome(session: AsyncSession, op_id: UUID, digest: str) -> OpR
 
 
 async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Actor, version: int) -> dict[str, Any]:
-    """Apply one parsed op in the caller's transaction and return its result."""
+    """Apply one parsed op in the caller's transaction and return its result. Inside a WriteBatch (many ops
+    in one transaction) the op shares the batch's lookups and leaves its ledger and log rows to the batch."""
+    batch = WriteBatch.of(session)
     ctx = OpContext(session=session, op_id=op.op_id, op_type=op.type, actor=actor, version=version)
+    if batch is not None:
+        ctx.lookups = batch.lookups
     try:
         result = await apply_args(ctx, args)
         await session.flush()
+        if batch is not None:
+            batch.trail.extend(ctx.trail)
+        else:
+            await ctx.trail.write(session)
     except IntegrityError as error:  # the database's constraints are the last word on duplicates
         if "serial" in str(error.orig).lower():
             raise DuplicateSerial("Serial already exists", field="args.serial") from error

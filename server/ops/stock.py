@@ -3,23 +3,34 @@ keys operators scan, move quantities between buckets, and write the ledger and t
 
 A "bucket" is the one lot/untracked row for (part, lot, location, parent unit, scrapped, isolated); the
 database's unique index `uq_inventory_bucket` guarantees there is never a second one.
+
+The ledger and movement-log lines of an op are collected as rows (`Trail`) and inserted in bulk: at the
+end of the op, or — when a write transaction applies many ops (server/ops/batch.py) — at the end of
+that transaction. What ops look up is remembered for the whole transaction (`Lookups`): parts and
+locations (no op changes them, and whoever does takes the change clock first, so they cannot change
+while a writer holds it), units by serial and free buckets (ORM objects the session keeps up to date,
+forgotten when a SAVEPOINT rolls back).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.errors import InsufficientQuantity, LocationLocked, NotFound
 from server.models import Action, Counter, InventoryRow, LedgerEntry, Location, Movement, Part, Role, Supplier
 
 CLOCK = "clock"
+BATCH = "gemba_write_batch"  # session.info key of the WriteBatch applying ops in this transaction, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +57,75 @@ async def bump_counter(session: AsyncSession, key: str) -> int:
 
 async def next_version(session: AsyncSession) -> int:
     """The change clock: one value per write transaction, taken first and held until commit, so that
-    version order is commit order (the sync pull cursor relies on it)."""
+    version order is commit order (the sync pull cursor relies on it). In a transaction that applies
+    many ops (server/ops/batch.py), the batch's next consecutive value."""
+    batch = session.info.get(BATCH)
+    if batch is not None:
+        return batch.next_version()
     return await bump_counter(session, CLOCK)
+
+
+BucketKey = tuple[UUID, str | None, UUID, bool, bool]  # part, lot, location, isolated, scrapped (not installed)
+
+
+@dataclass
+class Lookups:
+    """What ops of one write transaction found: parts and locations by natural key (and locations by id),
+    units by serial, and buckets not installed in a unit (None: known not to exist). `complete`: the
+    (part, location) pairs all of whose buckets are in `buckets` (prefetched, server/ops/batch.py).
+
+    So that moving a unit needs no search for its components when it has none: `plain`, units known to
+    have no components; `absent`, serials not in the database when prefetched (a unit made in this
+    transaction can only have components installed in it since); `assemblies`, units that got one in
+    this transaction (it only grows: a rolled-back install leaves a harmless, cautious mark)."""
+
+    parts: dict[str, Part] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    locations_by_id: dict[UUID, Location] = field(default_factory=dict)
+    units: dict[str, InventoryRow] = field(default_factory=dict)
+    buckets: dict[BucketKey, InventoryRow | None] = field(default_factory=dict)
+    complete: set[tuple[UUID, UUID]] = field(default_factory=set)
+    plain: set[UUID] = field(default_factory=set)
+    absent: set[str] = field(default_factory=set)
+    assemblies: set[UUID] = field(default_factory=set)
+
+    def forget_stock(self) -> None:
+        """After a rollback to a SAVEPOINT: stock rows it touched are expired or gone from the session."""
+        self.units.clear()
+        self.buckets.clear()
+        self.complete.clear()
+        self.plain.clear()
+
+    def component_added(self, unit_id: UUID) -> None:
+        self.assemblies.add(unit_id)
+        self.plain.discard(unit_id)
+
+
+@dataclass
+class Trail:
+    """The ledger and movement-log rows of ops, waiting to be inserted in bulk."""
+
+    ledger: list[dict[str, object]] = field(default_factory=list)
+    movements: list[dict[str, object]] = field(default_factory=list)
+
+    def extend(self, other: Trail) -> None:
+        self.ledger += other.ledger
+        self.movements += other.movements
+
+    def truncate(self, marks: tuple[int, int]) -> None:
+        del self.ledger[marks[0] :], self.movements[marks[1] :]
+
+    def marks(self) -> tuple[int, int]:
+        return len(self.ledger), len(self.movements)
+
+    async def write(self, session: AsyncSession) -> None:
+        """One INSERT (executemany) per table: the tables' own Core inserts, as the ORM's bulk insert would
+        split the rows into groups by which of their values are NULL."""
+        if self.ledger:
+            await session.execute(insert(LedgerEntry.__table__), self.ledger)
+        if self.movements:
+            await session.execute(insert(Movement.__table__), self.movements)
+        self.ledger, self.movements = [], []
 
 
 @dataclass
@@ -61,35 +139,48 @@ class OpContext:
     version: int
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     unlocked: set[UUID] = field(default_factory=set)  # closed locations this op may touch (its count's own)
-    _locations: dict[UUID, Location] = field(default_factory=dict)
+    lookups: Lookups = field(default_factory=Lookups)
+    trail: Trail = field(default_factory=Trail)
 
     # ---- lookups by natural key -------------------------------------------------------------
     async def part(self, part_number: str) -> Part:
-        part = (await self.session.execute(select(Part).where(Part.part_number == part_number))).scalar_one_or_none()
+        part = self.lookups.parts.get(part_number)
         if part is None:
-            raise NotFound(f"No part {part_number}", field="part")
+            part = (await self.session.execute(select(Part).where(Part.part_number == part_number))).scalar_one_or_none()
+            if part is None:
+                raise NotFound(f"No part {part_number}", field="part")
+            self.lookups.parts[part_number] = part
         return part
 
     async def location(self, code: str, *, field_name: str = "location", writable: bool = True) -> Location:
-        location = (await self.session.execute(select(Location).where(Location.code == code))).scalar_one_or_none()
+        location = self.lookups.locations.get(code)
         if location is None:
-            raise NotFound(f"No location {code}", field=field_name)
-        self._locations[location.id] = location
+            location = (await self.session.execute(select(Location).where(Location.code == code))).scalar_one_or_none()
+            if location is None:
+                raise NotFound(f"No location {code}", field=field_name)
+            self.lookups.locations[code] = self.lookups.locations_by_id[location.id] = location
         if writable and location.id not in self.unlocked:
             check_unlocked(location, field_name)
         return location
 
     async def location_by_id(self, location_id: UUID) -> Location:
-        if location_id not in self._locations:
-            self._locations[location_id] = await self.session.get_one(Location, location_id)
-        return self._locations[location_id]
+        location = self.lookups.locations_by_id.get(location_id)
+        if location is None:
+            location = await self.session.get_one(Location, location_id)
+            self.lookups.locations[location.code] = self.lookups.locations_by_id[location_id] = location
+        return location
 
     async def unit(self, serial: str, *, field_name: str = "serial") -> InventoryRow:
-        row = (
-            await self.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))
-        ).scalar_one_or_none()
+        row = self.lookups.units.get(serial)
         if row is None:
-            raise NotFound(f"No unit with serial {serial}", field=field_name)
+            row = (
+                await self.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))
+            ).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"No unit with serial {serial}", field=field_name)
+            self.lookups.units[serial] = row
+            if serial in self.lookups.absent and row.id not in self.lookups.assemblies:
+                self.lookups.plain.add(row.id)  # made in this transaction, and nothing installed in it since
         return row
 
     async def supplier(self, name: str) -> Supplier:
@@ -114,6 +205,12 @@ class OpContext:
         isolated: bool = False,
         scrapped: bool = False,
     ) -> InventoryRow | None:
+        key = (part.id, lot, location.id, isolated, scrapped)
+        if installed_in is None:
+            if key in self.lookups.buckets:
+                return self.lookups.buckets[key]
+            if (part.id, location.id) in self.lookups.complete:
+                return None
         place = installed_in.id if installed_in is not None else location.id
         stmt = select(InventoryRow).where(
             # The expressions of `uq_inventory_bucket`, spelled as in the index so that SQLite (which keeps
@@ -130,7 +227,10 @@ class OpContext:
             InventoryRow.isolated == isolated,
             InventoryRow.scrapped == scrapped,
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if installed_in is None:
+            self.lookups.buckets[key] = row
+        return row
 
     async def take(
         self, part: Part, lot: str | None, location: Location, quantity: int, **where: object
@@ -170,6 +270,8 @@ class OpContext:
         row = await self.bucket(
             part, lot, location, installed_in=installed_in, isolated=isolated, scrapped=scrapped
         )
+        if installed_in is not None:
+            self.lookups.component_added(installed_in.id)
         if row is None:
             row = InventoryRow(
                 part_id=part.id,
@@ -183,10 +285,14 @@ class OpContext:
                 isolated=isolated,
                 scrapped=scrapped,
                 isolation_reason=isolation_reason,
+                package_ref=None,  # set, so that a receive setting them to None again writes nothing more
+                po_line=None,
                 version=self.version,
             )
             self.session.add(row)
             await self.session.flush()
+            if installed_in is None:
+                self.lookups.buckets[(part.id, lot, location.id, isolated, scrapped)] = row
             return row
         row.unit_cost = weighted_cost(row.quantity, row.unit_cost, quantity, unit_cost)
         row.quantity += quantity
@@ -198,10 +304,9 @@ class OpContext:
     # ---- trail --------------------------------------------------------------------------------
     def ledger(self, part: Part, location_id: UUID, lot: str | None, delta: int, reason: str | None = None) -> None:
         if delta:
-            self.session.add(
-                LedgerEntry(
-                    op_id=self.op_id, part_id=part.id, location_id=location_id, lot=lot, delta=delta, reason=reason
-                )
+            self.trail.ledger.append(
+                {"op_id": self.op_id, "part_id": part.id, "location_id": location_id, "lot": lot, "delta": delta,
+                 "reason": reason}
             )
 
     def log(
@@ -217,23 +322,23 @@ class OpContext:
         parent_serial: str | None = None,
         reason: str | None = None,
     ) -> None:
-        self.session.add(
-            Movement(
-                op_id=self.op_id,
-                op_type=self.op_type,
-                action=action.value,
-                actor=self.actor.username,
-                device_id=self.actor.device_id,
-                reason=reason,
-                part_id=part.id,
-                inventory_id=row.id if row else None,
-                serial=row.serial if row else None,
-                lot=lot if lot is not None else (row.lot if row else None),
-                quantity=quantity,
-                from_location_id=from_location.id if from_location else None,
-                to_location_id=to_location.id if to_location else None,
-                parent_serial=parent_serial,
-            )
+        self.trail.movements.append(
+            {
+                "op_id": self.op_id,
+                "op_type": self.op_type,
+                "action": action.value,
+                "actor": self.actor.username,
+                "device_id": self.actor.device_id,
+                "reason": reason,
+                "part_id": part.id,
+                "inventory_id": row.id if row else None,
+                "serial": row.serial if row else None,
+                "lot": lot if lot is not None else (row.lot if row else None),
+                "quantity": quantity,
+                "from_location_id": from_location.id if from_location else None,
+                "to_location_id": to_location.id if to_location else None,
+                "parent_serial": parent_serial,
+            }
         )
 
 
@@ -250,18 +355,42 @@ def weighted_cost(q1: int, c1: float | None, q2: int, c2: float | None) -> float
     return round((q1 * c1 + q2 * c2) / (q1 + q2), 6)
 
 
+def _relocation() -> Any:
+    """UPDATE every component of :unit_id, at any depth, to :new_location and :new_version, RETURNING their ids.
+    Built once: a Core statement, so the ORM does not evaluate it against the session each time."""
+    inventory = InventoryRow.__table__
+    tree = select(inventory.c.id).where(inventory.c.installed_in_id == bindparam("unit_id")).cte("tree", recursive=True)
+    tree = tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
+    return (
+        update(inventory)
+        .where(inventory.c.id.in_(select(tree.c.id)))
+        .values(location_id=bindparam("new_location"), version=bindparam("new_version"))
+        .returning(inventory.c.id)
+    )
+
+
+RELOCATION = _relocation()
+
+
 async def relocate_assembly(ctx: OpContext, unit: InventoryRow, location: Location) -> None:
-    """Move a unit and everything installed in it (at any depth) to `location`."""
+    """Move a unit and everything installed in it (at any depth) to `location`. Components the session
+    holds are updated too: a write transaction may apply many ops, and later ones must see them moved."""
+    if unit.installed_in_id is not None:  # it is being installed (or sits) in a unit: that one has a component
+        ctx.lookups.component_added(unit.installed_in_id)
     unit.location_id = location.id
     unit.version = ctx.version
-    tree = select(InventoryRow.id).where(InventoryRow.installed_in_id == unit.id).cte("tree", recursive=True)
-    tree = tree.union_all(select(InventoryRow.id).where(InventoryRow.installed_in_id == tree.c.id))
-    await ctx.session.execute(
-        update(InventoryRow)
-        .where(InventoryRow.id.in_(select(tree.c.id)))
-        .values(location_id=location.id, version=ctx.version)
-        .execution_options(synchronize_session=False)
+    if unit.id in ctx.lookups.plain:
+        return
+    await ctx.session.flush()
+    moved = await ctx.session.execute(
+        RELOCATION, {"unit_id": unit.id, "new_location": location.id, "new_version": ctx.version}
     )
+    held = ctx.session.sync_session.identity_map
+    for (component_id,) in moved:
+        component = held.get(identity_key(InventoryRow, component_id))
+        if component is not None:
+            set_committed_value(component, "location_id", location.id)
+            set_committed_value(component, "version", ctx.version)
 
 
 async def ancestors(ctx: OpContext, unit: InventoryRow) -> list[UUID]:
@@ -270,7 +399,5 @@ async def ancestors(ctx: OpContext, unit: InventoryRow) -> list[UUID]:
     parent_id = unit.installed_in_id
     while parent_id is not None and parent_id not in chain:
         chain.append(parent_id)
-        parent_id = (
-            await ctx.session.execute(select(InventoryRow.installed_in_id).where(InventoryRow.id == parent_id))
-        ).scalar_one()
+        parent_id = (await ctx.session.get_one(InventoryRow, parent_id)).installed_in_id  # often in the session
     return chain

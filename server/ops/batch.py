@@ -1,0 +1,112 @@
+"""One write transaction that applies a run of ops: a chunk of a sync push.
+
+- The change clock is taken once, first (its lock, held until commit, serialises writers), and the ops
+  get consecutive versions from it: op 1 the value taken, op 2 the next, … The clock row is set to the
+  last value handed out before commit. No other writer can take a value in between (it waits for the
+  lock), and the chunk commits all or nothing, so versions still become visible in version order: a
+  change committing after a pull was answered has a version above that pull's cursor.
+- What the ops name is looked up once per transaction (`Lookups`), and can be fetched ahead in a few
+  queries (`prefetch`): parts, locations, units by serial, and the buckets of those parts there.
+- The ledger and movement-log rows of the ops are inserted in bulk when the batch finishes.
+- `savepoint()`: each op runs in its own SAVEPOINT; rolling it back also drops the op's trail rows.
+
+The batch registers itself in `session.info`, so `apply_op` (the one op path, also taken by online ops
+and supervisors' decisions, which run without a batch) finds it without a change of signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import Counter, InventoryRow, Location, Part
+from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
+
+
+class WriteBatch:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.lookups = Lookups()
+        self.trail = Trail()
+        self.first_version = 0
+        self.last_version = 0
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> WriteBatch | None:
+        return session.info.get(BATCH)
+
+    @classmethod
+    async def start(cls, session: AsyncSession) -> WriteBatch:
+        """Take the change clock (first thing in the transaction) and register the batch."""
+        batch = cls(session)
+        batch.first_version = await bump_counter(session, CLOCK)
+        batch.last_version = batch.first_version - 1
+        session.info[BATCH] = batch
+        return batch
+
+    def next_version(self) -> int:
+        self.last_version += 1
+        return self.last_version
+
+    async def prefetch(
+        self, part_numbers: Collection[str], codes: Collection[str], serials: Collection[str],
+        places: Collection[tuple[str, str]],
+    ) -> None:
+        """Load what a run of ops names, a query per kind: the parts, the locations, the units with these
+        serials, and every bucket (not installed) of a part at a location named together (`places`:
+        (part number, location code) pairs)."""
+        lookups, session = self.lookups, self.session
+        if part_numbers:
+            for part in (await session.execute(select(Part).where(Part.part_number.in_(part_numbers)))).scalars():
+                lookups.parts[part.part_number] = part
+        if codes:
+            for location in (await session.execute(select(Location).where(Location.code.in_(codes)))).scalars():
+                lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
+        if serials:
+            for unit in (await session.execute(select(InventoryRow).where(InventoryRow.serial.in_(serials)))).scalars():
+                lookups.units[unit.serial] = unit  # type: ignore[index]
+            lookups.absent.update(set(serials) - lookups.units.keys())
+            found = {unit.id for unit in lookups.units.values()}
+            if found:
+                with_components = await session.scalars(
+                    select(InventoryRow.installed_in_id).where(InventoryRow.installed_in_id.in_(found)).distinct()
+                )
+                lookups.plain.update(found - set(with_components) - lookups.assemblies)
+        pairs = {
+            (lookups.parts[part].id, lookups.locations[code].id)
+            for part, code in places
+            if part in lookups.parts and code in lookups.locations
+        }
+        if pairs:
+            rows = await session.execute(
+                select(InventoryRow).where(
+                    tuple_(InventoryRow.part_id, InventoryRow.location_id).in_(pairs),
+                    InventoryRow.serial.is_(None), InventoryRow.installed_in_id.is_(None),
+                )
+            )
+            for row in rows.scalars():
+                lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
+            lookups.complete.update(pairs)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """One op: its writes (and its trail rows) are kept only if the block ends without an error."""
+        marks = self.trail.marks()
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            self.trail.truncate(marks)
+            self.lookups.forget_stock()
+            raise
+
+    async def finish(self) -> None:
+        """Write the trail and move the clock to the last version handed out (still before commit)."""
+        await self.trail.write(self.session)
+        if self.last_version > self.first_version:
+            await self.session.execute(
+                update(Counter).where(Counter.key == CLOCK).values(value=self.last_version)
+            )
+        del self.session.info[BATCH]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, y4m_from_image
 
-PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "barcodes"
+PHOTOS = Path(__file__).resolve().parents[1] / "data" / "barcodes"  # part of ../shared/data/barcodes, copied
 PHOTO = "code128/code128-2_14.png"  # a Code 128 label photographed by a phone camera
 
 

@@ -17,7 +17,7 @@ from server.app import create_app
 from server.db import Database
 from tests.conftest import Api
 
-PHOTOS = Path("/work/shared/data/barcodes")
+PHOTOS = Path(__file__).resolve().parents[1] / "data" / "barcodes"  # part of ../shared/data/barcodes, copied
 DIGIKEY = "datamatrix/cpp-datamatrix-5_issue1072-left.webp"
 GS1 = "datamatrix/cpp-datamatrix-5_issue794-12-1.webp"
 

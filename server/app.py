@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -38,6 +39,12 @@ from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
 from sync.pages import TEMPLATES as SYNC_TEMPLATES, supervisor_router
 from sync.reopened import reevaluate_held
+
+
+# API responses gzip'd for clients that accept it (a phone's first pull of 100,000 rows: 46 MB of JSON, 7 MB gzip'd).
+# Level 1: a 500-change pull page in ~7 ms instead of ~60 ms at 9, for ~14 % more bytes. Not for the rest:
+# the phone app's files are served pre-compressed (server/web.py).
+COMPRESSION = CompressionConfig(backend="gzip", gzip_compress_level=1, minimum_size=1024, exclude=[r"^(?!/api/)"])
 
 
 @get("/problems", exclude_from_auth=True, include_in_schema=False)
@@ -110,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             directory=[Path(__file__).parent / "templates", SYNC_TEMPLATES, COUNT_TEMPLATES], engine=JinjaTemplateEngine
         ),
         request_max_body_size=settings.max_request_bytes,
+        compression_config=COMPRESSION,
         on_shutdown=[db.dispose],
         debug=settings.debug,
     )

@@ -17,6 +17,11 @@ phone can count offline and show everyone's progress.
 
 An inventory row's status also depends on its location's `available` flag. When a location changes at
 version V, its live rows that the client already holds (row version <= cursor) are sent again at V.
+
+A first pull sends every row, so each page is kept cheap: one statement reads the clock, the device's
+`last_seq` and the latest version of each source, and only the sources with something after the cursor
+are queried; inventory rows are read as plain tuples with their ids as text (no uuid.UUID per id) and
+become changes with no per-column work.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import String, and_, func, or_, select, true, type_coerce
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.models import ACTIVE, Count
@@ -37,7 +43,7 @@ from sync.decide import retry_later_if_transient
 from sync.models import SyncOp
 from sync.push import check_bound
 from sync.views import (
-    count_data, count_line_data, count_lines_select, counts_select, inventory_data, inventory_select, is_gone,
+    INVENTORY_COLUMNS, count_data, count_line_data, count_lines_select, counts_select, inventory_select,
     location_data, locations_select, part_data,
 )
 from sync.wire import Change, OpStatus, PullIn, PullOut
@@ -97,10 +103,34 @@ def _active_only(after: int) -> Any:
     return Count.status.in_(ACTIVE) if after < 0 else true()
 
 
+class UUIDText(TypeDecorator[str]):
+    """An id column read as its canonical text (what the JSON holds), without a uuid.UUID in between:
+    SQLite stores 16 bytes, asyncpg returns its own (C) UUID."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        if value is None or not isinstance(value, bytes):
+            return None if value is None else str(value)
+        h = value.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+PULL_COLUMNS = [
+    type_coerce(column, UUIDText()).label(column.key) if column.key in ("id", "part_id", "location_id") else column
+    for column in INVENTORY_COLUMNS
+]
+KEYS = tuple(column.key for column in INVENTORY_COLUMNS)
+QUANTITY, SERIAL = KEYS.index("quantity"), KEYS.index("serial")
+
+
 def _inventory_change(row: Any) -> Change:
-    if is_gone(row):
-        return Change(entity="inventory", id=row.id, version=row.change_version, op="del")
-    return Change(entity="inventory", id=row.id, version=row.change_version, op="put", data=inventory_data(row))
+    """A row of PULL_COLUMNS + the version. An emptied lot/untracked row (kept on the server for history) is
+    nothing a phone needs: `del`. The id is text here (sync/wire.py's Change.id encodes the same)."""
+    if row[QUANTITY] == 0 and row[SERIAL] is None:
+        return Change(entity="inventory", id=row[0], version=row[-1], op="del")
+    return Change(entity="inventory", id=row[0], version=row[-1], op="put", data=dict(zip(KEYS, row)))
 
 
 SOURCES = [
@@ -114,7 +144,7 @@ SOURCES = [
     ),
     Source(
         "inventory",
-        lambda after: inventory_select(InventoryRow.version.label("change_version")).where(InventoryRow.version > after),
+        lambda after: inventory_select(InventoryRow.version, columns=PULL_COLUMNS).where(InventoryRow.version > after),
         InventoryRow.version,
         InventoryRow.id,
         _inventory_change,
@@ -136,7 +166,10 @@ SOURCES = [
     # rows the client holds whose location changed since: sent again, at the location's version
     Source(
         "inventory",
-        lambda after: inventory_select(Location.version.label("change_version")).where(
+        lambda after: inventory_select(Location.version, columns=PULL_COLUMNS).where(
+            # from the (few) locations changed since: not from every row the client holds (SQLite, which
+            # keeps no statistics, would walk the inventory up to the cursor on every page otherwise)
+            InventoryRow.location_id.in_(select(Location.id).where(Location.version > after)),
             Location.version > after,
             InventoryRow.version <= after,
             or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)),
@@ -166,10 +199,14 @@ class PullService:
                 return await self._pull(session, request)
 
     async def _pull(self, session: AsyncSession, request: PullIn) -> PullOut:
-        clock = await session.scalar(select(Counter.value).where(Counter.key == CLOCK)) or 0
+        clock, last_seq, *latest = (await session.execute(marks(request.device_id))).one()
+        clock, last_seq = clock or 0, last_seq or 0
         after, reset = parse_cursor(request.cursor, clock)
-        changes, upper, has_more = await self._page(session, after, request.limit, clock)
-        last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
+        sources = [  # a client starting afresh gets every row anyway: nothing to send again
+            source for source, newest in zip(SOURCES, latest, strict=True)
+            if newest is not None and newest > after and (after >= 0 or not source.resend)
+        ]
+        changes, upper, has_more = await self._page(session, sources, after, request.limit, clock)
         return PullOut(
             cursor=encode_cursor(upper),
             has_more=has_more,
@@ -179,10 +216,11 @@ class PullService:
             last_seq=last_seq,
         )
 
-    async def _page(self, session: AsyncSession, after: int, limit: int, clock: int) -> tuple[list[Change], int, bool]:
+    async def _page(
+        self, session: AsyncSession, sources: list[Source], after: int, limit: int, clock: int
+    ) -> tuple[list[Change], int, bool]:
         """Changes with version > after, ordered by (version, entity, id); at most `limit` of them unless one
         version alone has more (a page never splits a version). Returns (changes, last version, has_more)."""
-        sources = [s for s in SOURCES if after >= 0 or not s.resend]  # a client starting afresh gets every row anyway
         head: list[Change] = []
         for source in sources:
             rows = await session.execute(source.query(after).order_by(source.version, source.id).limit(limit + 1))
@@ -206,6 +244,15 @@ class PullService:
             more = more or beyond.first() is not None
         whole.sort(key=_key)
         return whole, last, more
+
+
+def marks(device_id: UUID) -> Any:
+    """One row: the clock, the device's last_seq, and the latest version of each source (None: empty)."""
+    return select(
+        select(Counter.value).where(Counter.key == CLOCK).scalar_subquery(),
+        select(Device.last_seq).where(Device.id == device_id).scalar_subquery(),
+        *(select(func.max(source.version)).scalar_subquery() for source in SOURCES),
+    )
 
 
 async def op_statuses(session: AsyncSession, device_id: UUID, after: int, upper: int) -> list[OpStatus]:

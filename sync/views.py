@@ -63,10 +63,11 @@ INVENTORY_COLUMNS = [
 ]
 
 
-def inventory_select(*extra: Any) -> Select[Any]:
-    """Inventory rows as a phone sees them, with `extra` columns (e.g. the version to order by)."""
+def inventory_select(*extra: Any, columns: list[Any] = INVENTORY_COLUMNS) -> Select[Any]:
+    """Inventory rows as a phone sees them, with `extra` columns (e.g. the version to order by). `columns`:
+    INVENTORY_COLUMNS, or the same read another way (pull reads the ids as text)."""
     return (
-        select(*INVENTORY_COLUMNS, *extra)
+        select(*columns, *extra)
         .select_from(InventoryRow)
         .join(Part, Part.id == InventoryRow.part_id)
         .join(Location, Location.id == InventoryRow.location_id)

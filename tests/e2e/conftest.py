@@ -54,13 +54,15 @@ def uid() -> str:
     return uuid.uuid4().hex[:6].upper()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop marked as running in this
+# thread while it is open, and the async tests that a parallel worker runs after an e2e file need it gone.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Any) -> Iterator[Any]:
     instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield instance

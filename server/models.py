@@ -287,6 +287,7 @@ class CountLine(UUIDv7AuditBase):
     __table_args__ = (
         CheckConstraint("counted_quantity >= 0", name="ck_count_lines_counted_non_negative"),
         Index("ix_count_lines_location_id_part_id", "location_id", "part_id"),
+        Index("ix_count_lines_count_id_location_id_part_id", "count_id", "location_id", "part_id"),  # the item in its count
     )
 
     op_id: Mapped[UUID] = mapped_column(unique=True)
@@ -301,6 +302,8 @@ class CountLine(UUIDv7AuditBase):
     actor: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[UUID | None] = mapped_column()
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: latest line wins
+    unit_cost: Mapped[float | None] = mapped_column(Float)  # of the stock there when counted (a unit: its own)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a later line of the item in its count
 
 
 import server.counts.models  # noqa: E402, F401 - the `counts` table that count_lines.count_id refers to

@@ -7,7 +7,7 @@ sync push). Supervisors plan, start, finish, review, decide, close, and read the
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
@@ -80,10 +80,11 @@ class CountsController(Controller):
         )
 
     @get("/{count_id:uuid}/review", guards=SUPERVISOR)
-    async def review(self, count_id: UUID, counts: CountService) -> ReviewOut:
+    async def review(self, count_id: UUID, counts: CountService, lines: Literal["all", "open"] = "all") -> ReviewOut:
         """Per item: expected and counted, the difference and its value, major or not, likely causes, the
-        decision taken; with totals (progress, accuracy)."""
-        return await counts.review(count_id)
+        decision taken; with totals (progress, accuracy) over every line. `lines=open`: only the lines not
+        counted or counted wrong."""
+        return await counts.review(count_id, only_open=lines == "open")
 
     @post("/{count_id:uuid}/decide", status_code=200, guards=SUPERVISOR)
     async def decide(self, count_id: UUID, data: DecideIn, counts: CountService,

@@ -9,6 +9,12 @@ value, whether it is major, its likely causes, and the decision taken on it.
 - Items counted that the sheet did not list are finds (expected 0).
 - Value: the difference × the unit cost of the stock there (quantity-weighted), or of the part elsewhere
   when none is there (a find), else 0.
+
+Built for size (a site of 50k lines): the latest line of each item is the one not `superseded` (marked when
+the line was written, server/counts/lines.py) and its unit cost was recorded with it, so the totals of the
+lines counted right are one aggregate query; only the lines shown (with `only_open`: not counted, or counted
+wrong) come into Python, keyed by raw ids (sheet.py `raw`); names are looked up for those, causes for the
+discrepancies.
 """
 
 from __future__ import annotations
@@ -18,90 +24,176 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.counts.causes import causes
 from server.counts.facts import Item, gather
 from server.counts.models import Count, CountDecision
-from server.counts.rules import NO_LINES, Thresholds, accuracy_of, is_major
+from server.counts.rules import NO_LINES, Accuracy, Thresholds, is_major
 from server.counts.schemas import Decision, ReviewLine
-from server.counts.sheet import Expected, Key, expected_lines, line_key
-from server.models import CountLine, InventoryRow, Location, Part
+from server.counts.sheet import CHUNK, Group, RawKey, bulk, names, raw, sheet_groups
+from server.models import CountLine, InventoryRow, Location
 
 WINDOW_DAYS = 90  # how far back the movement log is searched for causes
+ID, LOCATION, PART, TRACKING, LOT, SERIAL, COUNTED, EXPECTED, ACTOR, AT, COST = range(11)  # a count line row
 
 
-@dataclass(slots=True)
-class Counted:
-    id: UUID
-    location_id: UUID
-    part_id: UUID
-    location: str
-    part: str
-    revision: str
-    description: str
-    unit: str
-    tracking: str
-    lot: str | None
-    serial: str | None
-    counted: int
-    expected: int
-    actor: str
-    at: datetime
-    earlier: list[dict[str, Any]] = field(default_factory=list)
+def _latest(count_id: UUID) -> list[Any]:
+    return [CountLine.count_id == count_id, CountLine.superseded.is_(False)]
 
 
-async def latest_lines(session: AsyncSession, count_id: UUID) -> dict[Key, Counted]:
-    """The latest line per item (by change-clock version), with the earlier ones as recounts."""
+async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> dict[RawKey, Any]:
+    """The latest line of each item (those matching `where`), by raw key."""
+    rows = await (await session.connection()).execute(
+        select(
+            raw(session, CountLine.id), raw(session, CountLine.location_id), raw(session, CountLine.part_id),
+            CountLine.tracking, CountLine.lot, CountLine.serial, CountLine.counted_quantity,
+            CountLine.expected_quantity, CountLine.actor, CountLine.created_at, CountLine.unit_cost,
+        ).where(*_latest(count_id), *where)
+    )
+    with bulk():
+        return {(row[LOCATION], row[PART], None if row[SERIAL] else row[LOT], row[SERIAL]): row for row in rows}
+
+
+async def recounts(session: AsyncSession, count_id: UUID) -> dict[RawKey, list[dict[str, Any]]]:
+    """The earlier lines of the items recounted, oldest first."""
     rows = await session.execute(
         select(
-            CountLine.id, CountLine.location_id, CountLine.part_id, Location.code, Part.part_number, Part.revision,
-            Part.description, Part.unit, CountLine.tracking, CountLine.lot, CountLine.serial,
-            CountLine.counted_quantity, CountLine.expected_quantity, CountLine.actor, CountLine.created_at,
+            raw(session, CountLine.location_id), raw(session, CountLine.part_id), CountLine.lot, CountLine.serial,
+            CountLine.counted_quantity, CountLine.actor, CountLine.created_at,
         )
-        .join(Location, Location.id == CountLine.location_id)
-        .join(Part, Part.id == CountLine.part_id)
-        .where(CountLine.count_id == count_id)
-        .order_by(CountLine.version, CountLine.id)
+        .where(CountLine.count_id == count_id, CountLine.superseded.is_(True))
+        .order_by(CountLine.version)
     )
-    latest: dict[Key, Counted] = {}
-    for row in rows:
-        line = Counted(*row)
-        key = line_key(line.location_id, line.part_id, line.lot, line.serial)
-        before = latest.get(key)
-        if before is not None:
-            line.earlier = [*before.earlier, {"counted": before.counted, "actor": before.actor, "at": before.at}]
-        latest[key] = line
-    return latest
+    found: dict[RawKey, list[dict[str, Any]]] = {}
+    for location_id, part_id, lot, serial, counted, actor, at in rows:
+        found.setdefault((location_id, part_id, None if serial else lot, serial), []).append(
+            {"counted": counted, "actor": actor, "at": at}
+        )
+    return found
 
 
-async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[UUID, Decision]:
+async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, float]:
+    """The lines counted right: how many, and their value."""
+    n, value = (await session.execute(
+        select(func.count(), func.coalesce(func.sum(CountLine.expected_quantity * func.coalesce(CountLine.unit_cost, 0.0)), 0.0))
+        .where(*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity)
+    )).one()
+    return int(n), float(value)
+
+
+async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decision]:
+    """Decisions by the raw id of the line they name."""
     rows = await session.execute(
-        select(CountDecision, Location.code)
+        select(raw(session, CountDecision.count_line_id), CountDecision, Location.code)
         .outerjoin(Location, Location.id == CountDecision.to_location_id)
         .where(CountDecision.count_id == count_id)
     )
     return {
-        d.count_line_id: Decision(
+        line_id: Decision(
             action=d.action, op_id=d.op_id, op_type=d.op_type, delta=d.delta, to_location=code, actor=d.actor,
             at=d.created_at, note=d.note,
         )
-        for d, code in rows
+        for line_id, d, code in rows
     }
 
 
-async def part_costs(session: AsyncSession, part_ids: set[UUID]) -> dict[UUID, float]:
+async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, float]:
     """Quantity-weighted unit cost of each part over all its rows with a cost: the value of a find."""
-    if not part_ids:
-        return {}
-    weighted = func.sum(InventoryRow.quantity * InventoryRow.unit_cost)
-    rows = await session.execute(
-        select(InventoryRow.part_id, weighted, func.sum(InventoryRow.quantity))
-        .where(InventoryRow.part_id.in_(sorted(part_ids)), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
-        .group_by(InventoryRow.part_id)
+    found: dict[Any, float] = {}
+    part_id, wanted = raw(session, InventoryRow.part_id), list(part_ids)
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.execute(
+            select(part_id, func.sum(InventoryRow.quantity * InventoryRow.unit_cost), func.sum(InventoryRow.quantity))
+            .where(part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
+            .group_by(part_id)
+        )
+        found.update((i, float(total) / int(quantity)) for i, total, quantity in rows if quantity)
+    return found
+
+
+def uuid_of(value: Any) -> UUID:
+    return UUID(bytes=value) if isinstance(value, bytes) else value
+
+
+def line_id(value: Any) -> str:
+    """A count line's id as text, from its raw form (16 bytes on SQLite)."""
+    if isinstance(value, bytes):
+        h = value.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(value)
+
+
+@dataclass(slots=True)
+class Shown:
+    key: RawKey
+    group: Group | None
+    row: Any  # the latest count line, or None
+    cost: float
+    major: bool = False
+    decision: Decision | None = None
+
+
+async def build_review(
+    session: AsyncSession, count: Count, thresholds: Thresholds, *, now: datetime | None = None,
+    window_days: int = WINDOW_DAYS, only_open: bool = False,
+) -> tuple[list[ReviewLine], dict[str, Any]]:
+    """The review's lines (with `only_open`: those not counted, or counted wrong) and its totals (always over
+    every line)."""
+    wrong = CountLine.counted_quantity != CountLine.expected_quantity
+    counted = await counted_lines(session, count.id, *([wrong] if only_open else []))
+    uncounted = await sheet_groups(session, count, ~_counted_here(count.id))
+    right = await _right(session, count.id)
+    decided = await decisions_of(session, count.id)
+    fallback = await part_costs(session, {k[1] for k, row in counted.items() if row[COST] is None})
+    tally, shown = Tally(right=right), [Shown(key, group, None, group.unit_cost or 0.0) for key, group in uncounted.items()]
+    with bulk():
+        for key, row in counted.items():
+            cost = row[COST] if row[COST] is not None else fallback.get(key[1], 0.0)
+            decision = decided.get(row[ID])
+            if row[COUNTED] != row[EXPECTED]:
+                major = is_major(row[EXPECTED], row[COUNTED], cost, thresholds)
+                tally.add(row[EXPECTED], row[COUNTED], cost, major, decision is not None)
+                shown.append(Shown(key, None, row, cost, major, decision))
+            else:
+                shown.append(Shown(key, None, row, cost, False, decision))
+    codes, parts = await names(session, {s.key[0] for s in shown}, {s.key[1] for s in shown})
+    isolated = await _isolated(session, count, [s for s in shown if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]])
+    facts = await gather(session, [
+        Item(s.key, uuid_of(s.key[0]), uuid_of(s.key[1]), codes[s.key[0]], parts[s.key[1]].number, s.row[TRACKING],
+             s.row[LOT], s.row[SERIAL], s.row[EXPECTED], s.row[COUNTED], isolated.get(s.key, 0))
+        for s in shown if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]
+    ], window_days, now or datetime.now(UTC))
+    earlier = await recounts(session, count.id)
+    tally.not_counted = len(uncounted)
+    with bulk():
+        shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
+        return [_line(s, codes, parts, earlier, facts) for s in shown], tally.totals()
+
+
+def _counted_here(count_id: UUID) -> Any:
+    """An inventory row whose item has a line in the count (the sheet minus this is what is not counted)."""
+    line = aliased(CountLine)
+    return exists().where(
+        line.count_id == count_id, line.superseded.is_(False), line.location_id == InventoryRow.location_id,
+        line.part_id == InventoryRow.part_id,
+        or_(
+            and_(InventoryRow.serial.is_not(None), line.serial == InventoryRow.serial),
+            and_(InventoryRow.serial.is_(None), line.serial.is_(None),
+                 func.coalesce(line.lot, "") == func.coalesce(InventoryRow.lot, "")),
+        ),
     )
-    return {part_id: float(total) / int(quantity) for part_id, total, quantity in rows if quantity}
+
+
+async def _isolated(session: AsyncSession, count: Count, wrong: list[Shown]) -> dict[RawKey, int]:
+    """How much of each discrepant lot/untracked item is isolated there (a cause: wrong status)."""
+    keys = {s.key for s in wrong if s.key[3] is None}
+    if not keys:
+        return {}
+    groups = await sheet_groups(session, count, InventoryRow.isolated.is_(True))
+    return {key: group.isolated for key, group in groups.items() if key in keys}
 
 
 def _state(counted: int | None, expected: int) -> str:
@@ -110,83 +202,70 @@ def _state(counted: int | None, expected: int) -> str:
     return "match" if counted == expected else ("short" if counted < expected else "over")
 
 
-async def build_review(
-    session: AsyncSession, count: Count, thresholds: Thresholds, *, now: datetime | None = None,
-    window_days: int = WINDOW_DAYS,
-) -> tuple[list[ReviewLine], dict[str, Any]]:
-    sheet = {e.key: e for e in await expected_lines(session, count)}
-    counted = await latest_lines(session, count.id)
-    decided = await decisions_of(session, count.id)
-    no_cost = {c.part_id for key, c in counted.items() if key not in sheet or sheet[key].unit_cost is None}
-    fallback = await part_costs(session, no_cost)
-
-    def cost_of(key: Key, part_id: UUID) -> float:
-        e = sheet.get(key)
-        if e is not None and e.unit_cost is not None:
-            return e.unit_cost
-        return fallback.get(part_id, 0.0)
-
-    discrepant = [
-        Item(key, c.location_id, c.part_id, c.location, c.part, c.tracking, c.lot, c.serial, c.expected, c.counted,
-             sheet[key].isolated if key in sheet else 0)
-        for key, c in counted.items() if c.counted != c.expected
-    ]
-    facts = await gather(session, discrepant, window_days, now or datetime.now(UTC))
-    keys = sorted(sheet.keys() | counted.keys(), key=lambda k: _order(sheet.get(k) or counted[k]))
-    lines = [_line(key, sheet.get(key), counted.get(key), cost_of, decided, thresholds, facts) for key in keys]
-    return lines, _totals(lines)
-
-
-def _order(e: Expected | Counted) -> tuple[str, str, str, str]:
-    return (e.location, e.part, e.lot or "", e.serial or "")
-
-
-def _line(
-    key: Key, e: Expected | None, c: Counted | None, cost_of: Any, decided: dict[UUID, Decision],
-    thresholds: Thresholds, facts: dict[Any, Any],
-) -> ReviewLine:
-    what = c or e
-    assert what is not None
-    expected = c.expected if c else e.expected  # type: ignore[union-attr]
-    cost = round(cost_of(key, what.part_id), 6)
-    difference = None if c is None else c.counted - expected
+def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[RawKey, Any], facts: dict[Any, Any]) -> ReviewLine:
+    part, row, cost = parts[s.key[1]], s.row, round(s.cost, 6)
+    expected = row[EXPECTED] if row is not None else s.group.expected  # type: ignore[union-attr]
+    counted = row[COUNTED] if row is not None else None
+    difference = None if counted is None else counted - expected
     return ReviewLine(
-        line_id=c.id if c else None, location=what.location, part=what.part, revision=what.revision,
-        description=what.description, unit=what.unit, tracking=what.tracking, lot=what.lot, serial=what.serial,
-        expected=expected, counted=c.counted if c else None, difference=difference, unit_cost=cost,
-        value_expected=round(expected * cost, 6),
-        value_difference=None if difference is None else round(difference * cost, 6),
-        state=_state(c.counted if c else None, expected),
-        major=bool(c) and is_major(expected, c.counted, cost, thresholds),  # type: ignore[union-attr]
-        causes=causes(facts[key]) if difference else [],
-        counted_by=c.actor if c else None, counted_at=c.at if c else None, recounts=c.earlier if c else [],
-        decision=decided.get(c.id) if c else None,
+        line_id=line_id(row[ID]) if row is not None else None, location=codes[s.key[0]], part=part.number,
+        revision=part.revision, description=part.description, unit=part.unit,
+        tracking=row[TRACKING] if row is not None else s.group.tracking,  # type: ignore[union-attr]
+        lot=s.key[2], serial=s.key[3], expected=expected, counted=counted, difference=difference, unit_cost=cost,
+        value_expected=round(expected * cost, 6), value_difference=None if difference is None else round(difference * cost, 6),
+        state=_state(counted, expected), major=s.major,
+        causes=causes(facts[s.key]) if difference and s.key in facts else [],
+        counted_by=row[ACTOR] if row is not None else None, counted_at=row[AT] if row is not None else None,
+        recounts=earlier.get(s.key, []), decision=s.decision,
     )
 
 
-def _totals(lines: list[ReviewLine]) -> dict[str, Any]:
-    """Progress counts the lines that were expected (expected > 0 when counted, or not counted yet); a line
-    counted where nothing was expected is a find."""
-    done = [line for line in lines if line.counted is not None]
-    accuracy = accuracy_of([(line.expected, line.counted, line.unit_cost) for line in done]) if done else NO_LINES
-    discrepancies = [line for line in done if line.difference]
-    found = sum(1 for line in done if line.expected == 0)
-    not_counted = len(lines) - len(done)
-    return {
-        "lines": len(lines),
-        "expected_lines": len(done) - found + not_counted,
-        "counted": len(done),
-        "counted_expected": len(done) - found,
-        "found": found,
-        "not_counted": not_counted,
-        "accurate": accuracy.lines_accurate,
-        "short": sum(1 for line in discrepancies if line.difference < 0),  # type: ignore[operator]
-        "over": sum(1 for line in discrepancies if line.difference > 0),  # type: ignore[operator]
-        "major": sum(1 for line in discrepancies if line.major),
-        "decided": sum(1 for line in discrepancies if line.decision is not None),
-        "undecided": sum(1 for line in discrepancies if line.decision is None),
-        "value_expected": round(accuracy.value_expected, 2),
-        "value_difference": round(accuracy.value_difference, 2),
-        "line_accuracy": accuracy.line_accuracy,
-        "value_accuracy": accuracy.value_accuracy,
-    }
+@dataclass(slots=True)
+class Tally:
+    """The review's totals: the lines counted right come as one aggregate (`right`), the discrepancies one
+    by one. Progress counts the lines that were expected (expected > 0 when counted, or not counted yet); a
+    line counted where nothing was expected is a find (always a discrepancy)."""
+
+    right: tuple[int, float]  # lines counted right, their value
+    not_counted: int = 0
+    wrong: int = 0
+    found: int = 0
+    short: int = 0
+    over: int = 0
+    major: int = 0
+    decided: int = 0
+    value_expected: float = 0.0
+    value_difference: float = 0.0
+
+    def add(self, expected: int, counted: int, cost: float, major: bool, decided: bool) -> None:
+        self.wrong += 1
+        self.found += expected == 0
+        self.short += counted < expected
+        self.over += counted > expected
+        self.major += major
+        self.decided += decided
+        self.value_expected += expected * cost
+        self.value_difference += abs(counted - expected) * cost
+
+    def totals(self) -> dict[str, Any]:
+        right, right_value = self.right
+        counted = right + self.wrong
+        accuracy = Accuracy(counted, right, self.value_expected + right_value, self.value_difference) if counted else NO_LINES
+        return {
+            "lines": counted + self.not_counted,
+            "expected_lines": counted - self.found + self.not_counted,
+            "counted": counted,
+            "counted_expected": counted - self.found,
+            "found": self.found,
+            "not_counted": self.not_counted,
+            "accurate": right,
+            "short": self.short,
+            "over": self.over,
+            "major": self.major,
+            "decided": self.decided,
+            "undecided": self.wrong - self.decided,
+            "value_expected": round(accuracy.value_expected, 2),
+            "value_difference": round(accuracy.value_difference, 2),
+            "line_accuracy": accuracy.line_accuracy,
+            "value_accuracy": accuracy.value_accuracy,
+        }

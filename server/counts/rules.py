@@ -152,11 +152,3 @@ class Accuracy:
 
 
 NO_LINES = Accuracy(0, 0, 0.0, 0.0)
-
-
-def accuracy_of(lines: Sequence[tuple[int, int, float]]) -> Accuracy:
-    """(expected, counted, unit cost) of counted lines → their accuracy."""
-    accurate = sum(1 for expected, counted, _ in lines if expected == counted)
-    value_expected = sum(expected * cost for expected, _, cost in lines)
-    value_difference = sum(abs(counted - expected) * cost for expected, counted, cost in lines)
-    return Accuracy(len(lines), accurate, round(value_expected, 6), round(value_difference, 6))

@@ -57,7 +57,7 @@ class CountsPage(msgspec.Struct, kw_only=True):
     offset: int
 
 
-class SheetLine(msgspec.Struct, kw_only=True, omit_defaults=True):
+class SheetLine(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):  # no cycles: not tracked by the GC
     location: str
     part: str
     revision: str
@@ -77,7 +77,7 @@ class SheetOut(msgspec.Struct, kw_only=True):
     total: int
 
 
-class Decision(msgspec.Struct, kw_only=True):
+class Decision(msgspec.Struct, kw_only=True, gc=False):
     action: str
     op_id: UUID | None
     op_type: str | None
@@ -88,8 +88,8 @@ class Decision(msgspec.Struct, kw_only=True):
     note: str | None
 
 
-class ReviewLine(msgspec.Struct, kw_only=True):
-    line_id: UUID | None  # the latest count line of the item (what a decision names); none if not counted
+class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
+    line_id: str | None  # the latest count line of the item (what a decision names); none if not counted
     location: str
     part: str
     revision: str

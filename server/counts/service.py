@@ -106,10 +106,10 @@ class CountService:
         count, lines = await self.sheet(count_id)
         return SheetOut(count=count, blind=count.blind, lines=sheet_lines(lines, count.blind), total=len(lines))
 
-    async def review(self, count_id: UUID) -> ReviewOut:
+    async def review(self, count_id: UUID, only_open: bool = False) -> ReviewOut:
         async with self.db.read() as session:
             count = await _count(session, count_id)
-            lines, totals = await build_review(session, count, self.thresholds)
+            lines, totals = await build_review(session, count, self.thresholds, only_open=only_open)
             out = await count_out(session, count)
         return ReviewOut(count=out, totals=totals, thresholds=self._thresholds(), lines=lines)
 
@@ -194,16 +194,16 @@ class CountService:
 
     async def _record_results(self, session: AsyncSession, count: Count) -> None:
         lines, totals = await build_review(session, count, self.thresholds)
-        ids = dict((line_id, (location_id, part_id)) for line_id, location_id, part_id in await session.execute(
+        ids = dict((str(line_id), (line_id, location_id, part_id)) for line_id, location_id, part_id in await session.execute(
             select(CountLine.id, CountLine.location_id, CountLine.part_id).where(CountLine.count_id == count.id)
         ))
         for line in lines:
             if line.line_id is None or line.counted is None:
                 continue
-            location_id, part_id = ids[line.line_id]
+            count_line_id, location_id, part_id = ids[line.line_id]
             decision = line.decision
             session.add(CountResult(
-                count_id=count.id, location_id=location_id, part_id=part_id, count_line_id=line.line_id,
+                count_id=count.id, location_id=location_id, part_id=part_id, count_line_id=count_line_id,
                 lot=line.lot, serial=line.serial, expected=line.expected, counted=line.counted,
                 unit_cost=line.unit_cost, value_expected=line.value_expected,
                 value_difference=line.value_difference or 0.0, major=line.major,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 
-from server.counts.locks import active_count, check_line_in_scope, lift_count_lock
+from server.counts.lines import record_line
+from server.counts.locks import lift_count_lock
 from server.errors import (
     AlreadyInstalled,
     DuplicateSerial,
@@ -21,7 +22,7 @@ from server.errors import (
     StaleLocation,
     TrackingMismatch,
 )
-from server.models import Action, CountLine, InventoryRow, Location, Part, Role, Tracking
+from server.models import Action, InventoryRow, Location, Part, Role, Tracking
 from server.ops import args as a
 from server.ops.numbers import next_number
 from server.ops.stock import OpContext, ancestors, check_unlocked, relocate_assembly
@@ -357,38 +358,13 @@ async def merge(ctx: OpContext, args: a.Merge) -> Result:
 
 
 async def count(ctx: OpContext, args: a.Count) -> Result:
-    """Record a cycle-count line next to what the server holds there (free and isolated stock, not
-    installed). It moves nothing, so a location closed for its count still takes it. A serial is counted
-    1 (found) or 0 (missing); a serial the server does not know is a find, expected 0. With `count_id`,
-    the count must be open (or in review: a recount) and the line in its scope."""
+    """Record a cycle-count line next to what the server holds there (server/counts/lines.py). It moves
+    nothing, so a location closed for its count still takes it. A serial is counted 1 (found) or 0
+    (missing); a serial the server does not know is a find, expected 0. With `count_id`, the count must be
+    open (or in review: a recount) and the line in its scope."""
     part, tracking = await item_part(ctx, args)
     location = await ctx.location(args.location, writable=False)
-    if args.count_id is not None:
-        await check_line_in_scope(ctx.session, await active_count(ctx.session, args.count_id), location, part)
-    if tracking == Tracking.serial:
-        if args.counted_quantity > 1:
-            raise TrackingMismatch("a serialized unit is counted 1 (found) or 0 (missing)", field="counted_quantity")
-        found = await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == args.serial))
-        unit = found.scalar_one_or_none()
-        if unit is not None:
-            await check_same_part(ctx, unit, part)
-        here = unit is not None and unit.location_id == location.id and not unit.scrapped and unit.installed_in_id is None
-        expected = unit.quantity if here else 0
-    else:
-        expected = await ctx.session.scalar(
-            select(func.coalesce(func.sum(InventoryRow.quantity), 0)).where(
-                InventoryRow.part_id == part.id, InventoryRow.location_id == location.id, InventoryRow.serial.is_(None),
-                InventoryRow.lot.is_(None) if args.lot is None else InventoryRow.lot == args.lot,
-                InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False),
-            )
-        )
-    line = CountLine(
-        op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
-        serial=args.serial, lot=args.lot, counted_quantity=args.counted_quantity, expected_quantity=int(expected),
-        actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
-    )
-    ctx.session.add(line)
-    await ctx.session.flush()
+    line = await record_line(ctx, args, part, tracking, location)
     return {  # no expected quantity: a blind count must not learn it from the answer
         "count_line_id": str(line.id), "part": part.part_number, "location": location.code, "serial": args.serial,
         "lot": args.lot, "counted_quantity": args.counted_quantity,

@@ -1,0 +1,75 @@
+"""A count line, as the `count` op writes it (server/ops/handlers.py hands it the part it checked): what was
+counted next to what the server holds there — free and isolated stock, not installed nor scrapped — and the
+unit cost of that stock; the line it recounts (the same item in the same count) is marked superseded, so the
+latest line of each item is one indexed read (the op holds the change clock: lines supersede in commit
+order)."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select, update
+
+from server.counts.locks import active_count, check_line_in_scope
+from server.errors import TrackingMismatch
+from server.models import CountLine, InventoryRow, Location, Part, Tracking
+from server.ops import args as a
+from server.ops.stock import OpContext
+
+
+async def record_line(ctx: OpContext, args: a.Count, part: Part, tracking: str, location: Location) -> CountLine:
+    if args.count_id is not None:
+        await check_line_in_scope(ctx.session, await active_count(ctx.session, args.count_id), location, part)
+    if tracking == Tracking.serial:
+        expected, cost = await _unit_here(ctx, args, part, location)
+    else:
+        expected, cost = await _stock_here(ctx, args, part, location)
+    if args.count_id is not None:
+        await ctx.session.execute(
+            update(CountLine)
+            .where(
+                CountLine.count_id == args.count_id, CountLine.location_id == location.id, CountLine.part_id == part.id,
+                CountLine.serial.is_(None) if args.serial is None else CountLine.serial == args.serial,
+                CountLine.lot.is_(None) if args.lot is None else CountLine.lot == args.lot,
+                CountLine.superseded.is_(False),
+            )
+            .values(superseded=True)
+            .execution_options(synchronize_session=False)
+        )
+    line = CountLine(
+        op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
+        serial=args.serial, lot=args.lot, counted_quantity=args.counted_quantity, expected_quantity=expected,
+        unit_cost=cost, actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
+    )
+    ctx.session.add(line)
+    await ctx.session.flush()
+    return line
+
+
+async def _unit_here(ctx: OpContext, args: a.Count, part: Part, location: Location) -> tuple[int, float | None]:
+    """A serial: 1 expected if the unit is recorded here, free; a unit the server does not know is a find."""
+    if args.counted_quantity > 1:
+        raise TrackingMismatch("a serialized unit is counted 1 (found) or 0 (missing)", field="counted_quantity")
+    unit = (await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == args.serial))).scalar_one_or_none()
+    if unit is None:
+        return 0, None
+    if unit.part_id != part.id:
+        other = await ctx.session.get_one(Part, unit.part_id)
+        raise TrackingMismatch(f"Serial {unit.serial} is a {other.part_number}, not a {part.part_number}", field="serial")
+    here = unit.location_id == location.id and not unit.scrapped and unit.installed_in_id is None
+    return (unit.quantity if here else 0), unit.unit_cost
+
+
+async def _stock_here(ctx: OpContext, args: a.Count, part: Part, location: Location) -> tuple[int, float | None]:
+    """A lot or untracked stock: the quantity there, and its quantity-weighted unit cost."""
+    costed = InventoryRow.unit_cost.is_not(None)
+    quantity, value, costed_quantity = (await ctx.session.execute(
+        select(
+            func.coalesce(func.sum(InventoryRow.quantity), 0),
+            func.sum(case((costed, InventoryRow.quantity * InventoryRow.unit_cost))),
+            func.sum(case((costed, InventoryRow.quantity))),
+        ).where(
+            InventoryRow.part_id == part.id, InventoryRow.location_id == location.id, InventoryRow.serial.is_(None),
+            InventoryRow.lot.is_(None) if args.lot is None else InventoryRow.lot == args.lot,
+            InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False),
+        )
+    )).one()
+    return int(quantity), (float(value) / int(costed_quantity) if costed_quantity else None)

@@ -20,22 +20,32 @@ from server.db import Database
 from server.errors import AlreadyExists, BadCredentials, Invalid
 from server.models import ApiToken, Device, Role, User
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+SCRYPT_LOG2_N = 14  # scrypt's cost: N = 2**14, r = 8, p = 1 (about 16 MB and 50-100 ms per hash)
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, log2_n: int = SCRYPT_LOG2_N) -> str:
+    """`scrypt$<log2 N>$<salt>$<digest>`: the cost is stored with the hash, so raising it later leaves
+    existing passwords verifiable."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, **SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+    return f"scrypt${log2_n}${salt.hex()}${_scrypt(password, salt, log2_n).hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
+    parts = stored.split("$")
+    if len(parts) == 3:  # the first format, before the cost was stored: always 2**14
+        parts.insert(1, str(SCRYPT_LOG2_N))
     try:
-        _, salt, digest = stored.split("$")
+        _, log2_n, salt, digest = parts
+        candidate = _scrypt(password, bytes.fromhex(salt), int(log2_n))
     except ValueError:
         return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), **SCRYPT)
     return hmac.compare_digest(candidate.hex(), digest)
+
+
+def _scrypt(password: str, salt: bytes, log2_n: int) -> bytes:
+    if not 1 <= log2_n <= 20:
+        raise ValueError("scrypt cost out of range")
+    return hashlib.scrypt(password.encode(), salt=salt, n=2**log2_n, r=8, p=1, dklen=32, maxmem=2**26)
 
 
 def token_digest(token: str) -> str:
@@ -73,7 +83,7 @@ class AuthService:
         async with self.db.write() as session:
             if await session.scalar(select(User.id).where(User.username == username)):
                 raise AlreadyExists(f"User {username} already exists", field="username")
-            user = User(username=username, role=role, password_hash=hash_password(password), active=True)
+            user = User(username=username, role=role, password_hash=hash_password(password, self.db.settings.scrypt_log2_n), active=True)
             session.add(user)
         return user
 
@@ -85,7 +95,7 @@ class AuthService:
         async with self.db.write() as session:
             user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
             # Verify even for unknown users so that timing does not reveal which usernames exist.
-            ok = verify_password(password, user.password_hash if user else hash_password("x" * 12))
+            ok = verify_password(password, user.password_hash if user else hash_password("x" * 12, self.db.settings.scrypt_log2_n))
             if user is None or not ok or not user.active:
                 raise BadCredentials("Wrong username or password")
             if device_id is not None:

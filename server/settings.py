@@ -23,6 +23,7 @@ class Settings:
     debug: bool = False
     sql_echo: bool = False
     page_limit_max: int = 500
+    scrypt_log2_n: int = 14  # password hashing cost; only the tests lower it (not read from the environment)
     count_major_value: float = 500.0  # a count discrepancy worth this much (|difference| × unit cost) is major ...
     count_major_percent: float = 20.0  # ... and so is one of this % of the larger of expected and counted
 

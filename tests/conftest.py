@@ -30,7 +30,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(Settings(database_url=db_url))
+    # A cheap scrypt cost: hundreds of tests sign users in, and the real cost is ~0.1 s a hash.
+    database = Database(Settings(database_url=db_url, scrypt_log2_n=4))
     async with database.engine.begin() as connection:
         await connection.run_sync(orm_registry.metadata.create_all)
     yield database

@@ -64,7 +64,7 @@ class Twin:
     @classmethod
     async def open(cls, name: str, engine: str, tmp: Path, stack: AsyncExitStack, device_ids: list[str]) -> Twin:
         url = await stack.enter_async_context(fresh_database(engine, tmp))
-        db = Database(Settings(database_url=url))
+        db = Database(Settings(database_url=url, scrypt_log2_n=4))
         stack.push_async_callback(db.dispose)
         async with db.engine.begin() as connection:
             await connection.run_sync(orm_registry.metadata.create_all)

@@ -28,7 +28,7 @@ async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     """conftest's `api`, one per engine for the whole module."""
     tmp: Path = tmp_path_factory.mktemp("catalog")
     async with fresh_database(request.param, tmp) as url:
-        db = Database(Settings(database_url=url))
+        db = Database(Settings(database_url=url, scrypt_log2_n=4))
         async with db.engine.begin() as connection:
             await connection.run_sync(orm_registry.metadata.create_all)
         auth = AuthService(db)

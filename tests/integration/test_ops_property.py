@@ -336,7 +336,7 @@ def test_random_operation_sequences_keep_the_inventory_rules(engine: str, tmp_pa
     with asyncio.Runner() as runner:
         database = fresh_database(engine, tmp_path)
         url = runner.run(database.__aenter__())
-        db = Database(Settings(database_url=url))
+        db = Database(Settings(database_url=url, scrypt_log2_n=4))
         try:
             runner.run(create_schema(db))
 

@@ -111,7 +111,7 @@ async def build(stock: Stock) -> None:
 async def stock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stock]:
     tmp: Path = tmp_path_factory.mktemp("queries")
     async with fresh_database(request.param, tmp) as url:
-        db = Database(Settings(database_url=url))
+        db = Database(Settings(database_url=url, scrypt_log2_n=4))
         async with db.engine.begin() as connection:
             await connection.run_sync(orm_registry.metadata.create_all)
         auth = AuthService(db)

@@ -64,6 +64,11 @@ async def dependencies(session: AsyncSession, op_ids: list[str]) -> list[Depende
     return found
 
 
+class Isolate(Exception):
+    """Raised instead of a verdict by `run_op(..., isolate=False)` when applying the op failed: its effects
+    may be half-written, so the caller rolls back its own SAVEPOINT and runs the op again isolated."""
+
+
 async def run_op(
     session: AsyncSession,
     version: int,
@@ -75,16 +80,25 @@ async def run_op(
     client_time: str | None,
     actor: Actor,
     known: list[Dependency] | None = None,
+    isolate: bool = True,
 ) -> Outcome:
     """Decide and, if it can be, apply one op: validate, check its dependencies (`known`: their states, if
-    the caller has them; looked up otherwise), apply in a SAVEPOINT."""
+    the caller has them; looked up otherwise), apply in a SAVEPOINT. With `isolate=False` the caller has a
+    SAVEPOINT around many ops (push applies runs of ops optimistically): no SAVEPOINT of its own, and a
+    failure while applying raises `Isolate` (the checks before applying write nothing: they still decide)."""
     batch = WriteBatch.of(session)
     try:
         args = parse_args(op_type, raw_args)
         check_dependencies(known if known is not None else await dependencies(session, depends_on))
+        request = OpRequest(op_id, op_type, args, client_time)
+        if not isolate:
+            try:
+                return Outcome(APPLIED, result=await apply_op(session, request, args, actor, version))
+            except (DomainError, IntegrityError) as error:
+                raise Isolate(op_id) from error
         try:
             async with batch.savepoint() if batch else session.begin_nested():
-                result = await apply_op(session, OpRequest(op_id, op_type, args, client_time), args, actor, version)
+                result = await apply_op(session, request, args, actor, version)
         except IntegrityError as error:  # the unique index on serials is the last word (apply_op maps most)
             if "serial" not in str(error.orig).lower():
                 raise

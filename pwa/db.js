@@ -2,11 +2,23 @@
 // local copy of the server's data, and small settings. Other modules work through `tx()`.
 
 const NAME = 'gemba';
-const VERSION = 1;
+const VERSION = 2;
 
 /** Stores and their indexes. `rows` keys are natural keys (see logic/rows.js); `view` is what the
- *  phone shows (server row + its own unanswered ops), `server` the server's row as last pulled. */
-function upgrade(db) {
+ *  phone shows (server row + its own unanswered ops), `server` the server's row as last pulled.
+ *  Version 2 adds cycle counts: open `counts`, everyone's `count_lines`, and rows by the server's
+ *  location (a count sheet is what the server expects); an installed app pulls everything again. */
+function upgrade(db, oldVersion, t) {
+  if (oldVersion < 1) createV1(db);
+  if (oldVersion < 2) {
+    db.createObjectStore('counts', { keyPath: 'id' });
+    db.createObjectStore('count_lines', { keyPath: 'id' }).createIndex('count', 'count_id');
+    t.objectStore('rows').createIndex('server_location', 'server.location');
+    if (oldVersion >= 1) t.objectStore('meta').put('v1-upgraded', 'cursor'); // not a cursor: the server answers reset
+  }
+}
+
+function createV1(db) {
   db.createObjectStore('meta');
   const outbox = db.createObjectStore('outbox', { keyPath: 'seq' });
   outbox.createIndex('state_seq', ['state', 'seq']);
@@ -33,7 +45,7 @@ let opened = null;
 export function openDb() {
   opened ??= new Promise((resolve, reject) => {
     const request = indexedDB.open(NAME, VERSION);
-    request.onupgradeneeded = () => upgrade(request.result);
+    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion, request.transaction);
     request.onsuccess = () => {
       const db = request.result;
       db.onversionchange = () => { db.close(); location.reload(); };

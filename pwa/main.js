@@ -15,10 +15,11 @@ import * as move from './views/move.js';
 import * as install from './views/install.js';
 import * as uninstall from './views/uninstall.js';
 import * as setaside from './views/setaside.js';
+import * as count from './views/count.js';
 import * as syncView from './views/sync.js';
 import * as signin from './views/signin.js';
 
-const ROUTES = { '': home, item, receive, move, install, uninstall, scrap: setaside, isolate: setaside, sync: syncView, signin };
+const ROUTES = { '': home, item, receive, move, install, uninstall, scrap: setaside, isolate: setaside, count, sync: syncView, signin };
 const $ = (id) => document.getElementById(id);
 let current = null;
 let updateReady = null;

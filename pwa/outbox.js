@@ -133,6 +133,15 @@ export function keptSeqs(from, count = 1) {
   return read(['outbox'], async (t) => (await t.all('outbox', IDBKeyRange.lowerBound(from), count)).map((r) => r.seq));
 }
 
+/** This phone's count ops whose lines the phone's copy does not have yet: unanswered, or applied and
+ *  waiting for the next pull (the views show them on top of the pulled lines). */
+export function countOpsInFlight() {
+  return read(['outbox'], async (t) => {
+    const records = [...await t.byIndex('outbox', 'state_seq', pendingRange()), ...await t.byIndex('outbox', 'live', LIVE.AWAITING_PULL)];
+    return records.filter((r) => r.op.type === 'count').map((r) => ({ seq: r.seq, type: r.op.type, actor: r.op.actor, args: r.op.args }));
+  });
+}
+
 /** Recent ops, newest first, optionally problems only (rejected or held). */
 export function recent(limit = 50, problemsOnly = false) {
   return read(['outbox'], (t) => t.cursor('outbox', null, null, {

@@ -21,7 +21,7 @@ export async function recompute(t, key, row) {
   return next;
 }
 
-const STORES = ['rows', 'parts', 'locations', 'outbox', 'meta'];
+const STORES = ['rows', 'parts', 'locations', 'counts', 'count_lines', 'outbox', 'meta'];
 
 async function putInventory(t, data) {
   const server = normalizeRow(data);
@@ -41,9 +41,19 @@ async function delInventory(t, id) {
 async function reset(t) {
   await t.clear('parts');
   await t.clear('locations');
+  await t.clear('counts');
+  await t.clear('count_lines');
   const keys = (await t.all('rows')).map((r) => r.key);
   await t.clear('rows');
   for (const key of keys) await recompute(t, key, null);
+}
+
+/** An open count (`del` once closed: its lines go too), or a line counted in one, by anyone. */
+async function putCounting(t, change) {
+  const store = change.entity === 'count' ? 'counts' : 'count_lines';
+  if (change.op !== 'del') return t.put(store, { ...change.data, id: change.id, version: change.version });
+  await t.del(store, change.id);
+  if (store === 'counts') for (const line of await t.byIndex('count_lines', 'count', change.id)) await t.del('count_lines', line.id);
 }
 
 /** Apply one pull page in one transaction; the cursor is stored with it. `onResult(record, result)`
@@ -55,6 +65,8 @@ export function applyPullPage(page, first, onResult) {
       if (change.entity === 'inventory') {
         if (change.op === 'del') await delInventory(t, change.id);
         else await putInventory(t, { ...change.data, id: change.id });
+      } else if (change.entity === 'count' || change.entity === 'count_line') {
+        await putCounting(t, change);
       } else if (change.entity === 'part' || change.entity === 'location') {
         const storeName = change.entity === 'part' ? 'parts' : 'locations';
         if (change.op === 'del') await t.del(storeName, change.id);
@@ -137,6 +149,27 @@ export async function lookup(code) {
     return unit ?? { kind: 'label', code, fields, part: fields.part ? await partByNumber(fields.part) : null };
   }
   return { kind: 'unknown', code };
+}
+
+// ---- cycle counts ------------------------------------------------------------------------------
+export async function openCounts() {
+  return read(['counts'], (t) => t.all('counts'));
+}
+
+export async function countById(id) {
+  return read(['counts'], (t) => t.get('counts', id));
+}
+
+export async function countLines(countId) {
+  return read(['count_lines'], (t) => t.byIndex('count_lines', 'count', countId));
+}
+
+/** The server's rows (as last pulled) at these locations, or of this part: what a count sheet lists. */
+export async function serverRows({ codes = [], part = null }) {
+  return read(['rows'], async (t) => {
+    const found = part ? await t.byIndex('rows', 'part', part) : (await Promise.all([...codes].map((code) => t.byIndex('rows', 'server_location', code)))).flat();
+    return found.map((r) => r.server).filter((row) => row && (!part || row.part === part));
+  });
 }
 
 /** This phone's ops that touched a row, newest first (its recent history, also offline). */

@@ -14,6 +14,7 @@ export const REASONS = {
   invalid: 'invalid',
   unknown_op_type: 'not understood — the server does not know this kind of operation (update the app)',
   op_id_reused: 'operation id reused — the server has a different operation under the same id',
+  count_not_open: 'count closed — the count was closed (or not started) before this line reached the server',
 };
 
 const STATUS = {

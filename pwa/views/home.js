@@ -6,7 +6,7 @@ import { outcomeText } from '../logic/reasons.js';
 
 const ACTIONS = [
   ['receive', 'Receive'], ['move', 'Move'], ['install', 'Install'],
-  ['uninstall', 'Uninstall'], ['scrap', 'Scrap'], ['isolate', 'Isolate'],
+  ['uninstall', 'Uninstall'], ['scrap', 'Scrap'], ['isolate', 'Isolate'], ['count', 'Count'],
 ];
 
 export function mount(root, ctx) {

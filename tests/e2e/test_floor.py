@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-SCREENS = ["", "receive", "move", "install", "uninstall", "scrap", "isolate", "sync", "item?code=PUMP-0001"]
+SCREENS = ["", "receive", "move", "install", "uninstall", "scrap", "isolate", "count", "sync", "item?code=PUMP-0001"]
 TARGETS = """() => [...document.querySelectorAll('button, a, input, select')]
   .filter((el) => el.offsetParent !== null && !el.closest('#toast'))
   .map((el) => { const r = el.getBoundingClientRect(); return { what: el.outerHTML.slice(0, 80), w: r.width, h: r.height }; })

@@ -22,7 +22,6 @@ from server.counts.chart import accuracy_svg
 from server.counts.schedule import ScheduleService
 from server.counts.schemas import CadenceIn, CountIn, CountOut, DecideIn, DecisionResult
 from server.counts.service import CountService
-from server.counts.sheet import sheet_lines
 from server.errors import DomainError, Invalid
 from server.ops.args import invalid_from
 from sync.forms import op_summary
@@ -191,7 +190,7 @@ async def sheet_page(count_id: UUID, session: Session, counts: CountService) -> 
         count, lines = await counts.sheet(count_id)
     except DomainError:
         return message(session, 404, "No such count", f"There is no count {count_id}.")
-    return _page("sheet.html", session, count=count, lines=sheet_lines(lines, count.blind))
+    return _page("sheet.html", session, count=count, lines=lines)
 
 
 COUNT_PAGES = [

@@ -26,9 +26,9 @@ from server.counts.models import ACTIVE, Count, CountKind, CountLocation, CountR
 from server.counts.review import build_review
 from server.counts.rules import Thresholds
 from server.counts.schemas import (
-    CloseOut, CountIn, CountOut, CountsPage, DecideIn, DecisionResult, ReviewOut, SheetOut,
+    CloseOut, CountIn, CountOut, CountsPage, DecideIn, DecisionResult, ReviewOut, SheetLine, SheetOut,
 )
-from server.counts.sheet import Expected, expected_lines, sheet_lines
+from server.counts.sheet import sheet_lines
 from server.db import Database
 from server.errors import Conflict, CountNotOpen, Invalid, NotFound
 from server.models import CountLine, Location, Part
@@ -97,14 +97,15 @@ class CountService:
         async with self.db.read() as session:
             return await count_out(session, await _count(session, count_id))
 
-    async def sheet(self, count_id: UUID) -> tuple[CountOut, list[Expected]]:
+    async def sheet(self, count_id: UUID) -> tuple[CountOut, list[SheetLine]]:
+        """The count and its sheet (a blind count's without quantities)."""
         async with self.db.read() as session:
             count = await _count(session, count_id)
-            return await count_out(session, count), await expected_lines(session, count)
+            return await count_out(session, count), await sheet_lines(session, count, count.blind)
 
     async def sheet_out(self, count_id: UUID) -> SheetOut:
         count, lines = await self.sheet(count_id)
-        return SheetOut(count=count, blind=count.blind, lines=sheet_lines(lines, count.blind), total=len(lines))
+        return SheetOut(count=count, blind=count.blind, lines=lines, total=len(lines))
 
     async def review(self, count_id: UUID, only_open: bool = False) -> ReviewOut:
         async with self.db.read() as session:

@@ -25,43 +25,9 @@ from server.counts.schemas import SheetLine
 from server.models import InventoryRow, Location, Part
 from server.queries import location_subtree
 
-Key = tuple[str, str, str | None, str | None]  # location code, part number, lot (none for a serial), serial
 INLINE_MAX = 1000  # more locations than this are matched by a subquery instead of a list of ids
 CHUNK = 500  # ids per lookup query
 CSV_COLUMNS = ["location", "part", "revision", "description", "unit", "tracking", "lot", "serial", "expected", "counted"]
-
-
-def line_key(location: str, part: str, lot: str | None, serial: str | None) -> Key:
-    """Lines are keyed by the natural keys (codes, not row ids): cheap to read and to hash for 50k lines."""
-    return (location, part, None if serial else lot, serial)
-
-
-@dataclass(slots=True)
-class Expected:
-    location: str
-    part: str
-    revision: str
-    description: str
-    unit: str
-    tracking: str
-    lot: str | None
-    serial: str | None
-    expected: int = 0
-    isolated: int = 0
-    cost_total: float = 0.0  # Σ quantity × unit cost of the rows whose cost is known
-    cost_quantity: int = 0
-
-    @property
-    def key(self) -> Key:
-        return (self.location, self.part, self.lot, self.serial)
-
-    @property
-    def unit_cost(self) -> float | None:
-        return self.cost_total / self.cost_quantity if self.cost_quantity else None
-
-
-def order(key: Key) -> tuple[str, str, str, str]:
-    return (key[0], key[1], key[2] or "", key[3] or "")
 
 
 @contextmanager
@@ -172,35 +138,24 @@ async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict
     return groups
 
 
-async def expected_lines(session: AsyncSession, count: Count) -> list[Expected]:
-    """The sheet's lines, ordered by location code, part number, lot and serial."""
+async def sheet_lines(session: AsyncSession, count: Count, blind: bool) -> list[SheetLine]:
+    """The sheet's lines, ordered by location code, part number, lot and serial (no quantities if blind)."""
     groups = await sheet_groups(session, count)
     codes, parts = await names(session, {k[0] for k in groups}, {k[1] for k in groups})
-    lines = []
     with bulk():
+        lines = []
         for (location_id, part_id, lot, serial), g in groups.items():
             part = parts[part_id]
-            lines.append(Expected(
-                codes[location_id], part.number, part.revision, part.description, part.unit, g.tracking, lot, serial,
-                g.expected, g.isolated, g.cost_total, g.cost_quantity,
+            lines.append(SheetLine(
+                location=codes[location_id], part=part.number, revision=part.revision, description=part.description,
+                unit=part.unit, tracking=g.tracking, lot=lot, serial=serial, expected=None if blind else g.expected,
+                isolated=None if blind or not g.isolated else g.isolated,
             ))
         lines.sort(key=lambda e: (e.location, e.part, e.lot or "", e.serial or ""))
     return lines
 
 
-def sheet_lines(lines: list[Expected], blind: bool) -> list[SheetLine]:
-    with bulk():
-        return [
-            SheetLine(
-            location=e.location, part=e.part, revision=e.revision, description=e.description, unit=e.unit,
-                tracking=e.tracking, lot=e.lot, serial=e.serial,
-                expected=None if blind else e.expected, isolated=None if blind or not e.isolated else e.isolated,
-            )
-            for e in lines
-        ]
-
-
-def sheet_csv(lines: list[Expected], blind: bool) -> str:
+def sheet_csv(lines: list[SheetLine], blind: bool) -> str:
     """The sheet as CSV, with an empty `counted` column to fill in on the floor (no `expected` if blind)."""
     columns = [c for c in CSV_COLUMNS if not (blind and c == "expected")]
     buffer = io.StringIO()

@@ -32,9 +32,9 @@ from sqlalchemy import func, insert, select, text
 
 from server.app import create_app
 from server.counts.models import Count, CountLocation
-from server.counts.sheet import expected_lines
+from server.counts.sheet import sheet_groups
 from server.db import Database
-from server.models import CountLine, InventoryRow, Location, Movement, Part
+from server.models import CountLine, InventoryRow, Location, Movement
 from server.settings import Settings
 from tests.benchmarks import dataset
 from tests.benchmarks.common import (
@@ -62,41 +62,40 @@ async def counted_site(db: Database, client: httpx.AsyncClient, headers: dict[st
     rng = random.Random(seed)
     now = datetime.now(UTC)
     async with db.read() as session:
-        sheet = await expected_lines(session, await session.get_one(Count, uuid.UUID(count["id"])))
+        groups = await sheet_groups(session, await session.get_one(Count, uuid.UUID(count["id"])))
         covered = select(CountLocation.location_id).where(CountLocation.count_id == uuid.UUID(count["id"]))
         inventory_rows = await session.scalar(
             select(func.count()).select_from(InventoryRow).where(InventoryRow.location_id.in_(covered))
         )
         version = int(await session.scalar(text("SELECT value FROM counters WHERE key = 'clock'")) or 0)
-        places = dict((code, i) for code, i in await session.execute(select(Location.code, Location.id)))
-        parts = dict((number, i) for number, i in await session.execute(select(Part.part_number, Part.id)))
     lines, moves, shape = [], [], {"right": 0, "short": 0, "over": 0, "missing": 0, "found": 0}
-    for e in sheet:
+    ids = {key: (_uuid(key[0]), _uuid(key[1])) for key in groups}
+    for key, g in groups.items():
+        (location_id, part_id), lot, serial = ids[key], key[2], key[3]
         roll = rng.random()
-        got = e.expected
-        if roll < 0.03 and not e.serial:
-            got, kind = max(0, e.expected - rng.randint(1, 5)), "short"
-        elif roll < 0.04 and not e.serial:
-            got, kind = e.expected + rng.randint(1, 5), "over"
-        elif roll < 0.05 and e.serial:
+        got = g.expected
+        if roll < 0.03 and not serial:
+            got, kind = max(0, g.expected - rng.randint(1, 5)), "short"
+        elif roll < 0.04 and not serial:
+            got, kind = g.expected + rng.randint(1, 5), "over"
+        elif roll < 0.05 and serial:
             got, kind = 0, "missing"
         else:
             kind = "right"
         shape[kind] += 1
         version += 1
-        lines.append(_line(count["id"], parts[e.part], places[e.location], e.tracking, e.serial, e.lot, got, e.expected, version,
-                           now, e.unit_cost))
+        lines.append(_line(count["id"], part_id, location_id, g.tracking, serial, lot, got, g.expected, version, now,
+                           g.unit_cost))
         if rng.random() < 0.05:  # a recent movement of it, into this place
             at = now - timedelta(days=rng.randint(1, 60))
             moves.append({"id": uuid.uuid4(), "op_id": uuid.uuid4(), "op_type": "move", "action": "Move", "actor": "bench",
-                          "part_id": parts[e.part], "serial": e.serial, "lot": e.lot, "quantity": 1,
-                          "to_location_id": places[e.location], "created_at": at, "updated_at": at})
-    units = [e for e in sheet if e.serial]
+                          "part_id": part_id, "serial": serial, "lot": lot, "quantity": 1,
+                          "to_location_id": location_id, "created_at": at, "updated_at": at})
+    units = [ids[key] for key in groups if key[3]]
     for n in range(500):  # finds: serials the server never heard of, next to units of their part
-        e = units[rng.randrange(len(units))]
+        location_id, part_id = units[rng.randrange(len(units))]
         version += 1
-        lines.append(_line(count["id"], parts[e.part], places[e.location], "serial", f"FOUND-{n:04d}", None, 1, 0, version,
-                           now, None))
+        lines.append(_line(count["id"], part_id, location_id, "serial", f"FOUND-{n:04d}", None, 1, 0, version, now, None))
         shape["found"] += 1
     async with db.write() as session:
         for start in range(0, len(lines), 5000):
@@ -108,8 +107,12 @@ async def counted_site(db: Database, client: httpx.AsyncClient, headers: dict[st
         async with db.engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.execute(text("ANALYZE"))
-    return {"count_id": count["id"], "sheet_lines": len(sheet), "inventory_rows_in_location": int(inventory_rows),
+    return {"count_id": count["id"], "sheet_lines": len(groups), "inventory_rows_in_location": int(inventory_rows),
             "count_lines": len(lines), "recent_movements": len(moves), "lines": shape}
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    return uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
 
 
 def _line(count_id: str, part_id: Any, location_id: Any, tracking: str, serial: str | None, lot: str | None,

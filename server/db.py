@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import msgspec
 from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig, SQLAlchemyAsyncConfig
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -118,6 +119,14 @@ class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
         return _OneHopConnection(self, super().connect(*args, **kw)._connection)
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns (op bodies and results, sync answers) through msgspec: several per op, ~5x faster than json
+JSON = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
@@ -125,11 +134,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
             echo=settings.sql_echo,
             module=_OneHopDbapi(aiosqlite, sqlite3),
             connect_args={"check_same_thread": False},  # write transactions run on the event loop's thread
+            **JSON,
         )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
-        settings.database_url, echo=settings.sql_echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+        settings.database_url, echo=settings.sql_echo, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON
     )
 
 

@@ -32,6 +32,7 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database
@@ -191,8 +192,7 @@ class Chunk:
             else:
                 mark = self.mark(last_seq)
                 try:
-                    async with self.batch.savepoint():
-                        done, last_seq, stopped = await self.run(ops, last_seq, isolate=False)
+                    done, last_seq, stopped = await self.optimistic(ops, last_seq)
                     size = min(2 * size, RUN_MAX)
                 except Redo as redo:
                     last_seq = self.reset(mark)
@@ -202,6 +202,19 @@ class Chunk:
             if stopped is not None:
                 return last_seq, stopped
         return last_seq, None
+
+    async def optimistic(self, ops: list[Op], last_seq: int) -> tuple[int, int, Stopped | None]:
+        """`ops` under one SAVEPOINT: any failure while applying one, or at the SAVEPOINT's end (a transient
+        error), raises `Redo`."""
+        try:
+            async with self.batch.savepoint():
+                return await self.run(ops, last_seq, isolate=False)
+        except Redo:
+            raise
+        except Exception as error:
+            if isinstance(error, IntegrityError) or is_transient(error):
+                raise Redo(len(ops) - 1) from error
+            raise
 
     async def run(self, ops: list[Op], last_seq: int, *, isolate: bool) -> tuple[int, int, Stopped | None]:
         """Answer `ops` in order. Isolated (a SAVEPOINT per op), a transient error stops the batch there;

@@ -30,7 +30,6 @@ from sync.reopened import held_on
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/counts"
-SHOWN_MATCHES = 200  # a review page lists every discrepancy, and at most this many matching lines
 
 
 def _parse(body: dict[str, Any], shape: type[Any]) -> Any:
@@ -113,9 +112,7 @@ async def count_page(
     request: Request, session: Session, counts: CountService, count: CountOut, *, results: list[DecisionResult] | None = None,
     status_code: int = 200, error: str | None = None,
 ) -> Template:
-    review = await counts.review(count.id) if count.status in ("open", "review", "closed") else None
-    lines = review.lines if review else []
-    matches = [line for line in lines if line.state == "match"]
+    review = await counts.review(count.id, only_open=True) if count.status in ("open", "review", "closed") else None
     async with request.app.state.db.read() as db_session:
         held = [
             {"id": conflict.id, "summary": op_summary(record.type, (record.body or {}).get("args")),
@@ -124,8 +121,7 @@ async def count_page(
         ] if count.kind == "location" else []
     return _page(
         "count.html", session, status_code, count=review.count if review else count, review=review,
-        open_lines=[line for line in lines if line.state != "match"], matches=matches[:SHOWN_MATCHES],
-        more_matches=max(0, len(matches) - SHOWN_MATCHES), held=held, results=results or [], error=error,
+        open_lines=review.lines if review else [], held=held, results=results or [], error=error,
     )
 
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, and_, func, or_, select, true, type_coerce
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import and_, func, or_, select, true, type_coerce
+from sqlalchemy.types import UserDefinedType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.models import ACTIVE, Count
@@ -103,22 +103,28 @@ def _active_only(after: int) -> Any:
     return Count.status.in_(ACTIVE) if after < 0 else true()
 
 
-class UUIDText(TypeDecorator[str]):
-    """An id column read as its canonical text (what the JSON holds), without a uuid.UUID in between:
-    SQLite stores 16 bytes, asyncpg returns its own (C) UUID."""
+def _uuid_text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    h = value.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    impl = String
+
+class RawId(UserDefinedType[Any]):
+    """An id column read for JSON and nothing else, with no uuid.UUID made per value (a first pull reads
+    300,000): SQLite's 16 bytes become the canonical text; asyncpg's own UUID (a uuid.UUID) stays as is."""
+
     cache_ok = True
 
-    def process_result_value(self, value: Any, dialect: Any) -> str | None:
-        if value is None or not isinstance(value, bytes):
-            return None if value is None else str(value)
-        h = value.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    def get_col_spec(self) -> str:
+        return "UUID"
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _uuid_text if dialect.name == "sqlite" else None
 
 
 PULL_COLUMNS = [
-    type_coerce(column, UUIDText()).label(column.key) if column.key in ("id", "part_id", "location_id") else column
+    type_coerce(column, RawId()).label(column.key) if column.key in ("id", "part_id", "location_id") else column
     for column in INVENTORY_COLUMNS
 ]
 KEYS = tuple(column.key for column in INVENTORY_COLUMNS)
@@ -127,7 +133,7 @@ QUANTITY, SERIAL = KEYS.index("quantity"), KEYS.index("serial")
 
 def _inventory_change(row: Any) -> Change:
     """A row of PULL_COLUMNS + the version. An emptied lot/untracked row (kept on the server for history) is
-    nothing a phone needs: `del`. The id is text here (sync/wire.py's Change.id encodes the same)."""
+    nothing a phone needs: `del`. On SQLite the id is its text here (sync/wire.py's Change.id encodes the same)."""
     if row[QUANTITY] == 0 and row[SERIAL] is None:
         return Change(entity="inventory", id=row[0], version=row[-1], op="del")
     return Change(entity="inventory", id=row[0], version=row[-1], op="put", data=dict(zip(KEYS, row)))

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
-from sqlalchemy import select, tuple_, update
+from itertools import product
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Counter, InventoryRow, Location, Part
@@ -55,8 +57,8 @@ class WriteBatch:
         places: Collection[tuple[str, str]],
     ) -> None:
         """Load what a run of ops names, a query per kind: the parts, the locations, the units with these
-        serials, and every bucket (not installed) of a part at a location named together (`places`:
-        (part number, location code) pairs)."""
+        serials, and every bucket (not installed) of the parts named with a location (`places`: (part
+        number, location code) pairs) at the locations named with a part."""
         lookups, session = self.lookups, self.session
         if part_numbers:
             for part in (await session.execute(select(Part).where(Part.part_number.in_(part_numbers)))).scalars():
@@ -80,15 +82,20 @@ class WriteBatch:
             if part in lookups.parts and code in lookups.locations
         }
         if pairs:
+            part_ids, location_ids = {part for part, _ in pairs}, {location for _, location in pairs}
+            # every row of those parts there, not installed (by the (part, location) index: with `serial IS
+            # NULL` in the query, SQLite, which keeps no statistics, walks all serial-less rows by the serial
+            # index instead); the units among them are no buckets
             rows = await session.execute(
                 select(InventoryRow).where(
-                    tuple_(InventoryRow.part_id, InventoryRow.location_id).in_(pairs),
-                    InventoryRow.serial.is_(None), InventoryRow.installed_in_id.is_(None),
+                    InventoryRow.part_id.in_(part_ids), InventoryRow.location_id.in_(location_ids),
+                    InventoryRow.installed_in_id.is_(None),
                 )
             )
             for row in rows.scalars():
-                lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
-            lookups.complete.update(pairs)
+                if row.serial is None:
+                    lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
+            lookups.complete.update(product(part_ids, location_ids))
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

@@ -1,20 +1,21 @@
 """Sync throughput: phones handing over a shift's queue, replaying it, and a phone's first pull.
 
     .venv/bin/python -m tests.benchmarks.bench_sync [--db sqlite|postgres] [--ops 10000] [--devices 20]
-                                                   [--batch 100] [--rows 100000] [--repeats 3]
+                                                   [--batch 100] [--rows 100000] [--repeats 3] [--preload N]
 
 (a) push: `--devices` phones (each signed in with its own device-bound token) push their queues
     (sync_workload.py: receives, moves, installs and counts with the app's `depends_on`) concurrently to a
     real server (`uvicorn server.app:create_app --factory`, one process), in batches of `--batch` ops as the
     app does (100). Every op must come back `applied`. Then the floor (sync_floor.py) applies the same
     ops to a copy of the same starting database as raw prepared SQL in one process: the same rows.
+    `--preload N`: the database already holds N inventory rows (dataset.py) of other parts elsewhere.
 (c) replay: the same batches are pushed again; every op must come back `duplicate`.
 (b) pull: a fresh database bulk-loaded with `--rows` inventory rows (dataset.py); one phone pulls from
     nothing, page after page (`--pull-limit`, the app's 500), with and without `Accept-Encoding: gzip`:
     time and bytes on the wire.
 
 Each phase runs `--repeats` times on fresh databases; the medians are reported (and every run kept in
-the JSON). Writes results/sync.json (sync_postgres.json with --db postgres).
+the JSON). Writes results/sync.json (sync_postgres.json with --db postgres, _preloadN with --preload).
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ from typing import Any
 
 import httpx
 import msgspec
+from sqlalchemy import update
 
 import sync.models  # noqa: F401 - registers the sync tables for create_schema
 from server.auth import AuthService
 from server.db import Database
+from server.models import Counter as CounterRow
 from server.models import Location, Part
+from server.ops.stock import CLOCK, bump_counter
 from server.settings import Settings
 from tests.benchmarks import common, dataset
 from tests.benchmarks.common import (
@@ -53,10 +57,14 @@ RETRY_AFTER_S = 0.5  # how long a phone waits after `retry_later` here (the app 
 
 
 # ---- (a) and (c): push, replay ------------------------------------------------------------------
-async def prepare_push(url: str, devices: int) -> tuple[list[str], dict[str, list[str]], list[tuple[str, str]]]:
-    """Schema, parts, bins, one operator and one bound device per phone. Returns (bins, parts, [(device_id,
-    token)])."""
+async def prepare_push(
+    db_kind: str, url: str, devices: int, preload: int = 0
+) -> tuple[list[str], dict[str, list[str]], list[tuple[str, str]]]:
+    """Schema, `preload` inventory rows of other parts elsewhere, the phones' parts and bins, one operator
+    and one bound device per phone. Returns (bins, parts, [(device_id, token)])."""
     await create_schema(url)
+    if preload:
+        await load_stock(db_kind, url, preload)
     parts = {tracking: [f"Q-{tracking}-{i:02d}" for i in range(n)] for tracking, n in PARTS.items()}
     bins = [f"SYNC/B{i:03d}" for i in range(devices * BINS_PER_DEVICE)]
     db = Database(Settings(database_url=url))
@@ -122,7 +130,7 @@ async def push_all(
 async def push_once(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(scratch_database(args.db, tmp))
-        bins, parts, phones = await prepare_push(url, args.devices)
+        bins, parts, phones = await prepare_push(args.db, url, args.devices, args.preload)
         floor_url = await copy_database(args.db, url, tmp, stack)
         queues = generate(args.devices, args.ops // args.devices, bins, parts)
         n = sum(len(queue) for queue in queues)
@@ -141,6 +149,7 @@ async def push_once(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         floor_written = {t: v - before[t] for t, v in (await count_rows(args.db, floor_url)).items()}
     return {
         "ops": n,
+        "preload_rows": args.preload,
         "mix": dict(Counter(op.kind for queue in queues for op in queue)),
         "with_depends_on": sum(bool(op.body["depends_on"]) for queue in queues for op in queue),
         "statuses": dict(statuses),
@@ -158,9 +167,9 @@ async def push_once(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 # ---- (b): a first pull ----------------------------------------------------------------------------
-async def prepare_pull(db_kind: str, url: str, rows: int) -> tuple[str, str]:
-    """`rows` inventory rows bulk-loaded (dataset.py), the change clock set past them, one phone."""
-    await create_schema(url)
+async def load_stock(db_kind: str, url: str, rows: int) -> None:
+    """`rows` inventory rows bulk-loaded (dataset.py) into a fresh schema, the change clock set past them
+    (the loaded rows have versions 1..rows)."""
     generator = dataset.Generator(rows, seed=1)
     if db_kind == "sqlite":
         await asyncio.to_thread(dataset.load_sqlite, url.split("///", 1)[1], generator)
@@ -168,15 +177,19 @@ async def prepare_pull(db_kind: str, url: str, rows: int) -> tuple[str, str]:
         await dataset.load_postgres(asyncpg_dsn(url), generator)
     db = Database(Settings(database_url=url))
     try:
-        from server.ops.stock import CLOCK, bump_counter
-
-        async with db.write() as session:  # the loaded rows have versions 1..rows: the clock is past them
+        async with db.write() as session:
             await bump_counter(session, CLOCK)
-            from sqlalchemy import update
-
-            from server.models import Counter as CounterRow
-
             await session.execute(update(CounterRow).where(CounterRow.key == CLOCK).values(value=rows + 1))
+    finally:
+        await db.dispose()
+
+
+async def prepare_pull(db_kind: str, url: str, rows: int) -> tuple[str, str]:
+    """`rows` inventory rows and one phone."""
+    await create_schema(url)
+    await load_stock(db_kind, url, rows)
+    db = Database(Settings(database_url=url))
+    try:
         await add_users(url, ["puller"])
         device_id = uuid.uuid4()
         issued = await AuthService(db).issue("puller", PASSWORD, device_id, "puller's phone")
@@ -286,11 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=100, help="ops per push (the phone app sends 100)")
     parser.add_argument("--rows", type=int, default=100_000, help="inventory rows for the first pull (0: no pull)")
     parser.add_argument("--pull-limit", type=int, default=500, help="changes per pull page (the phone app asks 500)")
+    parser.add_argument("--preload", type=int, default=0, help="push onto a database holding this many rows")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="results directory (default tests/benchmarks/results)")
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))
-    name = "sync" + ("_postgres" if args.db == "postgres" else "")
+    name = "sync" + ("_postgres" if args.db == "postgres" else "") + (f"_preload{args.preload}" if args.preload else "")
     print(f"wrote {write_result(name, result, args.out)}")
     if not all(run["same_writes"] for run in result["push_runs"]):
         raise SystemExit("the floor's writes differ from the server's: the comparison is void")

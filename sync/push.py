@@ -226,6 +226,7 @@ class Chunk:
             if op.seq > last_seq + 1:
                 return index, last_seq, Stopped(reason="seq_gap", expected_seq=last_seq + 1)
             try:
+                await self.batch.refresh()
                 self.results.append(await self.apply(op, isolate=isolate))
             except Isolate:
                 raise Redo(index) from None

@@ -12,7 +12,7 @@ from server.counts.locks import active_count, check_line_in_scope
 from server.errors import TrackingMismatch
 from server.models import CountLine, InventoryRow, Location, Part, Tracking
 from server.ops import args as a
-from server.ops.stock import OpContext
+from server.ops.stock import OpContext, new_id
 
 
 async def record_line(ctx: OpContext, args: a.Count, part: Part, tracking: str, location: Location) -> CountLine:
@@ -35,12 +35,11 @@ async def record_line(ctx: OpContext, args: a.Count, part: Part, tracking: str, 
             .execution_options(synchronize_session=False)
         )
     line = CountLine(
-        op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
+        id=new_id(), op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
         serial=args.serial, lot=args.lot, counted_quantity=args.counted_quantity, expected_quantity=expected,
         unit_cost=cost, actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
     )
     ctx.session.add(line)
-    await ctx.session.flush()
     return line
 
 
@@ -48,7 +47,7 @@ async def _unit_here(ctx: OpContext, args: a.Count, part: Part, location: Locati
     """A serial: 1 expected if the unit is recorded here, free; a unit the server does not know is a find."""
     if args.counted_quantity > 1:
         raise TrackingMismatch("a serialized unit is counted 1 (found) or 0 (missing)", field="counted_quantity")
-    unit = (await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == args.serial))).scalar_one_or_none()
+    unit = await ctx.find_unit(args.serial)
     if unit is None:
         return 0, None
     if unit.part_id != part.id:
@@ -60,6 +59,9 @@ async def _unit_here(ctx: OpContext, args: a.Count, part: Part, location: Locati
 
 async def _stock_here(ctx: OpContext, args: a.Count, part: Part, location: Location) -> tuple[int, float | None]:
     """A lot or untracked stock: the quantity there, and its quantity-weighted unit cost."""
+    if (part.id, location.id) in ctx.lookups.complete:  # every bucket there is in the write batch's lookups
+        rows = [ctx.lookups.buckets.get((part.id, args.lot, location.id, isolated, False)) for isolated in (False, True)]
+        return _tally([(row.quantity, row.unit_cost) for row in rows if row is not None])
     costed = InventoryRow.unit_cost.is_not(None)
     quantity, value, costed_quantity = (await ctx.session.execute(
         select(
@@ -76,3 +78,11 @@ async def _stock_here(ctx: OpContext, args: a.Count, part: Part, location: Locat
         )
     )).one()
     return int(quantity), (float(value) / int(costed_quantity) if costed_quantity else None)
+
+
+def _tally(stock: list[tuple[int, float | None]]) -> tuple[int, float | None]:
+    """(quantity, unit cost) rows: the total, and the unit cost weighted by the quantities that have one."""
+    costed = [(quantity, cost) for quantity, cost in stock if cost is not None]
+    costed_quantity = sum(quantity for quantity, _ in costed)
+    value = sum(quantity * cost for quantity, cost in costed)
+    return sum(quantity for quantity, _ in stock), (value / costed_quantity if costed_quantity else None)

@@ -6,7 +6,8 @@
   lock), and the chunk commits all or nothing, so versions still become visible in version order: a
   change committing after a pull was answered has a version above that pull's cursor.
 - What the ops name is looked up once per transaction (`Lookups`), and can be fetched ahead in a few
-  queries (`prefetch`): parts, locations, units by serial, and the buckets of those parts there.
+  queries (`prefetch`): parts, locations, units by serial with their trees of components, and the buckets
+  of those parts there. A SAVEPOINT rolled back expires what it touched: `refresh` fetches it again.
 - The ledger and movement-log rows of the ops are inserted in bulk when the batch finishes.
 - `savepoint()`: each op runs in its own SAVEPOINT; rolling it back also drops the op's trail rows.
 
@@ -19,12 +20,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from itertools import product
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Counter, InventoryRow, Location, Part
 from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
+
+IN_BATCH = 500  # ids per IN (...) list
 
 
 class WriteBatch:
@@ -34,6 +38,8 @@ class WriteBatch:
         self.trail = Trail()
         self.first_version = 0
         self.last_version = 0
+        self.named: tuple[Collection[str], Collection[str], Collection[str], Collection[tuple[str, str]]] = ((), (), (), ())
+        self.stale = False  # a SAVEPOINT was rolled back: `lookups` lost its stock rows (`refresh`)
 
     @classmethod
     def of(cls, session: AsyncSession) -> WriteBatch | None:
@@ -59,6 +65,7 @@ class WriteBatch:
         """Load what a run of ops names, a query per kind: the parts, the locations, the units with these
         serials, and every bucket (not installed) of the parts named with a location (`places`: (part
         number, location code) pairs) at the locations named with a part."""
+        self.named = (part_numbers, codes, serials, places)
         lookups, session = self.lookups, self.session
         if part_numbers:
             for part in (await session.execute(select(Part).where(Part.part_number.in_(part_numbers)))).scalars():
@@ -67,15 +74,12 @@ class WriteBatch:
             for location in (await session.execute(select(Location).where(Location.code.in_(codes)))).scalars():
                 lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
         if serials:
+            found = set()
             for unit in (await session.execute(select(InventoryRow).where(InventoryRow.serial.in_(serials)))).scalars():
                 lookups.units[unit.serial] = unit  # type: ignore[index]
+                found.add(unit.id)
             lookups.absent.update(set(serials) - lookups.units.keys())
-            found = {unit.id for unit in lookups.units.values()}
-            if found:
-                with_components = await session.scalars(
-                    select(InventoryRow.installed_in_id).where(InventoryRow.installed_in_id.in_(found)).distinct()
-                )
-                lookups.plain.update(found - set(with_components) - lookups.assemblies)
+            await self._components(found - lookups.components.keys())
         pairs = {
             (lookups.parts[part].id, lookups.locations[code].id)
             for part, code in places
@@ -97,6 +101,27 @@ class WriteBatch:
                     lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
             lookups.complete.update(product(part_ids, location_ids))
 
+    async def _components(self, ids: set[UUID]) -> None:
+        """The whole trees of components of these rows, a query per level (`Lookups.components`)."""
+        components = self.lookups.components
+        while ids:
+            for row_id in ids:
+                components[row_id] = []
+            below: set[UUID] = set()
+            for start in range(0, len(ids), IN_BATCH):
+                chunk = list(ids)[start : start + IN_BATCH]
+                rows = await self.session.execute(select(InventoryRow).where(InventoryRow.installed_in_id.in_(chunk)))
+                for row in rows.scalars():
+                    components[row.installed_in_id].append(row)  # type: ignore[index]
+                    below.add(row.id)
+            ids = below - components.keys()
+
+    async def refresh(self) -> None:
+        """After a SAVEPOINT was rolled back (`savepoint()`): what the last `prefetch` loaded, loaded again."""
+        if self.stale:
+            self.stale = False
+            await self.prefetch(*self.named)
+
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """One op: its writes (and its trail rows) are kept only if the block ends without an error."""
@@ -107,6 +132,7 @@ class WriteBatch:
         except BaseException:
             self.trail.truncate(marks)
             self.lookups.forget_stock()
+            self.stale = True
             raise
 
     async def finish(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, inspect, select
 
 from server.counts.lines import record_line
 from server.counts.locks import lift_count_lock
@@ -115,28 +115,24 @@ async def receive(ctx: OpContext, args: a.Receive) -> Result:
     if part.tracking == Tracking.serial:
         serial = args.serial or await next_number(ctx, part, "serial")
         await _refuse_existing_serial(ctx, serial)
-        row = InventoryRow(
-            part_id=part.id, location_id=location.id, quantity=1, serial=serial, lot=lot, tracking=Tracking.serial,
-            unit_cost=args.unit_cost, version=ctx.version,
-        )
-        ctx.session.add(row)
+        row = ctx.new_unit(part, location, serial, lot=lot, unit_cost=args.unit_cost)
     else:
         row = await ctx.put(part, lot, location, args.quantity, tracking=part.tracking, unit_cost=args.unit_cost)
     row.supplier_id = supplier.id if supplier else row.supplier_id
     row.package_ref = args.package_ref or row.package_ref
     row.po_line = args.po_line or row.po_line
-    await ctx.session.flush()
     ctx.ledger(part, location.id, lot, args.quantity)
     ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location)
     return row_result(row, part, location, received=args.quantity)
 
 
 async def _refuse_existing_serial(ctx: OpContext, serial: str) -> None:
-    existing = (await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))).scalar_one_or_none()
+    existing = await ctx.find_unit(serial)
     if existing is not None:
         where = await ctx.location_by_id(existing.location_id)
+        received = existing.created_at or ctx.now  # made earlier in this transaction: not written yet
         raise DuplicateSerial(
-            f"Serial {serial} already exists (received {existing.created_at:%Y-%m-%d} into {where.code})",
+            f"Serial {serial} already exists (received {received:%Y-%m-%d} into {where.code})",
             field="serial",
             existing_inventory_id=str(existing.id),
         )
@@ -184,7 +180,10 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         named = await ctx.location(args.from_location, field_name="from_location") if args.from_location else None
         await usable_unit_at(ctx, row, named, isolated_ok=False)
         check_unlocked(source, "serial")
+        if inspect(parent).pending:  # received earlier in this transaction: INSERTed before the UPDATE naming it
+            await ctx.session.flush()
         row.installed_in_id = parent.id
+        ctx.lookups.installed(parent.id, row)
         await relocate_assembly(ctx, row, at)
     else:
         source = await ctx.location(args.from_location, field_name="from_location") if args.from_location else at
@@ -206,6 +205,7 @@ async def uninstall(ctx: OpContext, args: a.Uninstall) -> Result:
         if row.installed_in_id != parent.id:
             raise StaleLocation(f"{row.serial} is not installed in {parent.serial}", field="serial")
         row.installed_in_id = None
+        ctx.lookups.uninstalled(parent.id, row)
         await relocate_assembly(ctx, row, target)
     else:
         taken = await ctx.take(part, args.lot, at, args.quantity, installed_in=parent)
@@ -287,9 +287,7 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
 
 
 async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Location) -> InventoryRow:
-    existing = (
-        await ctx.session.execute(select(InventoryRow).where(InventoryRow.serial == args.serial))
-    ).scalar_one_or_none()
+    existing = await ctx.find_unit(args.serial)
     if existing is not None:  # a serial names one unit of one part, written off or not
         await check_same_part(ctx, existing, part)
     if args.delta < 0:
@@ -297,12 +295,7 @@ async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Loc
         await usable_unit_at(ctx, row, location, isolated_ok=True)
         row.quantity = 0
     elif existing is None:
-        row = InventoryRow(
-            part_id=part.id, location_id=location.id, quantity=1, serial=args.serial, tracking=Tracking.serial,
-            version=ctx.version,
-        )
-        ctx.session.add(row)
-        await ctx.session.flush()
+        row = ctx.new_unit(part, location, args.serial)
     elif existing.quantity == 0 and not existing.scrapped and existing.installed_in_id is None:
         row = existing
         row.quantity = 1

@@ -56,17 +56,19 @@ async def stored_outcome(session: AsyncSession, op_id: UUID, digest: str) -> OpR
 
 async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Actor, version: int) -> dict[str, Any]:
     """Apply one parsed op in the caller's transaction and return its result. Inside a WriteBatch (many ops
-    in one transaction) the op shares the batch's lookups and leaves its ledger and log rows to the batch."""
+    in one transaction) the op shares the batch's lookups, leaves its ledger and log rows to the batch and
+    its rows to the session's next flush (the batch's SAVEPOINT ends with one: a constraint the op breaks
+    fails there)."""
     batch = WriteBatch.of(session)
     ctx = OpContext(session=session, op_id=op.op_id, op_type=op.type, actor=actor, version=version)
     if batch is not None:
         ctx.lookups = batch.lookups
     try:
         result = await apply_args(ctx, args)
-        await session.flush()
-        if batch is not None:
+        if batch is not None:  # written at the batch's next flush: its SAVEPOINT's end, or the end of a run
             batch.trail.extend(ctx.trail)
         else:
+            await session.flush()
             await ctx.trail.write(session)
     except IntegrityError as error:  # the database's constraints are the last word on duplicates
         if "serial" in str(error.orig).lower():

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from uuid_utils.compat import uuid7
 
 from server.errors import InsufficientQuantity, LocationLocked, NotFound
 from server.models import Action, Counter, InventoryRow, LedgerEntry, Location, Movement, Part, Role, Supplier
@@ -73,11 +74,11 @@ class Lookups:
     """What ops of one write transaction found: parts and locations by natural key (and locations by id),
     units by serial, and buckets not installed in a unit (None: known not to exist). `complete`: the
     (part, location) pairs all of whose buckets are in `buckets` (prefetched, server/ops/batch.py).
+    `absent`: serials not in the database when prefetched (a unit made since is in `units`).
 
-    So that moving a unit needs no search for its components when it has none: `plain`, units known to
-    have no components; `absent`, serials not in the database when prefetched (a unit made in this
-    transaction can only have components installed in it since); `assemblies`, units that got one in
-    this transaction (it only grows: a rolled-back install leaves a harmless, cautious mark)."""
+    `components`: for rows whose whole tree of components is known here (prefetched, or made in this
+    transaction), the rows installed directly in them, so that moving an assembly updates the rows the
+    session holds instead of searching the database for them (`relocate_assembly`)."""
 
     parts: dict[str, Part] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
@@ -85,20 +86,48 @@ class Lookups:
     units: dict[str, InventoryRow] = field(default_factory=dict)
     buckets: dict[BucketKey, InventoryRow | None] = field(default_factory=dict)
     complete: set[tuple[UUID, UUID]] = field(default_factory=set)
-    plain: set[UUID] = field(default_factory=set)
     absent: set[str] = field(default_factory=set)
-    assemblies: set[UUID] = field(default_factory=set)
+    components: dict[UUID, list[InventoryRow]] = field(default_factory=dict)
 
     def forget_stock(self) -> None:
         """After a rollback to a SAVEPOINT: stock rows it touched are expired or gone from the session."""
         self.units.clear()
         self.buckets.clear()
         self.complete.clear()
-        self.plain.clear()
+        self.absent.clear()  # a unit made before the SAVEPOINT is no longer in `units` to say it exists
+        self.components.clear()
 
-    def component_added(self, unit_id: UUID) -> None:
-        self.assemblies.add(unit_id)
-        self.plain.discard(unit_id)
+    def serial_taken(self, serial: str) -> bool | None:
+        """Whether a unit has this serial: True or False when known here, None when the database must say."""
+        if serial in self.units:
+            return True
+        return False if serial in self.absent else None
+
+    def row_made(self, row: InventoryRow) -> None:
+        """A row made in this transaction: it has no components yet (and, if a unit, exists now)."""
+        self.components[row.id] = []
+        if row.serial is not None:
+            self.units[row.serial] = row
+
+    def installed(self, parent_id: UUID, row: InventoryRow) -> None:
+        if (known := self.components.get(parent_id)) is not None and row not in known:
+            known.append(row)
+
+    def uninstalled(self, parent_id: UUID, row: InventoryRow) -> None:
+        if (known := self.components.get(parent_id)) is not None and row in known:
+            known.remove(row)
+
+    def installed_bucket(self, parent_id: UUID, key: BucketKey) -> InventoryRow | None | bool:
+        """The bucket of `key` installed in the unit: the row, None if there is none, False if not known."""
+        known = self.components.get(parent_id)
+        if known is None:
+            return False
+        part_id, lot, _location, isolated, scrapped = key
+        for row in known:
+            if (row.serial is None and row.part_id == part_id and row.lot == lot and row.isolated == isolated
+                    and row.scrapped == scrapped):
+                return row
+        return None
 
 
 @dataclass
@@ -171,16 +200,29 @@ class OpContext:
         return location
 
     async def unit(self, serial: str, *, field_name: str = "serial") -> InventoryRow:
-        row = self.lookups.units.get(serial)
+        row = await self.find_unit(serial)
         if row is None:
-            row = (
-                await self.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))
-            ).scalar_one_or_none()
-            if row is None:
-                raise NotFound(f"No unit with serial {serial}", field=field_name)
+            raise NotFound(f"No unit with serial {serial}", field=field_name)
+        return row
+
+    async def find_unit(self, serial: str) -> InventoryRow | None:
+        """The unit with this serial (written off or scrapped too), or None."""
+        taken = self.lookups.serial_taken(serial)
+        if taken is not None:
+            return self.lookups.units.get(serial)
+        row = (await self.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))).scalar_one_or_none()
+        if row is not None:
             self.lookups.units[serial] = row
-            if serial in self.lookups.absent and row.id not in self.lookups.assemblies:
-                self.lookups.plain.add(row.id)  # made in this transaction, and nothing installed in it since
+        return row
+
+    def new_unit(self, part: Part, location: Location, serial: str, **values: Any) -> InventoryRow:
+        """A serialized unit made by this op (added to the session; written at the next flush)."""
+        row = InventoryRow(
+            id=new_id(), part_id=part.id, location_id=location.id, quantity=1, serial=serial, tracking="serial",
+            version=self.version, **values,
+        )
+        self.session.add(row)
+        self.lookups.row_made(row)
         return row
 
     async def supplier(self, name: str) -> Supplier:
@@ -211,6 +253,8 @@ class OpContext:
                 return self.lookups.buckets[key]
             if (part.id, location.id) in self.lookups.complete:
                 return None
+        elif (found := self.lookups.installed_bucket(installed_in.id, key)) is not False:
+            return found
         place = installed_in.id if installed_in is not None else location.id
         stmt = select(InventoryRow).where(
             # The expressions of `uq_inventory_bucket`, spelled as in the index so that SQLite (which keeps
@@ -270,10 +314,9 @@ class OpContext:
         row = await self.bucket(
             part, lot, location, installed_in=installed_in, isolated=isolated, scrapped=scrapped
         )
-        if installed_in is not None:
-            self.lookups.component_added(installed_in.id)
         if row is None:
             row = InventoryRow(
+                id=new_id(),
                 part_id=part.id,
                 location_id=location.id,
                 quantity=quantity,
@@ -290,9 +333,11 @@ class OpContext:
                 version=self.version,
             )
             self.session.add(row)
-            await self.session.flush()
+            self.lookups.row_made(row)
             if installed_in is None:
                 self.lookups.buckets[(part.id, lot, location.id, isolated, scrapped)] = row
+            else:
+                self.lookups.installed(installed_in.id, row)
             return row
         row.unit_cost = weighted_cost(row.quantity, row.unit_cost, quantity, unit_cost)
         row.quantity += quantity
@@ -342,6 +387,12 @@ class OpContext:
         )
 
 
+def new_id() -> UUID:
+    """A row's id, made here rather than at INSERT: the ops of a write transaction refer to rows they made
+    (results, trail, components) before the session writes them, in one flush for many ops."""
+    return uuid7()
+
+
 def check_unlocked(location: Location, field_name: str = "location") -> None:
     if location.count_locked:
         raise LocationLocked(f"{location.code} is closed for a cycle count", field=field_name)
@@ -373,24 +424,33 @@ RELOCATION = _relocation()
 
 
 async def relocate_assembly(ctx: OpContext, unit: InventoryRow, location: Location) -> None:
-    """Move a unit and everything installed in it (at any depth) to `location`. Components the session
-    holds are updated too: a write transaction may apply many ops, and later ones must see them moved."""
-    if unit.installed_in_id is not None:  # it is being installed (or sits) in a unit: that one has a component
-        ctx.lookups.component_added(unit.installed_in_id)
-    unit.location_id = location.id
-    unit.version = ctx.version
-    if unit.id in ctx.lookups.plain:
+    """Move a unit and everything installed in it (at any depth) to `location`. The components known here
+    (`Lookups.components`) are updated in the session; below a row whose components are not known, the
+    database's are updated by one statement, and the ones the session holds with them: a write transaction
+    may apply many ops, and later ones must see them moved."""
+    pending, unknown = [unit], []
+    while pending:
+        row = pending.pop()
+        row.location_id = location.id
+        row.version = ctx.version
+        components = ctx.lookups.components.get(row.id)
+        if components is None:
+            unknown.append(row)
+        else:
+            pending.extend(components)
+    if not unknown:
         return
     await ctx.session.flush()
-    moved = await ctx.session.execute(
-        RELOCATION, {"unit_id": unit.id, "new_location": location.id, "new_version": ctx.version}
-    )
     held = ctx.session.sync_session.identity_map
-    for (component_id,) in moved:
-        component = held.get(identity_key(InventoryRow, component_id))
-        if component is not None:
-            set_committed_value(component, "location_id", location.id)
-            set_committed_value(component, "version", ctx.version)
+    for row in unknown:
+        moved = await ctx.session.execute(
+            RELOCATION, {"unit_id": row.id, "new_location": location.id, "new_version": ctx.version}
+        )
+        for (component_id,) in moved:
+            component = held.get(identity_key(InventoryRow, component_id))
+            if component is not None:
+                set_committed_value(component, "location_id", location.id)
+                set_committed_value(component, "version", ctx.version)
 
 
 async def ancestors(ctx: OpContext, unit: InventoryRow) -> list[UUID]:

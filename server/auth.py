@@ -110,7 +110,7 @@ class AuthService:
         return IssuedToken(token, user, device_id, expires)
 
     async def resolve(self, token: str) -> Principal | None:
-        async with self.db.read() as session:
+        async with self.db.read(quick=True) as session:  # one indexed lookup, on every request
             row = (
                 await session.execute(
                     select(ApiToken, User)

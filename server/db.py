@@ -15,7 +15,11 @@ SQLite, two things for speed under many concurrent writers:
   transaction (after BEGIN IMMEDIATE succeeded, until COMMIT or ROLLBACK) statements run right on the
   event loop, with no hop at all: holding SQLite's write lock in WAL mode, a statement never waits for
   a lock, so it cannot block the loop for longer than it computes. BEGIN IMMEDIATE, COMMIT (which may
-  checkpoint the WAL), ROLLBACK and every read transaction still run in aiosqlite's thread.
+  checkpoint the WAL) and ROLLBACK of a write still run in aiosqlite's thread.
+- quick reads (`Database.read(quick=True)`: a few indexed lookups, such as a token's or a push's replays)
+  run on the event loop too, BEGIN and COMMIT included: in WAL mode a reader takes no lock and never
+  waits for a writer. Other reads run in aiosqlite's thread, so that a long one (a first pull's page, a
+  count's review) leaves the loop free.
 """
 
 from __future__ import annotations
@@ -96,22 +100,28 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_write",)
+    __slots__ = ("in_write", "quick_read")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        self.in_write = False  # holds SQLite's write lock: set after BEGIN IMMEDIATE (see _tune_sqlite)
+        self.in_write = False  # statements run on the loop: after BEGIN IMMEDIATE, or in a quick read (_tune_sqlite)
+        self.quick_read = False  # a quick read: its COMMIT too
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         return super().cursor(server_side) if server_side else _OneHopCursor(self)
 
     def commit(self) -> None:
         self.in_write = False
-        super().commit()
+        if self.quick_read:
+            self.quick_read = False
+            self._connection._conn.commit()  # ends a read: nothing to write, no checkpoint
+        else:
+            super().commit()
 
     def rollback(self) -> None:
-        self.in_write = False
-        super().rollback()
+        self.in_write = self.quick_read = False
+        if self._connection._conn.in_transaction:  # not when the pool resets a connection that is done already
+            super().rollback()
 
 
 class _OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
@@ -158,10 +168,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        write = bool(connection.get_execution_options().get("gemba_write"))
+        options = connection.get_execution_options()
+        write, dbapi_connection = bool(options.get("gemba_write")), connection.connection.dbapi_connection
+        if options.get("gemba_quick_read"):
+            dbapi_connection.in_write = dbapi_connection.quick_read = True  # BEGIN DEFERRED on the loop too
         connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if write else 'DEFERRED'}")
         if write:
-            connection.connection.dbapi_connection.in_write = True
+            dbapi_connection.in_write = True
 
 
 _HOLDS_WRITE_LOCK: ContextVar[bool] = ContextVar("gemba_holds_write_lock", default=False)
@@ -174,6 +187,9 @@ class Database:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.quick_read_sessions = async_sessionmaker(
+            self.engine.execution_options(gemba_quick_read=True), expire_on_commit=False
+        )
         self.write_sessions = async_sessionmaker(
             self.engine.execution_options(gemba_write=True), expire_on_commit=False
         )
@@ -210,8 +226,10 @@ class Database:
             lock.release()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.read_sessions() as session, session.begin():
+    async def read(self, *, quick: bool = False) -> AsyncIterator[AsyncSession]:
+        """One read transaction. `quick`: a few indexed lookups, run on the event loop with SQLite (see the
+        module's docstring); PostgreSQL ignores it."""
+        async with (self.quick_read_sessions if quick else self.read_sessions)() as session, session.begin():
             yield session
 
     def alchemy_config(self) -> SQLAlchemyAsyncConfig:

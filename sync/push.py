@@ -10,8 +10,9 @@
    - an op id already known is a duplicate (same body) or `op_id_reused`;
    - otherwise decide and apply it (sync/runner.py) in a SAVEPOINT: a domain error rolls back just that
      op, whose rejected or held outcome is recorded instead. Each op gets the next version.
-   SAVEPOINTs are cheap in SQL but not in SQLAlchemy (a quarter of the time per op), so ops are applied
-   in runs: one SAVEPOINT for a run of up to RUN_MAX ops, optimistically. If an op of the run fails while
+   SAVEPOINTs are cheap in SQL but not in SQLAlchemy (a quarter of the time per op), and neither is the
+   flush that writes an op's rows, so ops are applied in runs: one SAVEPOINT and one flush for a run of up
+   to RUN_MAX ops, optimistically. If an op of the run fails while
    applying (or meets a transient error), the whole run is rolled back and its ops up to that one are
    applied again one SAVEPOINT each (the outcome that counts); runs then start small and grow again.
    Then the chunk's op records, conflicts, sync records, ledger and movement rows are inserted in bulk,
@@ -31,7 +32,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import Text, insert, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +49,9 @@ from sync.wire import Op, OpResult, PushIn, PushOut, Stopped
 
 CHUNK_OPS = 200  # new ops per write transaction, at most ...
 CHUNK_SECONDS = 0.25  # ... and for about this long: other writers (SQLite: one at a time) wait meanwhile
-RUN_MAX = 32  # ops applied under one SAVEPOINT, at most (a run grows 1, 2, 4, … after each run that went well)
+RUN_FIRST = 16  # ops in a chunk's first run: most pushes apply whole
+RUN_MAX = 64  # ops applied under one SAVEPOINT, at most (a run doubles after each run that went well; after one
+# that had to be redone, the next starts from 1)
 IN_BATCH = 500  # op ids per IN (...) list
 
 
@@ -86,21 +89,25 @@ class Known:
         return Dependency(str(op_id), self.status, str(self.conflict_id) if self.conflict_id else None)
 
 
+# The JSON columns as their text, decoded here only when needed (an answer straight into an OpResult), and
+# the statement run on the session's connection: no ORM layer for a replay's rows.
+KNOWN = select(
+    OpRecord.op_id, OpRecord.seq, OpRecord.status, OpRecord.body_hash, OpRecord.reason, OpRecord.message,
+    type_coerce(OpRecord.result, Text), SyncOp.conflict_id, type_coerce(SyncOp.answer, Text),
+).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id)
+
+
 async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID, Known]:
     """What the server has of these op ids (pushed by any device, or applied online), in one query per
     IN_BATCH ids."""
     ids, found = list(set(op_ids)), {}
-    columns = (
-        OpRecord.op_id, OpRecord.seq, OpRecord.status, OpRecord.body_hash, OpRecord.reason, OpRecord.message,
-        OpRecord.result, SyncOp.conflict_id, SyncOp.answer,
-    )
+    connection = await session.connection()
     for start in range(0, len(ids), IN_BATCH):
-        rows = await session.execute(
-            select(*columns).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id).where(OpRecord.op_id.in_(ids[start : start + IN_BATCH]))
-        )
+        rows = await connection.execute(KNOWN.where(OpRecord.op_id.in_(ids[start : start + IN_BATCH])))
         for op_id, seq, status, digest, reason, message, result, conflict_id, first in rows:
-            answer = msgspec.convert(first, OpResult) if first else OpResult(
-                op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message, result=result
+            answer = msgspec.json.decode(first, type=OpResult) if first else OpResult(
+                op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message,
+                result=msgspec.json.decode(result) if result else None,
             )
             found[op_id] = Known(status, digest, conflict_id, answer)
     return found
@@ -181,7 +188,7 @@ class Chunk:
     async def process(self, head: list[Op], last_seq: int) -> tuple[int, Stopped | None]:
         """Answer the ops of `head` in order, in runs, until the end, a gap, a transient error or the chunk's
         time is up. Returns (last_seq, why the batch stops if it does)."""
-        started, size, index = time.monotonic(), 1, 0
+        started, size, index = time.monotonic(), RUN_FIRST, 0
         while index < len(head):
             if self.records and time.monotonic() - started > CHUNK_SECONDS:
                 return last_seq, None  # the rest in the next chunk
@@ -319,7 +326,7 @@ class PushService:
         stopped: Stopped | None = None
         last_seq = 0
         try:
-            async with self.db.read() as session:
+            async with self.db.read(quick=True) as session:  # by key: the device, the replays' op ids
                 last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
                 replays = [op for op in pending if op.seq <= last_seq]  # last_seq only grows: replays for sure
                 if replays:

@@ -12,10 +12,11 @@
      op, whose rejected or held outcome is recorded instead. Each op gets the next version.
    SAVEPOINTs are cheap in SQL but not in SQLAlchemy (a quarter of the time per op), and neither is the
    flush that writes an op's rows, so ops are applied in runs: one SAVEPOINT and one flush for a run of up
-   to RUN_MAX ops, optimistically. If an op of the run fails while
-   applying (or meets a transient error), the whole run is rolled back and its ops up to that one are
+   to RUN_MAX ops, optimistically. If an op of the run fails while applying, at the run's flush (a
+   constraint) or meets a transient error, the whole run is rolled back and its ops up to that one are
    applied again one SAVEPOINT each (the outcome that counts); runs then start small and grow again.
-   Then the chunk's op records, conflicts, sync records, ledger and movement rows are inserted in bulk,
+   Then the chunk's op records, conflicts, sync records, ledger and movement rows are inserted in bulk
+   (server/bulk.py),
    the device's `last_seq` set, and the chunk commits: every op's effects, record and `last_seq` together
    or not at all. A chunk ends after CHUNK_OPS ops or CHUNK_SECONDS, so other writers get their turn.
 3. A transient database error at op k rolls back to op k's savepoint; the ops before it commit and the
@@ -32,10 +33,11 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Text, insert, select, type_coerce
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.bulk import insert_rows
 from server.db import Database
 from server.errors import DomainError, Forbidden
 from server.models import Device, OpRecord
@@ -89,12 +91,19 @@ class Known:
         return Dependency(str(op_id), self.status, str(self.conflict_id) if self.conflict_id else None)
 
 
-# The JSON columns as their text, decoded here only when needed (an answer straight into an OpResult), and
-# the statement run on the session's connection: no ORM layer for a replay's rows.
+# The JSON columns as their text (with SQLite), decoded here only when needed (an answer straight into an
+# OpResult), and the statement run on the session's connection: no ORM layer for a replay's rows.
 KNOWN = select(
     OpRecord.op_id, OpRecord.seq, OpRecord.status, OpRecord.body_hash, OpRecord.reason, OpRecord.message,
     type_coerce(OpRecord.result, Text), SyncOp.conflict_id, type_coerce(SyncOp.answer, Text),
 ).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id)
+
+
+def from_json(value: str | bytes | Any, into: Any) -> Any:
+    """A JSON column read as its text (SQLite), or already decoded by the driver (asyncpg decodes jsonb)."""
+    if isinstance(value, (str, bytes)):
+        return msgspec.json.decode(value, type=into)
+    return msgspec.convert(value, into)
 
 
 async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID, Known]:
@@ -105,9 +114,9 @@ async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID,
     for start in range(0, len(ids), IN_BATCH):
         rows = await connection.execute(KNOWN.where(OpRecord.op_id.in_(ids[start : start + IN_BATCH])))
         for op_id, seq, status, digest, reason, message, result, conflict_id, first in rows:
-            answer = msgspec.json.decode(first, type=OpResult) if first else OpResult(
+            answer = from_json(first, OpResult) if first else OpResult(
                 op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message,
-                result=msgspec.json.decode(result) if result else None,
+                result=from_json(result, dict[str, Any] | None) if result else None,
             )
             found[op_id] = Known(status, digest, conflict_id, answer)
     return found
@@ -188,7 +197,7 @@ class Chunk:
     async def process(self, head: list[Op], last_seq: int) -> tuple[int, Stopped | None]:
         """Answer the ops of `head` in order, in runs, until the end, a gap, a transient error or the chunk's
         time is up. Returns (last_seq, why the batch stops if it does)."""
-        started, size, index = time.monotonic(), RUN_FIRST, 0
+        started, size, index = time.monotonic(), min(RUN_FIRST, RUN_MAX), 0
         while index < len(head):
             if self.records and time.monotonic() - started > CHUNK_SECONDS:
                 return last_seq, None  # the rest in the next chunk
@@ -309,8 +318,7 @@ class Chunk:
         """The chunk's rows, one INSERT per table (op records before the conflicts and sync records that
         refer to them)."""
         for model, rows in ((OpRecord, self.records), (SyncConflict, self.conflicts), (SyncOp, self.sync_ops)):
-            if rows:
-                await self.session.execute(insert(model.__table__), rows)
+            await insert_rows(self.session, model.__table__, rows)
         self.device.last_seq = last_seq
         await self.batch.finish()
 

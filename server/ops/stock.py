@@ -8,8 +8,9 @@ The ledger and movement-log lines of an op are collected as rows (`Trail`) and i
 end of the op, or — when a write transaction applies many ops (server/ops/batch.py) — at the end of
 that transaction. What ops look up is remembered for the whole transaction (`Lookups`): parts and
 locations (no op changes them, and whoever does takes the change clock first, so they cannot change
-while a writer holds it), units by serial and free buckets (ORM objects the session keeps up to date,
-forgotten when a SAVEPOINT rolls back).
+while a writer holds it), units by serial, free buckets and the components of assemblies (ORM objects
+the session keeps up to date, forgotten when a SAVEPOINT rolls back). Rows an op makes get their ids
+here (`new_id`), so that inside a batch they are written by the session's next flush, one for many ops.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 from uuid_utils.compat import uuid7
 
+from server.bulk import insert_rows
 from server.errors import InsufficientQuantity, LocationLocked, NotFound
 from server.models import Action, Counter, InventoryRow, LedgerEntry, Location, Movement, Part, Role, Supplier
 
@@ -148,12 +150,9 @@ class Trail:
         return len(self.ledger), len(self.movements)
 
     async def write(self, session: AsyncSession) -> None:
-        """One INSERT (executemany) per table: the tables' own Core inserts, as the ORM's bulk insert would
-        split the rows into groups by which of their values are NULL."""
-        if self.ledger:
-            await session.execute(insert(LedgerEntry.__table__), self.ledger)
-        if self.movements:
-            await session.execute(insert(Movement.__table__), self.movements)
+        """One INSERT (executemany) per table (server/bulk.py)."""
+        await insert_rows(session, LedgerEntry.__table__, self.ledger)
+        await insert_rows(session, Movement.__table__, self.movements)
         self.ledger, self.movements = [], []
 
 

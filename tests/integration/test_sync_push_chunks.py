@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 import sync.push
 from server.db import Database
-from server.models import Counter
+from server.models import CountLine, Counter, Location
 from server.ops.stock import CLOCK
 from sync.models import SyncOp
 from tests.conftest import Api
@@ -44,11 +44,42 @@ def shift(phone: Phone, site: str) -> list[dict[str, Any]]:
             bad = op("receive", **untracked, location=f"{site}-NOWHERE", quantity=1)
             op("move", [bad], **untracked, from_location=here["B"], to_location=here["A"], quantity=1)
         op("count", **untracked, location=here["B"], counted_quantity=7)
+        # an assembly: a unit installed into a parent received in the same run, the parent moved (its
+        # component follows) and counted where it now is, and every other time the component taken off again
+        serial, parent = f"{site}-SN-{n}", f"{site}-ASM-{n}"
+        asm = op("receive", part="PN-ASM", tracking="serial", location=here["C"], quantity=1, serial=parent)
+        op("install", [asm, unit], parent_serial=parent, part="PN-S", tracking="serial", serial=serial,
+           from_location=here["C"], quantity=1)
+        op("move", [asm], part="PN-ASM", tracking="serial", serial=parent, from_location=here["C"],
+           to_location=here["B"], quantity=1)
+        op("count", part="PN-ASM", tracking="serial", serial=parent, location=here["B"], counted_quantity=1)
+        if n % 2 == 0:
+            op("uninstall", parent_serial=parent, part="PN-S", tracking="serial", serial=serial,
+               to_location=here["A"], quantity=1)
+        lot = op("receive", part="PN-L", tracking="lot", lot=f"L{n}", location=here["A"], quantity=20, unit_cost=2.5)
+        op("move", [lot], part="PN-L", tracking="lot", lot=f"L{n}", from_location=here["A"], to_location=here["C"],
+           quantity=5)
+        op("isolate", part="PN-L", tracking="lot", lot=f"L{n}", location=here["C"], quantity=2, reason="inspect")
+        op("count", part="PN-L", tracking="lot", lot=f"L{n}", location=here["C"], counted_quantity=4)
     return ops
 
 
 def outcomes(bodies: list[dict[str, Any]]) -> list[tuple[int, str, str | None]]:
     return [(r["seq"], r["status"], r.get("reason")) for body in bodies for r in body["results"]]
+
+
+async def count_lines_at(db: Database, site: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(serial or lot, location): (expected, counted)} of the count lines of serials and lots at `site`."""
+    found = {}
+    async with db.read() as session:
+        rows = await session.execute(
+            select(CountLine.serial, CountLine.lot, Location.code, CountLine.expected_quantity, CountLine.counted_quantity)
+            .join(Location, Location.id == CountLine.location_id)
+            .where(Location.code.startswith(f"{site}-"), (CountLine.serial.is_not(None)) | (CountLine.lot.is_not(None)))
+        )
+        for serial, lot, code, expected, counted in rows:
+            found[((serial or "")[2:] or lot, code)] = (expected, counted)
+    return found
 
 
 async def sites(api: Api, *names: str) -> None:
@@ -58,7 +89,7 @@ async def sites(api: Api, *names: str) -> None:
 
 
 async def test_a_batch_in_small_chunks_and_runs_answers_as_ops_pushed_one_by_one(
-    shop: Api, monkeypatch: pytest.MonkeyPatch
+    db: Database, shop: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sync.push, "CHUNK_OPS", 7)
     monkeypatch.setattr(sync.push, "RUN_MAX", 4)
@@ -75,8 +106,19 @@ async def test_a_batch_in_small_chunks_and_runs_answers_as_ops_pushed_one_by_one
     stock = await untracked_at(shop)
     assert {k[2:]: v for k, v in stock.items() if k.startswith("X-")} == {k[2:]: v for k, v in stock.items()
                                                                             if k.startswith("Y-")}
-    units = {item["serial"][2:]: item["location"][2:] for item in await shop.items(part="PN-S")}
-    assert units == {f"SN-{n}": "C" for n in range(6)}
+    units = {item["serial"][2:]: (item["location"][2:], item["status"]) for item in await shop.items(part="PN-S")}
+    assert units == {f"SN-{n}": ("A", "available") if n % 2 == 0 else ("B", "installed") for n in range(6)}
+    parents = {item["serial"][2:]: item["location"][2:] for item in await shop.items(part="PN-ASM")}
+    assert parents == {f"ASM-{n}": "B" for n in range(6)}
+    lots = {(item["lot"], item["location"][:1], item["location"][2:], item["status"]): item["quantity"]
+            for item in await shop.items(part="PN-L")}
+    assert lots == {(f"L{n}", site, place, status): q for n in range(6) for site in "XY"
+                    for place, status, q in (("A", "available", 15), ("C", "available", 3), ("C", "unavailable", 2))}
+    for site in "XY":  # the counts saw what the server held at that point: the assembly, and 5 of each lot there
+        # (3 free, 2 isolated)
+        lines = await count_lines_at(db, site)
+        assert lines == {**{(f"ASM-{n}", f"{site}-B"): (1, 1) for n in range(6)},
+                         **{(f"L{n}", f"{site}-C"): (5, 4) for n in range(6)}}
 
 
 async def test_a_chunk_whose_commit_fails_reports_none_of_its_ops(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from server.db import Database
 from server.errors import AlreadyExists, BadCredentials, Invalid
@@ -71,6 +71,14 @@ class IssuedToken:
     expires_at: datetime
 
 
+RESOLVE = (
+    select(ApiToken.id, ApiToken.device_id, ApiToken.expires_at, ApiToken.revoked_at, User.id, User.username, User.role,
+           User.active)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 class AuthService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -110,20 +118,14 @@ class AuthService:
         return IssuedToken(token, user, device_id, expires)
 
     async def resolve(self, token: str) -> Principal | None:
-        async with self.db.read(quick=True) as session:  # one indexed lookup, on every request
-            row = (
-                await session.execute(
-                    select(ApiToken, User)
-                    .join(User, User.id == ApiToken.user_id)
-                    .where(ApiToken.token_hash == token_digest(token))
-                )
-            ).one_or_none()
+        async with self.db.read(quick=True) as session:  # one indexed lookup, on every request: no ORM objects
+            row = (await (await session.connection()).execute(RESOLVE, {"digest": token_digest(token)})).one_or_none()
         if row is None:
             return None
-        issued, user = row
-        if issued.revoked_at is not None or issued.expires_at <= datetime.now(UTC) or not user.active:
+        token_id, device_id, expires_at, revoked_at, user_id, username, role, active = row
+        if revoked_at is not None or expires_at <= datetime.now(UTC) or not active:
             return None
-        return Principal(user.id, user.username, Role(user.role), issued.device_id, issued.id)
+        return Principal(user_id, username, Role(role), device_id, token_id)
 
     async def revoke(self, *, token_id: UUID | None = None, username: str | None = None) -> int:
         """Revoke one token, or every token of a user. Returns how many were revoked."""

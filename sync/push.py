@@ -112,13 +112,30 @@ async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID,
     ids, found = list(set(op_ids)), {}
     connection = await session.connection()
     for start in range(0, len(ids), IN_BATCH):
-        rows = await connection.execute(KNOWN.where(OpRecord.op_id.in_(ids[start : start + IN_BATCH])))
-        for op_id, seq, status, digest, reason, message, result, conflict_id, first in rows:
-            answer = from_json(first, OpResult) if first else OpResult(
-                op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message,
-                result=from_json(result, dict[str, Any] | None) if result else None,
-            )
-            found[op_id] = Known(status, digest, conflict_id, answer)
+        found.update(known_rows(await connection.execute(KNOWN.where(OpRecord.op_id.in_(ids[start : start + IN_BATCH])))))
+    return found
+
+
+def known_rows(rows: Iterable[Any]) -> Iterable[tuple[UUID, Known]]:
+    for op_id, seq, status, digest, reason, message, result, conflict_id, first in rows:
+        answer = from_json(first, OpResult) if first else OpResult(
+            op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message,
+            result=from_json(result, dict[str, Any] | None) if result else None,
+        )
+        yield op_id, Known(status, digest, conflict_id, answer)
+
+
+async def replays_of(session: AsyncSession, device_id: UUID, replays: list[Op]) -> dict[UUID, Known]:
+    """What the server has of ops a device sends again: read by the device's seqs (a range of its index),
+    and by op id for those whose seq holds another op (the op id may be known from elsewhere: online)."""
+    connection = await session.connection()
+    rows = await connection.execute(KNOWN.where(
+        OpRecord.device_id == device_id, OpRecord.seq.between(replays[0].seq, replays[-1].seq)
+    ))
+    found = dict(known_rows(rows))
+    others = [op.op_id for op in replays if op.op_id not in found]
+    if others:
+        found.update(await known_ops(session, others))
     return found
 
 
@@ -338,7 +355,7 @@ class PushService:
                 last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
                 replays = [op for op in pending if op.seq <= last_seq]  # last_seq only grows: replays for sure
                 if replays:
-                    known = await known_ops(session, (op.op_id for op in replays))
+                    known = await replays_of(session, request.device_id, replays)
                     results += [replayed(op, known) for op in replays]
             pending = pending[len(replays) :]
             while pending and stopped is None:

@@ -4,8 +4,9 @@ A write transaction that applies a chunk of pushed ops inserts a few hundred row
 records, sync records, ledger and movement lines). SQLAlchemy's executemany of a Core insert spends ~15 µs
 on each row here: the row's full parameter set is built, every column default called and every value
 converted through the generic bind machinery. `insert_rows` compiles the INSERT once per table and
-dialect, with every column in a fixed order, and per row fills the defaults and calls each column type's
-own bind processor directly (for UUIDs on SQLite, the 16 bytes advanced-alchemy's GUID stores, inline).
+dialect, with every column in a fixed order, makes the defaults once per statement (a primary key's once
+per row), and per row calls each column type's own bind processor directly (for UUIDs on SQLite, the 16
+bytes advanced-alchemy's GUID stores, inline).
 The values stored are exactly those SQLAlchemy would store: the same processors convert them.
 """
 
@@ -29,6 +30,7 @@ class _Plan:
     sql: str
     keys: tuple[str, ...]  # the columns, in the order of the statement's parameters
     defaults: tuple[Callable[[], Any] | None, ...]  # for a value a row does not give
+    per_row: tuple[bool, ...]  # a default made for each row (a primary key), not once for the statement
     processors: tuple[Processor, ...]
 
 
@@ -67,6 +69,7 @@ def _plan(table: Table, dialect: Dialect) -> _Plan:
             compiled.string,
             tuple(column.key for column in order),
             tuple(_default(column) for column in order),
+            tuple(column.primary_key for column in order),
             tuple(_processor(column, dialect) for column in order),
         )
         _PLANS[(table, dialect.name)] = plan
@@ -74,15 +77,27 @@ def _plan(table: Table, dialect: Dialect) -> _Plan:
 
 
 def bind_rows(table: Table, dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
-    """The INSERT statement and each row's parameters, converted for the driver."""
+    """The INSERT statement and each row's parameters, converted for the driver. A default other than a
+    primary key's is made once for all the rows (one transaction's `created_at`)."""
     plan = _plan(table, dialect)
+    once = {
+        key: process(value) if process is not None else value  # None too: JSON stores null
+        for key, default, per_row, process in zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)
+        if not per_row for value in [default() if default is not None else None]
+    }
     columns = tuple(zip(plan.keys, plan.defaults, plan.processors, strict=True))
     bound = []
     for row in rows:
         values = []
         for key, default, process in columns:
-            value = row[key] if key in row else (default() if default is not None else None)
-            values.append(process(value) if process is not None else value)  # None too: JSON stores null
+            if key in row:
+                value = row[key]
+            elif key in once:
+                values.append(once[key])
+                continue
+            else:
+                value = default() if default is not None else None
+            values.append(process(value) if process is not None else value)
         bound.append(tuple(values))
     return plan.sql, bound
 

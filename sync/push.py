@@ -303,7 +303,7 @@ class Chunk:
         version = self.batch.next_version()
         outcome = await run_op(
             self.session, version, op_id=op.op_id, op_type=op.type, raw_args=op.args, depends_on=depends_on,
-            client_time=op.client_time, actor=self.actor, known=dependencies, isolate=isolate,
+            client_time=op.client_time, actor=self.actor, known=dependencies, isolate=isolate, args=args,
         )
         decision = outcome.decision
         opened = conflict_for(op.op_id, self.device.id, outcome)

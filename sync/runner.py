@@ -81,14 +81,16 @@ async def run_op(
     actor: Actor,
     known: list[Dependency] | None = None,
     isolate: bool = True,
+    args: Args | None = None,
 ) -> Outcome:
     """Decide and, if it can be, apply one op: validate, check its dependencies (`known`: their states, if
     the caller has them; looked up otherwise), apply in a SAVEPOINT. With `isolate=False` the caller has a
     SAVEPOINT around many ops (push applies runs of ops optimistically): no SAVEPOINT of its own, and a
-    failure while applying raises `Isolate` (the checks before applying write nothing: they still decide)."""
+    failure while applying raises `Isolate` (the checks before applying write nothing: they still decide).
+    `args`: `raw_args` parsed already, if the caller has them."""
     batch = WriteBatch.of(session)
     try:
-        args = parse_args(op_type, raw_args)
+        args = args if args is not None else parse_args(op_type, raw_args)
         check_dependencies(known if known is not None else await dependencies(session, depends_on))
         request = OpRequest(op_id, op_type, args, client_time)
         if not isolate:

@@ -50,6 +50,7 @@ from server.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 32
 
 
 def _run_statement(connection: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> tuple[Any, ...]:
@@ -144,6 +145,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
             echo=settings.sql_echo,
             module=_OneHopDbapi(aiosqlite, sqlite3),
             connect_args={"check_same_thread": False},  # write transactions run on the event loop's thread
+            # Connections kept for the requests in flight (a phone each): past the pool's size a connection is
+            # closed when it is given back and opened again for the next request (a thread and four PRAGMAs).
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
             **JSON,
         )
         _tune_sqlite(engine)

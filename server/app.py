@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,14 @@ async def health(state: State) -> dict[str, str]:
     return {"status": "ok", "database": state.db.dialect}
 
 
+def freeze_startup_objects() -> None:
+    """The app, SQLAlchemy's metadata and compiled statements and the imported modules live as long as the
+    process: out of the cyclic garbage collector's way (`gc.freeze`), so that its full collections, which a
+    push of 100 ops triggers by the objects it makes, walk only what requests made."""
+    gc.collect()
+    gc.freeze()
+
+
 def _constant(value: Any) -> Provide:
     async def provide() -> Any:
         return value
@@ -120,6 +129,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
         request_max_body_size=settings.max_request_bytes,
         compression_config=COMPRESSION,
+        on_startup=[freeze_startup_objects],
         on_shutdown=[db.dispose],
         debug=settings.debug,
     )

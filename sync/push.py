@@ -33,7 +33,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,13 +125,15 @@ def known_rows(rows: Iterable[Any]) -> Iterable[tuple[UUID, Known]]:
         yield op_id, Known(status, digest, conflict_id, answer)
 
 
+REPLAYS = KNOWN.where(OpRecord.device_id == bindparam("device_id"), OpRecord.seq.between(bindparam("low"), bindparam("high")))
+LAST_SEQ = select(Device.last_seq).where(Device.id == bindparam("device_id"))
+
+
 async def replays_of(session: AsyncSession, device_id: UUID, replays: list[Op]) -> dict[UUID, Known]:
     """What the server has of ops a device sends again: read by the device's seqs (a range of its index),
     and by op id for those whose seq holds another op (the op id may be known from elsewhere: online)."""
     connection = await session.connection()
-    rows = await connection.execute(KNOWN.where(
-        OpRecord.device_id == device_id, OpRecord.seq.between(replays[0].seq, replays[-1].seq)
-    ))
+    rows = await connection.execute(REPLAYS, {"device_id": device_id, "low": replays[0].seq, "high": replays[-1].seq})
     found = dict(known_rows(rows))
     others = [op.op_id for op in replays if op.op_id not in found]
     if others:
@@ -351,8 +353,9 @@ class PushService:
         stopped: Stopped | None = None
         last_seq = 0
         try:
-            async with self.db.read(quick=True) as session:  # by key: the device, the replays' op ids
-                last_seq = await session.scalar(select(Device.last_seq).where(Device.id == request.device_id)) or 0
+            async with self.db.read(quick=True) as session:  # by key: the device, the replays' seqs
+                connection = await session.connection()
+                last_seq = (await connection.scalar(LAST_SEQ, {"device_id": request.device_id})) or 0
                 replays = [op for op in pending if op.seq <= last_seq]  # last_seq only grows: replays for sure
                 if replays:
                     known = await replays_of(session, request.device_id, replays)

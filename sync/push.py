@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -74,18 +74,24 @@ def reused(op: Op) -> OpResult:
 
 
 @dataclass(slots=True)
-class Known:
-    """An op id the server has: its current status, its body's hash, its conflict and its first answer."""
+class Answered:
+    """An op the server answered before: its body's hash and its first answer."""
 
-    status: str
     body_hash: str
-    conflict_id: UUID | None
     first: OpResult
 
     def replay(self, op: Op) -> OpResult:
         if self.body_hash != op_digest(op.type, op.args):
             return reused(op)
         return msgspec.structs.replace(self.first, seq=op.seq, status="duplicate", original_status=self.first.status)
+
+
+@dataclass(slots=True)
+class Known(Answered):
+    """An op id the server has: also its current status and its conflict (what ops depending on it need)."""
+
+    status: str
+    conflict_id: UUID | None
 
     def dependency(self, op_id: UUID) -> Dependency:
         return Dependency(str(op_id), self.status, str(self.conflict_id) if self.conflict_id else None)
@@ -122,19 +128,30 @@ def known_rows(rows: Iterable[Any]) -> Iterable[tuple[UUID, Known]]:
             op_id=op_id, seq=seq or 0, status=status, reason=reason, message=message,
             result=from_json(result, dict[str, Any] | None) if result else None,
         )
-        yield op_id, Known(status, digest, conflict_id, answer)
+        yield op_id, Known(digest, answer, status, conflict_id)
 
 
-REPLAYS = KNOWN.where(OpRecord.device_id == bindparam("device_id"), OpRecord.seq.between(bindparam("low"), bindparam("high")))
+# A device's ops by seq, with their first answers (every pushed op has one), no ids to convert per row.
+REPLAYS = (
+    select(OpRecord.seq, OpRecord.body_hash, type_coerce(SyncOp.answer, Text))
+    .join(SyncOp, SyncOp.op_id == OpRecord.op_id)
+    .where(OpRecord.device_id == bindparam("device_id"), OpRecord.seq.between(bindparam("low"), bindparam("high")))
+)
 LAST_SEQ = select(Device.last_seq).where(Device.id == bindparam("device_id"))
 
 
-async def replays_of(session: AsyncSession, device_id: UUID, replays: list[Op]) -> dict[UUID, Known]:
-    """What the server has of ops a device sends again: read by the device's seqs (a range of its index),
-    and by op id for those whose seq holds another op (the op id may be known from elsewhere: online)."""
+async def replays_of(session: AsyncSession, device_id: UUID, replays: list[Op]) -> dict[UUID, Answered]:
+    """What the server answered to ops a device sends again: read by the device's seqs (a range of its
+    index), and by op id for those whose seq holds another op (the op id may be known from elsewhere)."""
     connection = await session.connection()
     rows = await connection.execute(REPLAYS, {"device_id": device_id, "low": replays[0].seq, "high": replays[-1].seq})
-    found = dict(known_rows(rows))
+    by_seq = {seq: (digest, answer) for seq, digest, answer in rows}
+    found: dict[UUID, Answered] = {}
+    for op in replays:
+        if (stored := by_seq.get(op.seq)) is not None:
+            first = from_json(stored[1], OpResult)
+            if first.op_id == op.op_id:
+                found[op.op_id] = Answered(stored[0], first)
     others = [op.op_id for op in replays if op.op_id not in found]
     if others:
         found.update(await known_ops(session, others))
@@ -166,7 +183,7 @@ def named(ops: list[Op]) -> tuple[set[str], set[str], set[str], set[tuple[str, s
     return parts, codes, serials, places
 
 
-def replayed(op: Op, known: dict[UUID, Known]) -> OpResult:
+def replayed(op: Op, known: Mapping[UUID, Answered]) -> OpResult:
     """The answer to an op whose seq the device already used."""
     first = known.get(op.op_id)
     if first is None:
@@ -329,7 +346,7 @@ class Chunk:
             "answer": msgspec.to_builtins(result), "conflict_id": conflict_id, "pushed_version": version,
             "version": version,
         })
-        self.known[op.op_id] = Known(outcome.status, digest, conflict_id, result)
+        self.known[op.op_id] = Known(digest, result, outcome.status, conflict_id)
         self.added.append(op.op_id)
         return result
 

@@ -100,6 +100,22 @@ async def test_an_op_already_applied_online_is_a_duplicate_when_pushed(shop: Api
     assert await untracked_at(shop) == {"A": 5}
 
 
+async def test_a_used_seq_sent_with_another_op_is_refused_unless_that_op_is_known(shop: Api, phone: Phone) -> None:
+    first, second = receive_u(phone, 5), receive_u(phone, 2)
+    assert [r["status"] for r in (await phone.push(first, second))["results"]] == ["applied", "applied"]
+    stranger = {**receive_u(phone, 7), "seq": 2}  # a new op under a seq the device used already
+    online = receive_u(phone, 3)
+    assert (await shop.post("/api/ops", {"op_id": online["op_id"], "type": "receive", "args": online["args"]})).status_code == 201
+    body = await phone.push(stranger, {**online, "seq": 1})  # an op applied online, sent under a used seq
+    answers = {r["op_id"]: r for r in body["results"]}
+    refused = answers[stranger["op_id"]]
+    assert (refused["status"], refused["reason"], refused["field"]) == ("rejected", "invalid", "seq")
+    assert "seq 2 was already used" in refused["message"]
+    known = answers[online["op_id"]]
+    assert (known["status"], known["original_status"], known["result"]["received"]) == ("duplicate", "applied", 3)
+    assert body["last_seq"] == 2 and await untracked_at(shop) == {"A": 10}  # nothing applied again
+
+
 # ---- every reason -------------------------------------------------------------------------------
 async def test_every_reason_of_the_table_is_detected_and_advances_last_seq(shop: Api, phone: Phone) -> None:
     await shop.patch("/api/locations/C", {"count_locked": True})

@@ -54,8 +54,11 @@ def reason_words(reason: str | None) -> str:
 def when(moment: datetime | str | None) -> str:
     if moment is None:
         return ""
-    if isinstance(moment, str):
-        return moment
+    if isinstance(moment, str):  # RFC 3339, as the API writes times
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            return moment
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -29,6 +29,8 @@ from server.models import Role
 Limit = Annotated[int, Parameter(ge=1, le=500)]
 Offset = Annotated[int, Parameter(ge=0)]
 Days = Annotated[int, Parameter(ge=1, le=3650)]
+REVIEW_PAGE = 1000  # review lines per response unless asked otherwise: a page a phone can show
+ReviewLimit = Annotated[int, Parameter(ge=1, le=100_000)]
 SUPERVISOR = [requires(Role.supervisor)]
 
 
@@ -80,11 +82,15 @@ class CountsController(Controller):
         )
 
     @get("/{count_id:uuid}/review", guards=SUPERVISOR)
-    async def review(self, count_id: UUID, counts: CountService, lines: Literal["all", "open"] = "all") -> ReviewOut:
+    async def review(
+        self, count_id: UUID, counts: CountService, lines: Literal["all", "open"] = "all",
+        limit: ReviewLimit = REVIEW_PAGE, offset: Offset = 0,
+    ) -> ReviewOut:
         """Per item: expected and counted, the difference and its value, major or not, likely causes, the
         decision taken; with totals (progress, accuracy) over every line. `lines=open`: only the lines not
-        counted or counted wrong."""
-        return await counts.review(count_id, only_open=lines == "open")
+        counted or counted wrong. A page of `limit` lines from `offset` (ordered by location, part, lot,
+        serial), of `total_lines`."""
+        return await counts.review(count_id, only_open=lines == "open", limit=limit, offset=offset)
 
     @post("/{count_id:uuid}/decide", status_code=200, guards=SUPERVISOR)
     async def decide(self, count_id: UUID, data: DecideIn, counts: CountService,

@@ -108,11 +108,16 @@ async def accuracy_page(session: Session, count_schedule: ScheduleService, locat
                  location=location or "")
 
 
+PAGE_LINES = 500  # open lines per supervisor page
+
+
 async def count_page(
     request: Request, session: Session, counts: CountService, count: CountOut, *, results: list[DecisionResult] | None = None,
     status_code: int = 200, error: str | None = None,
 ) -> Template:
-    review = await counts.review(count.id, only_open=True) if count.status in ("open", "review", "closed") else None
+    offset = _offset(request.query_params.get("offset"))
+    review = (await counts.review(count.id, only_open=True, limit=PAGE_LINES, offset=offset)
+              if count.status in ("open", "review", "closed") else None)
     async with request.app.state.db.read() as db_session:
         held = [
             {"id": conflict.id, "summary": op_summary(record.type, (record.body or {}).get("args")),
@@ -123,6 +128,15 @@ async def count_page(
         "count.html", session, status_code, count=review.count if review else count, review=review,
         open_lines=review.lines if review else [], held=held, results=results or [], error=error,
     )
+
+
+def _offset(value: str | None) -> int:
+    """The page's first line from `?offset=` (a page of PAGE_LINES; anything else: the first page)."""
+    try:
+        offset = int(value or 0)
+    except ValueError:
+        return 0
+    return max(0, offset - offset % PAGE_LINES)
 
 
 @get("/counts/{count_id:uuid}")

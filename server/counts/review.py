@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -50,7 +50,7 @@ async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> d
         select(
             raw(session, CountLine.id), raw(session, CountLine.location_id), raw(session, CountLine.part_id),
             CountLine.tracking, CountLine.lot, CountLine.serial, CountLine.counted_quantity,
-            CountLine.expected_quantity, CountLine.actor, CountLine.created_at, CountLine.unit_cost,
+            CountLine.expected_quantity, CountLine.actor, raw_time(session, CountLine.created_at), CountLine.unit_cost,
         ).where(*_latest(count_id), *where)
     )
     with bulk():
@@ -114,6 +114,21 @@ async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, flo
     return found
 
 
+def raw_time(session: AsyncSession, column: Any) -> Any:
+    """A time column as SQLite stores it (text, UTC), not parsed into a datetime per row (~2.5 µs each, a
+    tenth of a 50k-line review); PostgreSQL's driver gives datetimes at no cost. See `rfc3339`."""
+    return type_coerce(column, String) if session.bind.dialect.name == "sqlite" else column
+
+
+def rfc3339(value: Any) -> str | None:
+    """A time as the API writes it: SQLite's stored text `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) or a datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:]}Z"
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def uuid_of(value: Any) -> UUID:
     return UUID(bytes=value) if isinstance(value, bytes) else value
 
@@ -138,10 +153,11 @@ class Shown:
 
 async def build_review(
     session: AsyncSession, count: Count, thresholds: Thresholds, *, now: datetime | None = None,
-    window_days: int = WINDOW_DAYS, only_open: bool = False,
-) -> tuple[list[ReviewLine], dict[str, Any]]:
-    """The review's lines (with `only_open`: those not counted, or counted wrong) and its totals (always over
-    every line)."""
+    window_days: int = WINDOW_DAYS, only_open: bool = False, limit: int | None = None, offset: int = 0,
+) -> tuple[list[ReviewLine], int, dict[str, Any]]:
+    """One page of the review's lines (with `only_open`: those not counted, or counted wrong), in order of
+    location, part, lot and serial; how many lines there are in all; and the totals (always over every
+    line). Only the page's lines are built, and causes looked up for its discrepancies."""
     wrong = CountLine.counted_quantity != CountLine.expected_quantity
     counted = await counted_lines(session, count.id, *([wrong] if only_open else []))
     uncounted = await sheet_groups(session, count, ~_counted_here(count.id))
@@ -160,17 +176,20 @@ async def build_review(
             else:
                 shown.append(Shown(key, None, row, cost, False, decision))
     codes, parts = await names(session, {s.key[0] for s in shown}, {s.key[1] for s in shown})
-    isolated = await _isolated(session, count, [s for s in shown if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]])
+    with bulk():
+        shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
+    page = shown[offset:] if limit is None else shown[offset : offset + limit]
+    wrong = [s for s in page if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]]
+    isolated = await _isolated(session, count, wrong)
     facts = await gather(session, [
         Item(s.key, uuid_of(s.key[0]), uuid_of(s.key[1]), codes[s.key[0]], parts[s.key[1]].number, s.row[TRACKING],
              s.row[LOT], s.row[SERIAL], s.row[EXPECTED], s.row[COUNTED], isolated.get(s.key, 0))
-        for s in shown if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]
+        for s in wrong
     ], window_days, now or datetime.now(UTC))
     earlier = await recounts(session, count.id)
     tally.not_counted = len(uncounted)
     with bulk():
-        shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
-        return [_line(s, codes, parts, earlier, facts) for s in shown], tally.totals()
+        return [_line(s, codes, parts, earlier, facts) for s in page], len(shown), tally.totals()
 
 
 def _counted_here(count_id: UUID) -> Any:
@@ -212,12 +231,16 @@ def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[
         revision=part.revision, description=part.description, unit=part.unit,
         tracking=row[TRACKING] if row is not None else s.group.tracking,  # type: ignore[union-attr]
         lot=s.key[2], serial=s.key[3], expected=expected, counted=counted, difference=difference, unit_cost=cost,
-        value_expected=round(expected * cost, 6), value_difference=None if difference is None else round(difference * cost, 6),
+        value_expected=round(expected * cost, 6),
+        value_difference=None if difference is None else (round(difference * cost, 6) if difference else 0.0),
         state=_state(counted, expected), major=s.major,
         causes=causes(facts[s.key]) if difference and s.key in facts else [],
-        counted_by=row[ACTOR] if row is not None else None, counted_at=row[AT] if row is not None else None,
-        recounts=earlier.get(s.key, []), decision=s.decision,
+        counted_by=row[ACTOR] if row is not None else None, counted_at=rfc3339(row[AT]) if row is not None else None,
+        recounts=earlier.get(s.key, NONE), decision=s.decision,
     )
+
+
+NONE: list[Any] = []  # shared by the lines without recounts: encoded, never changed
 
 
 @dataclass(slots=True)

@@ -108,7 +108,7 @@ class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
     major: bool
     causes: list[dict[str, Any]]
     counted_by: str | None
-    counted_at: datetime | None
+    counted_at: str | None  # RFC 3339, UTC (server/counts/review.py `rfc3339`)
     recounts: list[dict[str, Any]]  # earlier lines of the same item, oldest first (the latest wins)
     decision: Decision | None
 
@@ -117,7 +117,10 @@ class ReviewOut(msgspec.Struct, kw_only=True):
     count: CountOut
     totals: dict[str, Any]
     thresholds: dict[str, float]
-    lines: list[ReviewLine]
+    lines: list[ReviewLine]  # the page asked for: `limit` lines from `offset`, of `total_lines`
+    total_lines: int
+    limit: int | None
+    offset: int
 
 
 class DecideIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -107,12 +107,15 @@ class CountService:
         count, lines = await self.sheet(count_id)
         return SheetOut(count=count, blind=count.blind, lines=lines, total=len(lines))
 
-    async def review(self, count_id: UUID, only_open: bool = False) -> ReviewOut:
+    async def review(self, count_id: UUID, only_open: bool = False, limit: int | None = None, offset: int = 0) -> ReviewOut:
         async with self.db.read() as session:
             count = await _count(session, count_id)
-            lines, totals = await build_review(session, count, self.thresholds, only_open=only_open)
+            lines, total, totals = await build_review(
+                session, count, self.thresholds, only_open=only_open, limit=limit, offset=offset
+            )
             out = await count_out(session, count)
-        return ReviewOut(count=out, totals=totals, thresholds=self._thresholds(), lines=lines)
+        return ReviewOut(count=out, totals=totals, thresholds=self._thresholds(), lines=lines, total_lines=total,
+                         limit=limit, offset=offset)
 
     def _thresholds(self) -> dict[str, float]:
         return {"value": self.thresholds.value, "percent": self.thresholds.percent}
@@ -194,7 +197,7 @@ class CountService:
         return CloseOut(count=await self.get(count_id), reopened=codes, reevaluated=reevaluated)
 
     async def _record_results(self, session: AsyncSession, count: Count) -> None:
-        lines, totals = await build_review(session, count, self.thresholds)
+        lines, _, totals = await build_review(session, count, self.thresholds)  # every line: no limit
         ids = dict((str(line_id), (line_id, location_id, part_id)) for line_id, location_id, part_id in await session.execute(
             select(CountLine.id, CountLine.location_id, CountLine.part_id).where(CountLine.count_id == count.id)
         ))

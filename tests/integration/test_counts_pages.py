@@ -87,3 +87,27 @@ async def test_operators_get_403_and_forms_need_the_csrf_token(room: Api, browse
     assert CSRF.search((await supervisor.get("/supervisor/counts")).text)
     missing = await supervisor.get("/supervisor/counts/0192f7c2-0000-7000-8000-000000000000")
     assert missing.status_code == 404 and "No such count" in missing.text
+
+
+async def test_a_long_review_is_shown_a_page_of_open_lines_at_a_time(
+    room: Api, browsers: Any, monkeypatch: Any  # noqa: F811
+) -> None:
+    import server.counts.pages as pages
+
+    monkeypatch.setattr(pages, "PAGE_LINES", 1)
+    count = (await room.post("/api/counts", {"kind": "location", "location": "CAGE/S1", "name": "S1"}, "supervisor")).json()
+    assert (await room.post(f"/api/counts/{count['id']}/start", {}, "supervisor")).status_code == 200
+    await counted(room, count, LOT | {"lot": "L-1"}, "CAGE/S1", 30)  # wrong
+    await counted(room, count, BULK, "CAGE/S1", 100)  # right: not an open line
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    page = f"/supervisor/counts/{count['id']}"
+    first = (await supervisor.get(page)).text
+    total = int(re.search(r"Lines 1–1 of (\d+) to act on", first).group(1))
+    assert total >= 2 and '<a href="?offset=1">next</a>' in first and "previous" not in first
+    shown = [re.findall(r'data-line="[^"]*" data-state="(\w+)"', first)]
+    for offset in range(1, total):
+        text = (await supervisor.get(f"{page}?offset={offset}")).text
+        assert f"Lines {offset + 1}–{offset + 1} of {total}" in text and f'<a href="?offset={offset - 1}">previous</a>' in text
+        shown.append(re.findall(r'data-line="[^"]*" data-state="(\w+)"', text))
+    assert all(len(states) == 1 and states[0] != "match" for states in shown)  # one open line a page, all of them

@@ -109,3 +109,32 @@ async def test_causes_fall_back_to_the_sop_table_when_the_data_shows_nothing(roo
     assert not any(cause["evidence"] for cause in short["causes"])
     assert codes(line_of(body, lot="L-7")) == ["not_kitted", "unavailable_status", "moved_not_digitally"]
     assert line_of(body, lot="L-7")["unit_cost"] == 2.5  # a find is valued at the part's cost elsewhere
+
+
+async def test_the_review_comes_in_pages_whose_lines_add_up_to_the_whole(room: Api) -> None:
+    await room.ok("isolate", **BULK, location="CAGE/S1", quantity=20, reason="suspect")
+    count = await started(room, location="CAGE")
+    await counted(room, count, BULK, "CAGE/S1", 80)  # short: a discrepancy with a cause (isolated)
+    await counted(room, count, LOT | {"lot": "L-1"}, "CAGE/S1", 35)  # right
+    await counted(room, count, SERIAL | {"serial": "P-NEW"}, "CAGE/S2", 1)  # a find
+    whole = await review(room, count)
+    assert whole["total_lines"] == len(whole["lines"]) > 4 and (whole["limit"], whole["offset"]) == (1000, 0)
+
+    pages, offset = [], 0
+    while offset < whole["total_lines"]:
+        response = await room.get(f"/api/counts/{count['id']}/review", "supervisor", params={"limit": 2, "offset": offset})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["lines"]) <= 2 and page["total_lines"] == whole["total_lines"]
+        assert page["totals"] == whole["totals"]  # always over every line
+        pages += page["lines"]
+        offset += 2
+    assert pages == whole["lines"]  # the same lines, causes included, in the same order
+
+    open_page = (await room.get(f"/api/counts/{count['id']}/review", "supervisor",
+                                params={"lines": "open", "limit": 1})).json()
+    assert open_page["total_lines"] == sum(1 for line in whole["lines"] if line["state"] != "match")
+    assert len(open_page["lines"]) == 1 and open_page["lines"][0]["state"] != "match"
+    for bad in ({"limit": 0}, {"offset": -1}, {"limit": 100_001}):
+        response = await room.get(f"/api/counts/{count['id']}/review", "supervisor", params=bad)
+        assert response.status_code == 400, response.text

@@ -158,6 +158,15 @@ async def build_review(
     """One page of the review's lines (with `only_open`: those not counted, or counted wrong), in order of
     location, part, lot and serial; how many lines there are in all; and the totals (always over every
     line). Only the page's lines are built, and causes looked up for its discrepancies."""
+    with bulk():  # tens of thousands of rows alive at once: no cyclic collections walking them meanwhile
+        return await _build_review(session, count, thresholds, now=now, window_days=window_days,
+                                   only_open=only_open, limit=limit, offset=offset)
+
+
+async def _build_review(
+    session: AsyncSession, count: Count, thresholds: Thresholds, *, now: datetime | None, window_days: int,
+    only_open: bool, limit: int | None, offset: int,
+) -> tuple[list[ReviewLine], int, dict[str, Any]]:
     wrong = CountLine.counted_quantity != CountLine.expected_quantity
     counted = await counted_lines(session, count.id, *([wrong] if only_open else []))
     uncounted = await sheet_groups(session, count, ~_counted_here(count.id))

@@ -19,6 +19,7 @@ from server.rules.patterns import PatternError, validate
 from server.rules.tracking import switch_blockers
 
 PART_FIELDS = ("description", "revision", "unit", "serial_pattern", "lot_pattern")
+ROW_FIELDS = ("code", "available")  # what an inventory row shows of its location (sync/views.py)
 
 
 def _check_patterns(values: dict[str, Any]) -> None:
@@ -117,7 +118,7 @@ class CatalogService:
                 raise AlreadyExists(f"Location {values['code']} already exists", field="code")
             if parent_key is not None:
                 values["parent_id"] = (await _one(session, Location, "code", parent_key, "parent")).id
-            location = Location(**values, version=version)
+            location = Location(**values, version=version, rows_version=version)
             session.add(location)
         return location
 
@@ -134,6 +135,8 @@ class CatalogService:
                     if location.id in await self._ancestor_ids(session, parent):
                         raise Invalid(f"{parent.code} is inside {location.code}: that would make a loop", field="parent")
                     location.parent_id = parent.id
+            if any(name in ROW_FIELDS and getattr(location, name) != value for name, value in changes.items()):
+                location.rows_version = version  # its rows' `location` or `status` change: phones get them again
             for name, value in changes.items():
                 setattr(location, name, value)
             location.version = version

@@ -127,6 +127,9 @@ class Location(UUIDv7AuditBase):
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     count_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # the version at which what its inventory rows show of it last changed (code, availability: a pull
+    # sends its rows again after it), not a count lock or a rename of its name
+    rows_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
 
 class Supplier(UUIDv7AuditBase):

@@ -15,8 +15,10 @@ Cycle counts (an extension of the protocol's entities): `count` — an open coun
 it is closed — and `count_line` — each line counted in it, by anyone, without expected quantities — so a
 phone can count offline and show everyone's progress.
 
-An inventory row's status also depends on its location's `available` flag. When a location changes at
-version V, its live rows that the client already holds (row version <= cursor) are sent again at V.
+An inventory row's status also depends on its location's `available` flag, and it shows the location's
+code. When either changes at version V (`Location.rows_version`), the location's live rows that the
+client already holds (row version <= cursor) are sent again at V; other changes of a location (a count
+closing it, its name) send the location alone.
 
 A first pull sends every row, so each page is kept cheap: one statement reads the clock, the device's
 `last_seq` and the latest version of each source, and only the sources with something after the cursor
@@ -169,18 +171,19 @@ SOURCES = [
         CountLine.id,
         _count_line_change,
     ),
-    # rows the client holds whose location changed since: sent again, at the location's version
+    # rows the client holds whose location's code or availability changed since: sent again, at the
+    # version of that change (`rows_version`; a count lock changes the location, not what its rows show)
     Source(
         "inventory",
-        lambda after: inventory_select(Location.version, columns=PULL_COLUMNS).where(
+        lambda after: inventory_select(Location.rows_version, columns=PULL_COLUMNS).where(
             # from the (few) locations changed since: not from every row the client holds (SQLite, which
             # keeps no statistics, would walk the inventory up to the cursor on every page otherwise)
-            InventoryRow.location_id.in_(select(Location.id).where(Location.version > after)),
-            Location.version > after,
+            InventoryRow.location_id.in_(select(Location.id).where(Location.rows_version > after)),
+            Location.rows_version > after,
             InventoryRow.version <= after,
             or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)),
         ),
-        Location.version,
+        Location.rows_version,
         InventoryRow.id,
         _inventory_change,
         resend=True,

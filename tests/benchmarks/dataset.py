@@ -34,7 +34,8 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=700)
 
 LOCATION_COLUMNS = (
-    "id", "code", "name", "parent_id", "kind", "available", "count_locked", "version", "created_at", "updated_at",
+    "id", "code", "name", "parent_id", "kind", "available", "count_locked", "version", "rows_version", "created_at",
+    "updated_at",
 )
 PART_COLUMNS = (
     "id", "part_number", "revision", "description", "unit", "tracking", "serial_pattern", "lot_pattern", "version",
@@ -87,7 +88,7 @@ class Generator:
     # ---- the catalog -----------------------------------------------------------------------------
     def _location(self, code: str, parent: bytes | None, *, kind: str = "normal", available: bool = True) -> bytes:
         lid = new_id()
-        self.catalog.locations.append((lid, code, code, parent, kind, available, False, 0, START, START))
+        self.catalog.locations.append((lid, code, code, parent, kind, available, False, 0, 0, START, START))
         return lid
 
     def _build_locations(self) -> None:

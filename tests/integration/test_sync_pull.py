@@ -103,6 +103,29 @@ async def test_a_first_pull_holds_what_a_phone_needs(shop: Api, phone: Phone) ->
     assert versions == sorted(versions)
 
 
+async def test_a_locations_rows_come_again_when_it_becomes_unavailable_not_when_a_count_closes_it(
+    shop: Api, phone: Phone
+) -> None:
+    await phone.push(receive_u(phone, 10), receive_u(phone, 5, location="B"),
+                     phone.op("receive", part="PN-S", tracking="serial", location="B", quantity=1, serial="SN-B"))
+    replica = await Replica(phone).sync()
+    count = (await shop.post("/api/counts", {"kind": "location", "location": "B", "name": "B",
+                                             "closes_locations": True}, "supervisor")).json()
+    assert (await shop.post(f"/api/counts/{count['id']}/start", {}, "supervisor")).status_code == 200
+    page = await phone.pull(replica.cursor)
+    changed = {(c["entity"], (c["data"] or {}).get("code")) for c in page["changes"]}
+    assert ("location", "B") in changed and not any(c["entity"] == "inventory" for c in page["changes"])
+    await replica.sync()
+    assert {loc["code"]: loc["count_locked"] for loc in replica.of("location")}["B"] is True
+
+    assert (await shop.patch("/api/locations/B", {"available": False})).status_code == 200
+    page = await phone.pull(replica.cursor)
+    again = sorted((c["data"]["part"], c["data"]["status"]) for c in page["changes"] if c["entity"] == "inventory")
+    assert again == [("PN-S", "unavailable"), ("PN-U", "unavailable")]  # B's rows, with their new status
+    await replica.sync()
+    assert replica.stock() == await listed(shop)
+
+
 @pytest.mark.parametrize("limit", [1, 7, 1000])
 async def test_paged_pulls_of_any_size_give_the_state_of_one_big_pull(shop: Api, phone: Phone, limit: int) -> None:
     await first_half(phone)

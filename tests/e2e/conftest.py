@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +168,15 @@ def phones(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iter
     """A factory of phones (each its own context: its own IndexedDB, device_id and service worker)."""
     made: list[Phone] = []
 
-    def make(user: str = "olga", browser_: Any = None) -> Phone:
+    def make(user: str = "olga", browser_: Any = None, before_open: Callable[[Phone], None] | None = None) -> Phone:
+        """`before_open(phone)` runs in the fresh context before the app first loads (to leave what an
+        older version of the app kept on the phone, say)."""
         context = (browser_ or browser).new_context(**PHONE, service_workers="allow")
-        phone = Phone(context, server).open()
+        phone = Phone(context, server)
         made.append(phone)
+        if before_open:
+            before_open(phone)
+        phone.open()
         return phone.sign_in(user) if user else phone
 
     yield make

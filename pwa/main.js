@@ -165,6 +165,7 @@ async function main() {
   navigator.storage?.persist?.().catch(() => {});
   if (auth.session.user) sync.setSignedIn(true, auth.session.deviceId);
   if (auth.expired()) sync.state.authExpired = true;
+  await sync.refreshStats(); // the first status shown counts the queue: never "Synced" over waiting work
   route();
   renderStatus();
   performance.mark('gemba-interactive');

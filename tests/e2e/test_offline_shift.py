@@ -20,6 +20,14 @@ def move(phone: Phone, codes: list[str], to: str, quantities: dict[int, int] | N
     phone.page.wait_for_selector(f"button.primary:has-text('to {to}')")
 
 
+# What the sync chip says at the moment the app is ready (before anything else runs).
+CHIP_AT_READY = """new MutationObserver((_, observer) => {
+  if (document.documentElement.dataset.ready !== '1') return;
+  window.chipAtReady = document.getElementById('syncchip').textContent;
+  observer.disconnect();
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-ready'] });"""
+
+
 def test_a_shift_offline_survives_a_reload_and_syncs(phones: Any, server: Any, artifacts: Path, uid: str) -> None:
     pump, motor, lot = f"PUMP-{uid}", f"MOTOR-{uid}", f"SK-{uid}"
     before = {"LINE-1": 0} | {row["location"]: row["quantity"] for row in server.inventory(part="SCREW-M3")}
@@ -53,8 +61,10 @@ def test_a_shift_offline_survives_a_reload_and_syncs(phones: Any, server: Any, a
     assert phone.pending() == 7
 
     # reload with the network still gone: the shell comes from the service worker, the queue from IndexedDB
+    phone.page.add_init_script(CHIP_AT_READY)
     phone.page.reload()
     phone.page.wait_for_selector("html[data-ready='1']")
+    assert phone.page.evaluate("window.chipAtReady").startswith("7 waiting")  # the first status shown counts them
     phone.page.wait_for_selector("#syncchip:has-text('7 waiting')")
     assert phone.page.text_content("#net") == "OFFLINE"
     phone.go("")

@@ -10,10 +10,12 @@ from typing import Any
 import cairosvg
 import pypdfium2
 import pytest
-import zxingcpp
 from PIL import Image
 
 from server.scan import codes
+from server.scan.decode import decode
+
+LIMITS = {"max_bytes": 64_000_000, "max_pixels": 100_000_000}
 
 LOT = "L/2024 α"  # a lot code with the lot separator, a space and a non-ASCII letter
 
@@ -29,6 +31,7 @@ async def stock(api: Any) -> Any:
     return api
 
 
+FORMATS = {"qr": "qrcode", "datamatrix": "datamatrix", "code128": "code128"}  # label symbology → decoder's
 ENTITIES = [
     ("unit", {"serial": "SN-24-0017"}, codes.UnitCode("SN-24-0017")),
     ("lot", {"part": "RES/10K", "lot": LOT}, codes.LotCode("RES/10K", LOT)),
@@ -37,10 +40,19 @@ ENTITIES = [
 ]
 
 
-def decoded(image: Image.Image) -> list[codes.OwnCode | None]:
-    """What a scanner reads in the image, through our own parser."""
-    found = zxingcpp.read_barcodes(image.convert("L"), text_mode=zxingcpp.TextMode.Plain)
-    return [codes.parse(barcode.text) for barcode in found]
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decoded(image: Image.Image, symbology: str | None = None) -> list[codes.OwnCode | None]:
+    """What our own decoder (POST /api/decode's) reads in the image as a PNG, through our own
+    parser; with `symbology`, every symbol must also be reported in that format."""
+    symbols = decode(png(image), **LIMITS)
+    if symbology is not None:
+        assert {symbol.format for symbol in symbols} <= {FORMATS[symbology]}
+    return [codes.parse(symbol.text) for symbol in symbols]
 
 
 def pdf_pages(content: bytes, dpi: int = 300) -> list[Image.Image]:
@@ -74,16 +86,42 @@ async def test_every_label_decodes_back_to_its_entity(stock, kind, keys, entity,
     assert pdf.headers["content-type"] == "application/pdf"
     (page,) = pdf_pages(pdf.content)
     assert abs(page.width / 300 * 25.4 - float(size.split("x")[0])) < 0.5  # the page is the label
-    assert decoded(page) == [entity]
+    assert decoded(page, symbology) == [entity]
 
     svg = await stock.get(f"/api/labels/{kind}.svg", params=params)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
-    assert decoded(svg_image(svg.content)) == [entity]
+    assert decoded(svg_image(svg.content), symbology) == [entity]
 
     zpl = await stock.get(f"/api/labels/{kind}.zpl", params={**params, "dpi": 203})
     assert zpl.status_code == 200
     assert zpl.content.startswith(b"^XA") and zpl.content.rstrip().endswith(b"^XZ")
-    assert [decoded(image) for image in zpl_symbols(zpl.content)] == [[entity]]
+    assert [decoded(image, symbology) for image in zpl_symbols(zpl.content)] == [[entity]]
+
+
+@pytest.mark.parametrize("symbology", ["qr", "datamatrix", "code128"])
+@pytest.mark.parametrize(("kind", "keys", "entity"), ENTITIES, ids=[e[0] for e in ENTITIES])
+async def test_a_decoded_label_scans_to_the_same_entity(stock, kind, keys, entity, symbology):
+    """The phone's path: a photo of the label to POST /api/decode, its text to GET /api/scan."""
+    size = "120x30" if symbology == "code128" else "50x25"
+    svg = await stock.get(f"/api/labels/{kind}.svg", params={**keys, "symbology": symbology, "size": size})
+    response = await stock.client.post(
+        "/api/decode", content=png(svg_image(svg.content)),
+        headers={**stock.headers("operator"), "content-type": "image/png"},
+    )
+    assert response.status_code == 200, response.text
+    [symbol] = response.json()["symbols"]
+    assert symbol["format"] == FORMATS[symbology]
+    answer = await stock.get("/api/scan", params={"code": symbol["text"]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["kind"], body["found"], body["format"]) == (kind, True, "gemba")
+    expected = {
+        "unit": lambda: body["unit"]["serial"] == keys["serial"],
+        "lot": lambda: (body["fields"]["part"], body["fields"]["lot"]) == (keys["part"], keys["lot"]),
+        "part": lambda: body["part"]["part_number"] == keys["part"],
+        "location": lambda: body["location"]["code"] == keys["location"],
+    }[kind]
+    assert expected(), body
 
 
 async def test_the_label_shows_the_code_and_what_it_is_in_words(stock):

@@ -26,10 +26,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import zxingcpp
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 from pyzbar import wrapper as zbar
 
 from server.errors import ImageTooLarge, UnreadableImage, UnsupportedImage
+from server.scan.prepare import PREPARE, Point
 
 WORK_SIDE = 1280  # long side of the working image; a phone frame is read at 1280 px or less
 
@@ -121,53 +122,12 @@ def flatten(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-# ---- preprocessing ----------------------------------------------------------------------------------
-def local_threshold(gray: Image.Image) -> Image.Image:
-    """Black where a pixel is darker than the mean of its neighbourhood (1/16 of the short side):
-    survives shadows and uneven light that defeat one global threshold."""
-    radius = max(4, min(gray.size) // 16)
-    mean = gray.filter(ImageFilter.BoxBlur(radius))
-    return ImageChops.subtract(gray, mean, 1, 128).point(lambda value: 255 if value >= 126 else 0)
-
-
-def otsu_threshold(gray: Image.Image) -> Image.Image:
-    """One global threshold that best separates the histogram into two classes (Otsu 1979)."""
-    histogram = gray.histogram()
-    total, weighted = sum(histogram), sum(i * count for i, count in enumerate(histogram))
-    below = below_weighted = 0
-    best, threshold = -1.0, 128
-    for level, count in enumerate(histogram):
-        below += count
-        below_weighted += level * count
-        above = total - below
-        if below == 0 or above == 0:
-            continue
-        spread = below * above * (below_weighted / below - (weighted - below_weighted) / above) ** 2
-        if spread > best:
-            best, threshold = spread, level
-    return gray.point(lambda value: 255 if value > threshold else 0)
-
-
-# The candidate preprocessings `bench_decode.py --select` chooses from (CASCADE uses some of them):
-# name → (function, whether it already makes the image black and white)
-PREPARE: dict[str, tuple[Callable[[Image.Image], Image.Image], bool]] = {
-    "gray": (lambda gray: gray, False),
-    "autocontrast": (lambda gray: ImageOps.autocontrast(gray, cutoff=1), False),
-    "sharpen": (lambda gray: gray.filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=3)), False),
-    "equalize": (ImageOps.equalize, False),
-    "invert": (ImageOps.invert, False),
-    "half": (lambda gray: gray.reduce(2), False),
-    "double": (lambda gray: gray.resize((gray.width * 2, gray.height * 2), Image.BICUBIC), False),
-    "local_threshold": (local_threshold, True),
-    "otsu_threshold": (otsu_threshold, True),
-}
-
-
 # ---- engines ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Step:
-    """An engine on one preprocessed copy. zxing's `binarizer` is local (LocalAverage) or histogram
-    (GlobalHistogram); `thorough` also lets it try rotations, inverted and downscaled copies."""
+    """An engine on one preprocessed copy. zxing's `binarizer` is local (LocalAverage), histogram
+    (GlobalHistogram) or fixed (black below 128); `thorough` also lets it try rotations, inverted
+    and downscaled copies."""
 
     engine: str
     prepare: str = "gray"
@@ -180,26 +140,20 @@ class Step:
         return f"zxing-{self.binarizer}{'+' if self.thorough else ''}:{self.prepare}"
 
     def run(self, gray: Image.Image, prepared: dict[str, Image.Image]) -> list[Read]:
-        function, binarized = PREPARE[self.prepare]
+        how = PREPARE[self.prepare]
         if self.prepare not in prepared:
-            prepared[self.prepare] = function(gray)
+            prepared[self.prepare] = how.function(gray)
         image = prepared[self.prepare]
-        scale = (image.width / gray.width, image.height / gray.height)
+        back = how.back(gray, image)
         if self.engine == "zbar":
-            reads = zbar_reads(image)
-        else:  # independent zxing reads are those from different binarizations of the pixels
-            reads = zxing_reads(image, self, f"zxing/{self.prepare if binarized else self.binarizer}")
-        return [_to_work(read, scale) for read in reads]
+            return zbar_reads(image, back)
+        # independent zxing reads are those from different binarizations of the pixels
+        return zxing_reads(image, self, f"zxing/{self.prepare if how.binarized else self.binarizer}", back)
 
 
-def _to_work(read: Read, scale: tuple[float, float]) -> Read:
-    x0, y0, x1, y1 = read.box
-    box = (x0 / scale[0], y0 / scale[1], x1 / scale[0], y1 / scale[1])
-    return Read(read.source, read.format, read.text, read.gs1, box)
-
-
-def _box(points: Iterable[tuple[float, float]]) -> tuple[float, float, float, float]:
-    xs, ys = zip(*points, strict=True)
+def _box(points: Iterable[Point], back: Callable[[Point], Point]) -> tuple[float, float, float, float]:
+    """The working image's box around the points of a prepared copy."""
+    xs, ys = zip(*(back(point) for point in points), strict=True)
     return (min(xs), min(ys), max(xs), max(ys))
 
 
@@ -214,10 +168,13 @@ def _symbol(format_: str, text: str) -> tuple[str, str]:
     return format_, text
 
 
-BINARIZERS = {"local": zxingcpp.Binarizer.LocalAverage, "histogram": zxingcpp.Binarizer.GlobalHistogram}
+BINARIZERS = {
+    "local": zxingcpp.Binarizer.LocalAverage, "histogram": zxingcpp.Binarizer.GlobalHistogram,
+    "fixed": zxingcpp.Binarizer.FixedThreshold,  # black below 128
+}
 
 
-def zxing_reads(image: Image.Image, step: Step, source: str) -> list[Read]:
+def zxing_reads(image: Image.Image, step: Step, source: str, back: Callable[[Point], Point]) -> list[Read]:
     found = zxingcpp.read_barcodes(
         image, formats=ZXING_FORMATS, text_mode=zxingcpp.TextMode.Plain,  # Plain: GS/RS/EOT stay in the text
         binarizer=BINARIZERS[step.binarizer],
@@ -230,7 +187,7 @@ def zxing_reads(image: Image.Image, step: Step, source: str) -> list[Read]:
         format_, text = _symbol(ZXING_FORMAT[barcode.format], barcode.text)
         p = barcode.position
         box = _box([(p.top_left.x, p.top_left.y), (p.top_right.x, p.top_right.y),
-                    (p.bottom_left.x, p.bottom_left.y), (p.bottom_right.x, p.bottom_right.y)])
+                    (p.bottom_left.x, p.bottom_left.y), (p.bottom_right.x, p.bottom_right.y)], back)
         gs1 = barcode.content_type == zxingcpp.ContentType.GS1
         reads.append(Read(source, format_, text, gs1, box))
     return reads
@@ -240,7 +197,7 @@ _zbar_modifiers = zbar.zbar_function("zbar_symbol_get_modifiers", ctypes.c_uint,
 _GRAY = 808466521  # zbar's fourcc 'Y800': 8-bit grayscale
 
 
-def zbar_reads(image: Image.Image) -> list[Read]:
+def zbar_reads(image: Image.Image, back: Callable[[Point], Point]) -> list[Read]:
     """zbar through pyzbar's ctypes bindings, for what `pyzbar.decode` leaves out: the GS1 flag."""
     pixels = image.tobytes()
     scanner = zbar.zbar_image_scanner_create()
@@ -264,7 +221,7 @@ def zbar_reads(image: Image.Image) -> list[Read]:
             if name in ZBAR_NAMES and points:
                 format_, text = _symbol(ZBAR_NAMES[name], raw.decode("utf-8", errors="replace"))
                 gs1 = bool(_zbar_modifiers(symbol) & ZBAR_GS1)
-                reads.append(Read("zbar", format_, text, gs1, _box(points)))
+                reads.append(Read("zbar", format_, text, gs1, _box(points, back)))
             symbol = zbar.zbar_symbol_next(symbol)
         return reads
     finally:
@@ -354,10 +311,14 @@ def decide(reads: list[Read]) -> list[Symbol]:
 
 
 # ---- the cascade ------------------------------------------------------------------------------------
-# Chosen by `bench_decode.py --select` on the training half (seed 0): coarse to fine, half size first
-# (fast, and it averages out noise and oversized modules), then full size with both of zxing-cpp's
-# binarizers, our local threshold for uneven light, zbar as the independent second engine, and last
-# zxing-cpp's own rotations, inversion and downscaling. The candidate preprocessings are `PREPARE`.
+# Chosen by `bench_decode.py --select` on the training half (seed 0). First the moves with the most
+# extra training photos read per millisecond: coarse to fine, half size first (fast, and it averages
+# out noise and oversized modules), full size with both of zxing-cpp's binarizers, our local
+# threshold for uneven light, zbar as the independent second engine, zxing-cpp's own rotations,
+# inversion and downscaling, and two binarizations of the equalized copy chosen as a pair (a linear
+# code needs both). From `autocontrast` on, the CPU budget left is spent on the steps that read the
+# most training photos on their own per millisecond: second opinions for photos unlike the training
+# ones. The candidate preprocessings are `PREPARE` (server/scan/prepare.py).
 CASCADE: tuple[Step, ...] = (
     Step("zxing", "half", "histogram"),
     Step("zxing", "half", "local"),
@@ -365,7 +326,23 @@ CASCADE: tuple[Step, ...] = (
     Step("zxing", "gray", "local"),
     Step("zxing", "local_threshold", "histogram"),
     Step("zbar", "half"),
+    Step("zxing", "half", "local", thorough=True),
+    Step("zxing", "equalize", "histogram"),
+    Step("zxing", "equalize", "fixed"),
+    Step("zxing", "autocontrast", "histogram"),
+    Step("zxing", "autocontrast", "fixed"),
+    Step("zxing", "gamma_dark", "local"),
+    Step("zxing", "gamma_dark", "histogram"),
+    Step("zxing", "otsu_threshold", "histogram"),
+    Step("zxing", "half", "fixed"),
+    Step("zxing", "otsu_threshold", "local"),
+    Step("zxing", "autocontrast", "local"),
+    Step("zxing", "gray", "fixed"),
     Step("zxing", "half", "histogram", thorough=True),
+    Step("zxing", "local_threshold", "local"),
+    Step("zxing", "gamma_dark", "fixed"),
+    Step("zxing", "gray", "histogram", thorough=True),
+    Step("zxing", "sharpen", "histogram"),
 )
 
 

@@ -14,7 +14,8 @@ import zxingcpp
 from PIL import Image
 
 from server.errors import ImageTooLarge, UnreadableImage, UnsupportedImage
-from server.scan.decode import Read, Symbol, check_digit_ok, decide, decode, load, upce_compress, upce_expand
+from server.scan.decode import Read, Step, Symbol, check_digit_ok, decide, decode, load, upce_compress, upce_expand
+from server.scan.prepare import PREPARE
 
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "barcodes"  # part of ../shared/data/barcodes, copied
 LIMITS = {"max_bytes": 8_000_000, "max_pixels": 25_000_000}
@@ -97,6 +98,17 @@ def test_exif_orientation_is_applied_and_large_photos_are_scaled_down() -> None:
     buffer = io.BytesIO()
     Image.new("L", (3000, 1000), 255).save(buffer, "JPEG", exif=exif.tobytes())
     assert load(buffer.getvalue(), **LIMITS).size == (427, 1280)
+
+
+def test_every_preprocessing_reports_its_reads_where_the_symbol_is_in_the_working_image() -> None:
+    gray = load(photo("qrcode/qrcode-1_1.png"), **LIMITS)
+    prepared: dict[str, Image.Image] = {}
+    [reference] = Step("zxing", "gray", "local").run(gray, prepared)
+    for name in PREPARE:
+        for binarizer in ("local", "histogram", "fixed"):
+            for found in Step("zxing", name, binarizer).run(gray, prepared):
+                if found.text == reference.text:  # the box is within a few pixels of the original's
+                    assert max(abs(a - b) for a, b in zip(found.box, reference.box, strict=True)) < 6, (name, binarizer)
 
 
 # ---- the trust rule ------------------------------------------------------------------------------

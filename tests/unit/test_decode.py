@@ -14,7 +14,17 @@ import zxingcpp
 from PIL import Image
 
 from server.errors import ImageTooLarge, UnreadableImage, UnsupportedImage
-from server.scan.decode import Read, Step, Symbol, check_digit_ok, decide, decode, load, upce_compress, upce_expand
+from server.scan.decode import (
+    Read,
+    Step,
+    Symbol,
+    check_digit_ok,
+    decide,
+    decode,
+    load,
+    upce_compress,
+    upce_expand,
+)
 from server.scan.prepare import PREPARE
 
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "barcodes"  # part of ../shared/data/barcodes, copied

@@ -21,6 +21,7 @@ export function phaseOf(s) {
   if (s.running) return 'syncing';
   if (s.error) return 'error';
   if (s.pending > 0) return 'waiting';
+  if (s.lastSync == null) return 'syncing'; // signed in, the first sync not done yet: nothing is here to work offline
   return 'synced';
 }
 

@@ -36,13 +36,14 @@ test('ages read in seconds, minutes, hours, days', () => {
 });
 
 test('the sync phase shows what blocks sync first', () => {
-  const base = { signedIn: true, online: true, pending: 0 };
+  const base = { signedIn: true, online: true, pending: 0, lastSync: 1 };
   assert.equal(phaseOf({ ...base, signedIn: false }), 'signed_out');
   assert.equal(phaseOf({ ...base, authExpired: true, online: false }), 'auth_required');
   assert.equal(phaseOf({ ...base, online: false, pending: 3 }), 'offline');
   assert.equal(phaseOf({ ...base, running: true }), 'syncing');
   assert.equal(phaseOf({ ...base, pending: 2 }), 'waiting');
   assert.equal(phaseOf(base), 'synced');
+  assert.equal(phaseOf({ ...base, lastSync: null }), 'syncing'); // just signed in: not synced until the first pull
   const s = summary({ ...base, pending: 3, oldest: 0, lastSync: 0, running: true, total: 4, done: 1 }, 120_000);
   assert.deepEqual([s.pendingText, s.oldest, s.last, s.progress, s.progressText], ['3 waiting', 'oldest 2 min', 'last sync 2 min ago', 0.25, '1 of 4 sent']);
 });

@@ -79,7 +79,7 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     def _run(self, many: bool, operation: Any, parameters: Any) -> None:
         connection = self._connection
         try:
-            if self._adapt_connection.in_write:  # type: ignore[attr-defined]
+            if self._adapt_connection.inline:  # type: ignore[attr-defined]
                 statement = _right_now(connection._conn, many, operation, parameters)
             else:
                 statement = connection._execute(_run_statement, connection._conn, many, operation, parameters)
@@ -101,18 +101,18 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_write", "quick_read")
+    __slots__ = ("inline", "quick_read")
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        self.in_write = False  # statements run on the loop: after BEGIN IMMEDIATE, or in a quick read (_tune_sqlite)
+        self.inline = False  # statements run on the loop: after BEGIN IMMEDIATE, or in a quick read (_tune_sqlite)
         self.quick_read = False  # a quick read: its COMMIT too
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         return super().cursor(server_side) if server_side else _OneHopCursor(self)
 
     def commit(self) -> None:
-        self.in_write = False
+        self.inline = False
         if self.quick_read:
             self.quick_read = False
             self._connection._conn.commit()  # ends a read: nothing to write, no checkpoint
@@ -120,7 +120,7 @@ class _OneHopConnection(AsyncAdapt_aiosqlite_connection):
             super().commit()
 
     def rollback(self) -> None:
-        self.in_write = self.quick_read = False
+        self.inline = self.quick_read = False
         if self._connection._conn.in_transaction:  # not when the pool resets a connection that is done already
             super().rollback()
 
@@ -176,10 +176,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         options = connection.get_execution_options()
         write, dbapi_connection = bool(options.get("gemba_write")), connection.connection.dbapi_connection
         if options.get("gemba_quick_read"):
-            dbapi_connection.in_write = dbapi_connection.quick_read = True  # BEGIN DEFERRED on the loop too
+            dbapi_connection.inline = dbapi_connection.quick_read = True  # BEGIN DEFERRED on the loop too
         connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if write else 'DEFERRED'}")
         if write:
-            dbapi_connection.in_write = True
+            dbapi_connection.inline = True
 
 
 _HOLDS_WRITE_LOCK: ContextVar[bool] = ContextVar("gemba_holds_write_lock", default=False)

@@ -42,7 +42,7 @@ from server.db import Database
 from server.errors import DomainError, Forbidden
 from server.models import Device, OpRecord
 from server.ops.args import parse_args
-from server.ops.batch import WriteBatch
+from server.ops.batch import IN_BATCH, WriteBatch
 from server.ops.stock import Actor
 from sync.decide import Dependency, is_transient
 from sync.models import SyncConflict, SyncOp
@@ -54,7 +54,6 @@ CHUNK_SECONDS = 0.25  # ... and for about this long: other writers (SQLite: one 
 RUN_FIRST = 16  # ops in a chunk's first run: most pushes apply whole
 RUN_MAX = 64  # ops applied under one SAVEPOINT, at most (a run doubles after each run that went well; after one
 # that had to be redone, the next starts from 1)
-IN_BATCH = 500  # op ids per IN (...) list
 
 
 def check_bound(actor: Actor, device_id: UUID) -> None:

@@ -53,8 +53,7 @@ async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> d
             CountLine.expected_quantity, CountLine.actor, raw_time(session, CountLine.created_at), CountLine.unit_cost,
         ).where(*_latest(count_id), *where)
     )
-    with bulk():
-        return {(row[LOCATION], row[PART], None if row[SERIAL] else row[LOT], row[SERIAL]): row for row in rows}
+    return {(row[LOCATION], row[PART], None if row[SERIAL] else row[LOT], row[SERIAL]): row for row in rows}
 
 
 async def recounts(session: AsyncSession, count_id: UUID) -> dict[RawKey, list[dict[str, Any]]]:
@@ -174,19 +173,17 @@ async def _build_review(
     decided = await decisions_of(session, count.id)
     fallback = await part_costs(session, {k[1] for k, row in counted.items() if row[COST] is None})
     tally, shown = Tally(right=right), [Shown(key, group, None, group.unit_cost or 0.0) for key, group in uncounted.items()]
-    with bulk():
-        for key, row in counted.items():
-            cost = row[COST] if row[COST] is not None else fallback.get(key[1], 0.0)
-            decision = decided.get(row[ID])
-            if row[COUNTED] != row[EXPECTED]:
-                major = is_major(row[EXPECTED], row[COUNTED], cost, thresholds)
-                tally.add(row[EXPECTED], row[COUNTED], cost, major, decision is not None)
-                shown.append(Shown(key, None, row, cost, major, decision))
-            else:
-                shown.append(Shown(key, None, row, cost, False, decision))
+    for key, row in counted.items():
+        cost = row[COST] if row[COST] is not None else fallback.get(key[1], 0.0)
+        decision = decided.get(row[ID])
+        if row[COUNTED] != row[EXPECTED]:
+            major = is_major(row[EXPECTED], row[COUNTED], cost, thresholds)
+            tally.add(row[EXPECTED], row[COUNTED], cost, major, decision is not None)
+            shown.append(Shown(key, None, row, cost, major, decision))
+        else:
+            shown.append(Shown(key, None, row, cost, False, decision))
     codes, parts = await names(session, {s.key[0] for s in shown}, {s.key[1] for s in shown})
-    with bulk():
-        shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
+    shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
     page = shown[offset:] if limit is None else shown[offset : offset + limit]
     wrong = [s for s in page if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]]
     isolated = await _isolated(session, count, wrong)
@@ -197,8 +194,7 @@ async def _build_review(
     ], window_days, now or datetime.now(UTC))
     earlier = await recounts(session, count.id)
     tally.not_counted = len(uncounted)
-    with bulk():
-        return [_line(s, codes, parts, earlier, facts) for s in page], len(shown), tally.totals()
+    return [_line(s, codes, parts, earlier, facts) for s in page], len(shown), tally.totals()
 
 
 def _counted_here(count_id: UUID) -> Any:
@@ -240,16 +236,12 @@ def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[
         revision=part.revision, description=part.description, unit=part.unit,
         tracking=row[TRACKING] if row is not None else s.group.tracking,  # type: ignore[union-attr]
         lot=s.key[2], serial=s.key[3], expected=expected, counted=counted, difference=difference, unit_cost=cost,
-        value_expected=round(expected * cost, 6),
-        value_difference=None if difference is None else (round(difference * cost, 6) if difference else 0.0),
+        value_expected=round(expected * cost, 6), value_difference=None if difference is None else round(difference * cost, 6),
         state=_state(counted, expected), major=s.major,
         causes=causes(facts[s.key]) if difference and s.key in facts else [],
         counted_by=row[ACTOR] if row is not None else None, counted_at=rfc3339(row[AT]) if row is not None else None,
-        recounts=earlier.get(s.key, NONE), decision=s.decision,
+        recounts=earlier.get(s.key, []), decision=s.decision,
     )
-
-
-NONE: list[Any] = []  # shared by the lines without recounts: encoded, never changed
 
 
 @dataclass(slots=True)

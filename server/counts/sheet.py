@@ -36,8 +36,8 @@ def bulk() -> Iterator[None]:
     all of them again and again while they are made (a 50k-line review: ~100-200 ms of collections); it
     runs once afterwards instead. Around a whole request's work too (`build_review`, `sheet_lines`): other
     requests served meanwhile also run without cyclic collections for that time (under a second), and
-    their cyclic garbage, if any, waits for the next one. Nested or overlapping, the outermost turns it
-    back on."""
+    their cyclic garbage, if any, waits for the next one. Nested or overlapping, the block that turned it
+    off turns it back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -108,8 +108,9 @@ class WriteBatch:
             for row_id in ids:
                 components[row_id] = []
             below: set[UUID] = set()
-            for start in range(0, len(ids), IN_BATCH):
-                chunk = list(ids)[start : start + IN_BATCH]
+            level = list(ids)
+            for start in range(0, len(level), IN_BATCH):
+                chunk = level[start : start + IN_BATCH]
                 rows = await self.session.execute(select(InventoryRow).where(InventoryRow.installed_in_id.in_(chunk)))
                 for row in rows.scalars():
                     components[row.installed_in_id].append(row)  # type: ignore[index]

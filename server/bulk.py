@@ -18,8 +18,8 @@ from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import Table, insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 Processor = Callable[[Any], Any] | None
@@ -35,6 +35,7 @@ class _Plan:
 
 
 _PLANS: dict[tuple[Table, str], _Plan] = {}
+_UPDATES: dict[tuple[Table, tuple[str, ...], str], tuple[str, tuple[str, ...], tuple[Processor, ...]]] = {}
 
 
 def _uuid_bytes(value: Any) -> Any:
@@ -110,3 +111,28 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     connection = await session.connection()
     sql, bound = bind_rows(table, connection.dialect, rows)
     await connection.exec_driver_sql(sql, bound)
+
+
+def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[Processor, ...]]:
+    """UPDATE `table` SET each of `keys` WHERE its primary key is: the SQL, the parameters' order (the key
+    is "pk_"), their processors."""
+    plan = _UPDATES.get((table, keys, dialect.name))
+    if plan is None:
+        (primary,) = table.primary_key.columns
+        statement = update(table).where(primary == bindparam("pk_")).values({key: bindparam(key) for key in keys})
+        compiled = statement.compile(dialect=dialect)
+        order = tuple(compiled.positiontup)  # type: ignore[arg-type]
+        columns = {**{key: table.c[key] for key in keys}, "pk_": primary}
+        plan = compiled.string, order, tuple(_processor(columns[name], dialect) for name in order)
+        _UPDATES[(table, keys, dialect.name)] = plan
+    return plan
+
+
+def update_rows(connection: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> int:
+    """UPDATE the columns `keys` of `rows` (dicts by column key, the primary key's value under "pk_") in one
+    executemany, on a (sync) connection: from inside a flush. Returns the rows the database says it updated
+    (-1 if the driver does not tell)."""
+    sql, order, processors = _update_plan(table, keys, connection.dialect)
+    columns = tuple(zip(order, processors, strict=True))
+    bound = [tuple(process(row[key]) if process is not None else row[key] for key, process in columns) for row in rows]
+    return connection.exec_driver_sql(sql, bound).rowcount

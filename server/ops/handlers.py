@@ -180,8 +180,8 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         named = await ctx.location(args.from_location, field_name="from_location") if args.from_location else None
         await usable_unit_at(ctx, row, named, isolated_ok=False)
         check_unlocked(source, "serial")
-        if inspect(parent).pending:  # received earlier in this transaction: INSERTed before the UPDATE naming it
-            await ctx.session.flush()
+        if inspect(row).pending and inspect(parent).pending:  # both received in this run, the unit maybe first:
+            await ctx.session.flush()  # INSERT both now; `installed_in_id` is then an UPDATE, run after INSERTs
         row.installed_in_id = parent.id
         ctx.lookups.installed(parent.id, row)
         await relocate_assembly(ctx, row, at)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import Database
 from server.errors import DomainError, DuplicateSerial, OpIdReused
 from server.models import OpRecord
+import server.ops.flush  # noqa: F401 - registers how flushes write changed stock rows
 from server.ops.args import Args, parse_args
 from server.ops.batch import WriteBatch
 from server.ops.handlers import apply_args

@@ -68,6 +68,13 @@ async def next_version(session: AsyncSession) -> int:
     return await bump_counter(session, CLOCK)
 
 
+# A new unit's columns but its keys. Rows made by ops give every column a value, so that the session's flush
+# inserts all the rows it has in one executemany (it groups rows by the columns they give).
+UNIT: dict[str, Any] = {
+    "quantity": 1, "tracking": "serial", "lot": None, "unit_cost": None, "supplier_id": None, "installed_in_id": None,
+    "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,
+}
+
 BucketKey = tuple[UUID, str | None, UUID, bool, bool]  # part, lot, location, isolated, scrapped (not installed)
 
 
@@ -216,10 +223,8 @@ class OpContext:
 
     def new_unit(self, part: Part, location: Location, serial: str, **values: Any) -> InventoryRow:
         """A serialized unit made by this op (added to the session; written at the next flush)."""
-        row = InventoryRow(
-            id=new_id(), part_id=part.id, location_id=location.id, quantity=1, serial=serial, tracking="serial",
-            version=self.version, **values,
-        )
+        row = InventoryRow(**{**UNIT, "id": new_id(), "part_id": part.id, "location_id": location.id, "serial": serial,
+                              "version": self.version, **values})
         self.session.add(row)
         self.lookups.row_made(row)
         return row

@@ -56,6 +56,12 @@ def shift(phone: Phone, site: str) -> list[dict[str, Any]]:
         if n % 2 == 0:
             op("uninstall", parent_serial=parent, part="PN-S", tracking="serial", serial=serial,
                to_location=here["A"], quantity=1)
+        # a component received just before its parent and installed at once: neither row written yet in a run
+        component, second = f"{site}-CMP-{n}", f"{site}-ASM2-{n}"
+        received = op("receive", part="PN-S", tracking="serial", location=here["C"], quantity=1, serial=component)
+        asm = op("receive", part="PN-ASM", tracking="serial", location=here["C"], quantity=1, serial=second)
+        op("install", [asm, received], parent_serial=second, part="PN-S", tracking="serial", serial=component,
+           from_location=here["C"], quantity=1)
         lot = op("receive", part="PN-L", tracking="lot", lot=f"L{n}", location=here["A"], quantity=20, unit_cost=2.5)
         op("move", [lot], part="PN-L", tracking="lot", lot=f"L{n}", from_location=here["A"], to_location=here["C"],
            quantity=5)
@@ -107,9 +113,12 @@ async def test_a_batch_in_small_chunks_and_runs_answers_as_ops_pushed_one_by_one
     assert {k[2:]: v for k, v in stock.items() if k.startswith("X-")} == {k[2:]: v for k, v in stock.items()
                                                                             if k.startswith("Y-")}
     units = {item["serial"][2:]: (item["location"][2:], item["status"]) for item in await shop.items(part="PN-S")}
-    assert units == {f"SN-{n}": ("A", "available") if n % 2 == 0 else ("B", "installed") for n in range(6)}
+    assert units == {
+        **{f"SN-{n}": ("A", "available") if n % 2 == 0 else ("B", "installed") for n in range(6)},
+        **{f"CMP-{n}": ("C", "installed") for n in range(6)},
+    }
     parents = {item["serial"][2:]: item["location"][2:] for item in await shop.items(part="PN-ASM")}
-    assert parents == {f"ASM-{n}": "B" for n in range(6)}
+    assert parents == {**{f"ASM-{n}": "B" for n in range(6)}, **{f"ASM2-{n}": "C" for n in range(6)}}
     lots = {(item["lot"], item["location"][:1], item["location"][2:], item["status"]): item["quantity"]
             for item in await shop.items(part="PN-L")}
     assert lots == {(f"L{n}", site, place, status): q for n in range(6) for site in "XY"

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from itertools import product
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -29,6 +30,13 @@ from server.models import Counter, InventoryRow, Location, Part
 from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
 
 IN_BATCH = 500  # ids per IN (...) list
+
+
+def _below(roots: list[UUID]) -> Any:
+    """The ids of every row installed in one of `roots`, at any depth (a recursive CTE)."""
+    inventory = InventoryRow.__table__
+    tree = select(inventory.c.id).where(inventory.c.installed_in_id.in_(roots)).cte("below", recursive=True)
+    return tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
 
 
 class WriteBatch:
@@ -102,20 +110,20 @@ class WriteBatch:
             lookups.complete.update(product(part_ids, location_ids))
 
     async def _components(self, ids: set[UUID]) -> None:
-        """The whole trees of components of these rows, a query per level (`Lookups.components`)."""
+        """The whole trees of components of these rows (`Lookups.components`), one recursive query per
+        IN_BATCH roots."""
         components = self.lookups.components
-        while ids:
-            for row_id in ids:
-                components[row_id] = []
-            below: set[UUID] = set()
-            level = list(ids)
-            for start in range(0, len(level), IN_BATCH):
-                chunk = level[start : start + IN_BATCH]
-                rows = await self.session.execute(select(InventoryRow).where(InventoryRow.installed_in_id.in_(chunk)))
-                for row in rows.scalars():
-                    components[row.installed_in_id].append(row)  # type: ignore[index]
-                    below.add(row.id)
-            ids = below - components.keys()
+        roots = list(ids)
+        for row_id in roots:
+            components[row_id] = []
+        for start in range(0, len(roots), IN_BATCH):
+            rows = (await self.session.execute(select(InventoryRow).where(
+                InventoryRow.id.in_(select(_below(roots[start : start + IN_BATCH]).c.id))
+            ))).scalars().all()
+            for row in rows:
+                components.setdefault(row.id, [])
+            for row in rows:
+                components[row.installed_in_id].append(row)  # type: ignore[index]
 
     async def refresh(self) -> None:
         """After a SAVEPOINT was rolled back (`savepoint()`): what the last `prefetch` loaded, loaded again."""

@@ -23,7 +23,7 @@ from itertools import product
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Counter, InventoryRow, Location, Part
@@ -95,18 +95,18 @@ class WriteBatch:
         }
         if pairs:
             part_ids, location_ids = {part for part, _ in pairs}, {location for _, location in pairs}
-            # every row of those parts there, not installed (by the (part, location) index: with `serial IS
-            # NULL` in the query, SQLite, which keeps no statistics, walks all serial-less rows by the serial
-            # index instead); the units among them are no buckets
+            # every bucket of those parts there, not installed: by the (part, location) index, the units there
+            # left out row by row (not by `serial IS NULL`: SQLite, which keeps no statistics, would walk every
+            # serial-less row by the serial index instead; serials are never ''). Units are looked up by
+            # serial: loading them here made the chunk's fixed cost grow with the stock of its bins.
             rows = await session.execute(
                 select(InventoryRow).where(
                     InventoryRow.part_id.in_(part_ids), InventoryRow.location_id.in_(location_ids),
-                    InventoryRow.installed_in_id.is_(None),
+                    InventoryRow.installed_in_id.is_(None), func.coalesce(InventoryRow.serial, "") == "",
                 )
             )
             for row in rows.scalars():
-                if row.serial is None:
-                    lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
+                lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
             lookups.complete.update(product(part_ids, location_ids))
 
     async def _components(self, ids: set[UUID]) -> None:

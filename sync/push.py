@@ -33,13 +33,13 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Text, bindparam, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.bulk import insert_rows
 from server.db import Database
-from server.errors import DomainError, Forbidden
+from server.errors import DomainError, Forbidden, NotFound
 from server.models import Device, OpRecord
 from server.ops.args import parse_args
 from server.ops.batch import IN_BATCH, WriteBatch
@@ -137,6 +137,7 @@ REPLAYS = (
     .where(OpRecord.device_id == bindparam("device_id"), OpRecord.seq.between(bindparam("low"), bindparam("high")))
 )
 LAST_SEQ = select(Device.last_seq).where(Device.id == bindparam("device_id"))
+SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
 
 
 async def replays_of(session: AsyncSession, device_id: UUID, replays: list[Op]) -> dict[UUID, Answered]:
@@ -220,7 +221,7 @@ class Chunk:
 
     session: AsyncSession
     batch: WriteBatch
-    device: Device
+    device_id: UUID
     actor: Actor
     known: dict[UUID, Known]
     results: list[OpResult] = field(default_factory=list)
@@ -324,7 +325,7 @@ class Chunk:
             client_time=op.client_time, actor=self.actor, known=dependencies, isolate=isolate, args=args,
         )
         decision = outcome.decision
-        opened = conflict_for(op.op_id, self.device.id, outcome)
+        opened = conflict_for(op.op_id, self.device_id, outcome)
         conflict_id = conflict_of(outcome, opened)
         result = OpResult(
             op_id=op.op_id, seq=op.seq, status=outcome.status, reason=decision.reason if decision else None,
@@ -332,7 +333,7 @@ class Chunk:
             conflict_id=conflict_id, result=outcome.result,
         )
         self.records.append({
-            "op_id": op.op_id, "device_id": self.device.id, "seq": op.seq, "type": op.type,
+            "op_id": op.op_id, "device_id": self.device_id, "seq": op.seq, "type": op.type,
             "actor": op.actor or self.actor.username, "client_time": op.client_time, "body_hash": digest,
             "body": sent_body(op.type, op.args, depends_on), "status": outcome.status, "result": outcome.result,
             "reason": result.reason, "message": result.message,
@@ -340,7 +341,7 @@ class Chunk:
         if opened is not None:
             self.conflicts.append(opened)
         self.sync_ops.append({
-            "op_id": op.op_id, "device_id": self.device.id, "seq": op.seq, "depends_on": depends_on,
+            "op_id": op.op_id, "device_id": self.device_id, "seq": op.seq, "depends_on": depends_on,
             "pushed_by": self.actor.username, "pushed_role": self.actor.role.value,
             "answer": msgspec.to_builtins(result), "conflict_id": conflict_id, "pushed_version": version,
             "version": version,
@@ -354,7 +355,8 @@ class Chunk:
         refer to them)."""
         for model, rows in ((OpRecord, self.records), (SyncConflict, self.conflicts), (SyncOp, self.sync_ops)):
             await insert_rows(self.session, model.__table__, rows)
-        self.device.last_seq = last_seq
+        connection = await self.session.connection()
+        await connection.execute(SET_LAST_SEQ, {"device_id": self.device_id, "last_seq": last_seq})
         await self.batch.finish()
 
 
@@ -392,11 +394,12 @@ class PushService:
         the batch stops if it does). Raises if the transaction fails: then none of them was applied."""
         async with self.db.write() as session:
             batch = await WriteBatch.start(session)
-            device = await session.get_one(Device, device_id)
-            last = device.last_seq
+            last = await (await session.connection()).scalar(LAST_SEQ, {"device_id": device_id})
+            if last is None:
+                raise NotFound(f"No device {device_id}", field="device_id")
             head = pending[:CHUNK_OPS]
             new = [op for op in head if op.seq > last]
-            chunk = Chunk(session, batch, device, actor, await known_ops(
+            chunk = Chunk(session, batch, device_id, actor, await known_ops(
                 session, {op.op_id for op in head} | {dep for op in new for dep in op.depends_on}
             ))
             await batch.prefetch(*named(new))

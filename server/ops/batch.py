@@ -23,13 +23,14 @@ from itertools import product
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Counter, InventoryRow, Location, Part
 from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
 
 IN_BATCH = 500  # ids per IN (...) list
+SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("clock"))
 
 
 def _below(roots: list[UUID]) -> Any:
@@ -148,7 +149,6 @@ class WriteBatch:
         """Write the trail and move the clock to the last version handed out (still before commit)."""
         await self.trail.write(self.session)
         if self.last_version > self.first_version:
-            await self.session.execute(
-                update(Counter).where(Counter.key == CLOCK).values(value=self.last_version)
-            )
+            connection = await self.session.connection()
+            await connection.execute(SET_CLOCK, {"clock": self.last_version})
         del self.session.info[BATCH]

@@ -47,15 +47,22 @@ class Actor:
         return order.index(self.role) >= order.index(role)
 
 
+# Core statements on the session's connection: no ORM evaluation of the session's objects for a counter row
+BUMP = (
+    update(Counter).where(Counter.key == bindparam("counter_key")).values(value=Counter.value + 1)
+    .returning(Counter.value)
+)
+
+
 async def bump_counter(session: AsyncSession, key: str) -> int:
     """Next value of a named counter. The row lock held until commit serialises concurrent writers."""
-    stmt = update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value)
-    value = (await session.execute(stmt)).scalar_one_or_none()
+    connection = await session.connection()
+    value = (await connection.execute(BUMP, {"counter_key": key})).scalar_one_or_none()
     if value is not None:
         return value
-    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(dialect_insert(Counter).values(key=key, value=0).on_conflict_do_nothing())
-    return (await session.execute(stmt)).scalar_one()
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    await connection.execute(dialect_insert(Counter).values(key=key, value=0).on_conflict_do_nothing())
+    return (await connection.execute(BUMP, {"counter_key": key})).scalar_one()
 
 
 async def next_version(session: AsyncSession) -> int:

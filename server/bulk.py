@@ -8,6 +8,8 @@ dialect, with every column in a fixed order, makes the defaults once per stateme
 per row), and per row calls each column type's own bind processor directly (for UUIDs on SQLite, the 16
 bytes advanced-alchemy's GUID stores, inline).
 The values stored are exactly those SQLAlchemy would store: the same processors convert them.
+`update_rows` does the same for UPDATEs of a few columns by primary key (server/ops/flush.py), from inside
+a flush, on its sync connection.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class _Plan:
 
 
 _PLANS: dict[tuple[Table, str], _Plan] = {}
-_UPDATES: dict[tuple[Table, tuple[str, ...], str], tuple[str, tuple[str, ...], tuple[Processor, ...]]] = {}
+UpdatePlan = tuple[str, tuple[str, ...], tuple[Processor, ...]]  # SQL, the parameters' keys in order, processors
+_UPDATES: dict[tuple[Table, tuple[str, ...], str], UpdatePlan] = {}
 
 
 def _uuid_bytes(value: Any) -> Any:
@@ -113,7 +116,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     await connection.exec_driver_sql(sql, bound)
 
 
-def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple[str, ...], tuple[Processor, ...]]:
+def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> UpdatePlan:
     """UPDATE `table` SET each of `keys` WHERE its primary key is: the SQL, the parameters' order (the key
     is "pk_"), their processors."""
     plan = _UPDATES.get((table, keys, dialect.name))

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.unitofwork import UOWTransaction
 
 from server.bulk import update_rows
@@ -31,8 +32,6 @@ from server.models import InventoryRow
 
 TABLE = InventoryRow.__table__
 COLUMNS = frozenset(column.key for column in TABLE.columns) - {"id", "updated_at"}
-
-
 PENDING = "gemba_row_updates"  # the flush's (UOWTransaction's) `attributes`: its UPDATEs, run at its end
 
 
@@ -44,7 +43,9 @@ def take_changed_rows(session: Session, flush: UOWTransaction) -> None:
         if type(row) is not InventoryRow:
             continue
         values, committed = row.__dict__, inspect(row).committed_state
-        changed = tuple(sorted(key for key, old in committed.items() if key in COLUMNS and key in values and values[key] != old))
+        changed = tuple(sorted(
+            key for key, old in committed.items() if key in COLUMNS and key in values and values[key] != old
+        ))
         if changed:
             groups.setdefault(changed, []).append(row)
     if not groups:
@@ -52,7 +53,8 @@ def take_changed_rows(session: Session, flush: UOWTransaction) -> None:
     now = datetime.now(UTC)
     updates = []
     for changed, rows in groups.items():
-        updates.append(((*changed, "updated_at"), [{**{key: row.__dict__[key] for key in changed}, "updated_at": now, "pk_": row.id} for row in rows]))
+        params = [{**{key: row.__dict__[key] for key in changed}, "updated_at": now, "pk_": row.id} for row in rows]
+        updates.append(((*changed, "updated_at"), params))
         for row in rows:
             for key in changed:
                 set_committed_value(row, key, row.__dict__[key])
@@ -69,8 +71,8 @@ def write_changed_rows(session: Session, flush: UOWTransaction) -> None:
     connection = session.connection()
     for keys, params in updates:
         updated = update_rows(connection, TABLE, keys, params)
-        if updated not in (-1, len(params)):  # as the unit of work checks (StaleDataError): every row still there
-            raise RuntimeError(f"UPDATE inventory matched {updated} of {len(params)} rows")
+        if updated not in (-1, len(params)):  # as the unit of work checks: every row is still there
+            raise StaleDataError(f"UPDATE inventory matched {updated} of {len(params)} rows")
 
 
 @event.listens_for(Session, "before_flush")

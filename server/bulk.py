@@ -8,8 +8,8 @@ dialect, with every column in a fixed order, makes the defaults once per stateme
 per row), and per row calls each column type's own bind processor directly (for UUIDs on SQLite, the 16
 bytes advanced-alchemy's GUID stores, inline).
 The values stored are exactly those SQLAlchemy would store: the same processors convert them.
-`update_rows` does the same for UPDATEs of a few columns by primary key (server/ops/flush.py), from inside
-a flush, on its sync connection.
+`update_rows` does the same for UPDATEs of a few columns by primary key (the stock rows ops changed:
+server/ops/rows.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from uuid import UUID
 
 from advanced_alchemy.types import GUID
 from sqlalchemy import Table, bindparam, insert, update
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 Processor = Callable[[Any], Any] | None
 
@@ -131,11 +132,14 @@ def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> Updat
     return plan
 
 
-def update_rows(connection: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]) -> int:
+async def update_rows(
+    session: AsyncSession, table: Table, keys: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> None:
     """UPDATE the columns `keys` of `rows` (dicts by column key, the primary key's value under "pk_") in one
-    executemany, on a (sync) connection: from inside a flush. Returns the rows the database says it updated
-    (-1 if the driver does not tell)."""
-    sql, order, processors = _update_plan(table, keys, connection.dialect)
+    executemany, in the session's transaction. Every row must be there (as the unit of work checks)."""
+    sql, order, processors = _update_plan(table, keys, (connection := await session.connection()).dialect)
     columns = tuple(zip(order, processors, strict=True))
     bound = [tuple(process(row[key]) if process is not None else row[key] for key, process in columns) for row in rows]
-    return connection.exec_driver_sql(sql, bound).rowcount
+    updated = (await connection.exec_driver_sql(sql, bound)).rowcount
+    if updated not in (-1, len(rows)):  # -1: the driver does not tell
+        raise StaleDataError(f"UPDATE {table.name} matched {updated} of {len(rows)} rows")

@@ -62,6 +62,7 @@ async def _stock_here(ctx: OpContext, args: a.Count, part: Part, location: Locat
     if (part.id, location.id) in ctx.lookups.complete:  # every bucket there is in the write batch's lookups
         rows = [ctx.lookups.buckets.get((part.id, args.lot, location.id, isolated, False)) for isolated in (False, True)]
         return _tally([(row.quantity, row.unit_cost) for row in rows if row is not None])
+    await ctx.written()
     costed = InventoryRow.unit_cost.is_not(None)
     quantity, value, costed_quantity = (await ctx.session.execute(
         select(

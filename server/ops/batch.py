@@ -26,7 +26,8 @@ from uuid import UUID
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import Counter, InventoryRow, Location, Part
+from server.models import Counter, Location, Part
+from server.ops.rows import INVENTORY, SELECT_ROWS
 from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
 
 IN_BATCH = 500  # ids per IN (...) list
@@ -35,7 +36,7 @@ SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("
 
 def _below(roots: list[UUID]) -> Any:
     """The ids of every row installed in one of `roots`, at any depth (a recursive CTE)."""
-    inventory = InventoryRow.__table__
+    inventory = INVENTORY
     tree = select(inventory.c.id).where(inventory.c.installed_in_id.in_(roots)).cte("below", recursive=True)
     return tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
 
@@ -84,8 +85,8 @@ class WriteBatch:
                 lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
         if serials:
             found = set()
-            for unit in (await session.execute(select(InventoryRow).where(InventoryRow.serial.in_(serials)))).scalars():
-                lookups.units[unit.serial] = unit  # type: ignore[index]
+            for unit in await lookups.rows.load(session, SELECT_ROWS.where(INVENTORY.c.serial.in_(serials))):
+                lookups.units[unit.serial] = unit
                 found.add(unit.id)
             lookups.absent.update(set(serials) - lookups.units.keys())
             await self._components(found - lookups.components.keys())
@@ -100,13 +101,11 @@ class WriteBatch:
             # left out row by row (not by `serial IS NULL`: SQLite, which keeps no statistics, would walk every
             # serial-less row by the serial index instead; serials are never ''). Units are looked up by
             # serial: loading them here made the chunk's fixed cost grow with the stock of its bins.
-            rows = await session.execute(
-                select(InventoryRow).where(
-                    InventoryRow.part_id.in_(part_ids), InventoryRow.location_id.in_(location_ids),
-                    InventoryRow.installed_in_id.is_(None), func.coalesce(InventoryRow.serial, "") == "",
-                )
-            )
-            for row in rows.scalars():
+            rows = await lookups.rows.load(session, SELECT_ROWS.where(
+                INVENTORY.c.part_id.in_(part_ids), INVENTORY.c.location_id.in_(location_ids),
+                INVENTORY.c.installed_in_id.is_(None), func.coalesce(INVENTORY.c.serial, "") == "",
+            ))
+            for row in rows:
                 lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
             lookups.complete.update(product(part_ids, location_ids))
 
@@ -118,9 +117,9 @@ class WriteBatch:
         for row_id in roots:
             components[row_id] = []
         for start in range(0, len(roots), IN_BATCH):
-            rows = (await self.session.execute(select(InventoryRow).where(
-                InventoryRow.id.in_(select(_below(roots[start : start + IN_BATCH]).c.id))
-            ))).scalars().all()
+            rows = await self.lookups.rows.load(self.session, SELECT_ROWS.where(
+                INVENTORY.c.id.in_(select(_below(roots[start : start + IN_BATCH]).c.id))
+            ))
             for row in rows:
                 components.setdefault(row.id, [])
             for row in rows:
@@ -134,11 +133,16 @@ class WriteBatch:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """One op: its writes (and its trail rows) are kept only if the block ends without an error."""
+        """One op (or a run of ops): its writes (and its trail rows) are kept only if the block ends without
+        an error. The stock rows changed before it are written before it begins, and those it changed when
+        it ends, inside it (a constraint they break fails it)."""
         marks = self.trail.marks()
+        rows = self.lookups.rows
+        await rows.write(self.session)
         try:
             async with self.session.begin_nested():
                 yield
+                await rows.write(self.session)
         except BaseException:
             self.trail.truncate(marks)
             self.lookups.forget_stock()
@@ -146,7 +150,9 @@ class WriteBatch:
             raise
 
     async def finish(self) -> None:
-        """Write the trail and move the clock to the last version handed out (still before commit)."""
+        """Write the stock rows and the trail, and move the clock to the last version handed out (still before
+        commit)."""
+        await self.lookups.rows.write(self.session)
         await self.trail.write(self.session)
         if self.last_version > self.first_version:
             connection = await self.session.connection()

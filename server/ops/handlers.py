@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, inspect, select
+from sqlalchemy import exists, select
 
 from server.counts.lines import record_line
 from server.counts.locks import lift_count_lock
@@ -22,9 +22,10 @@ from server.errors import (
     StaleLocation,
     TrackingMismatch,
 )
-from server.models import Action, InventoryRow, Location, Part, Role, Tracking
+from server.models import Action, Location, Part, Role, Tracking
 from server.ops import args as a
 from server.ops.numbers import next_number
+from server.ops.rows import INVENTORY, Stock
 from server.ops.stock import OpContext, ancestors, check_unlocked, relocate_assembly
 from server.rules.tracking import check_declared, check_item_args
 
@@ -55,17 +56,18 @@ async def item_part(ctx: OpContext, args: a.ItemArgs) -> tuple[Part, str]:
 
 
 async def _has_untracked_rows(ctx: OpContext, part: Part) -> bool:
-    query = select(exists().where(InventoryRow.part_id == part.id, InventoryRow.tracking == Tracking.untracked))
+    await ctx.written()
+    query = select(exists().where(INVENTORY.c.part_id == part.id, INVENTORY.c.tracking == Tracking.untracked))
     return bool(await ctx.session.scalar(query))
 
 
-async def unit_of(ctx: OpContext, part: Part, serial: str) -> InventoryRow:
+async def unit_of(ctx: OpContext, part: Part, serial: str) -> Stock:
     unit = await ctx.unit(serial)
     await check_same_part(ctx, unit, part)
     return unit
 
 
-async def check_same_part(ctx: OpContext, unit: InventoryRow, part: Part) -> None:
+async def check_same_part(ctx: OpContext, unit: Stock, part: Part) -> None:
     if unit.part_id != part.id:
         other = await ctx.session.get_one(Part, unit.part_id)
         raise TrackingMismatch(
@@ -73,10 +75,10 @@ async def check_same_part(ctx: OpContext, unit: InventoryRow, part: Part) -> Non
         )
 
 
-async def usable_unit_at(ctx: OpContext, unit: InventoryRow, location: Location | None, *, isolated_ok: bool) -> None:
+async def usable_unit_at(ctx: OpContext, unit: Stock, location: Location | None, *, isolated_ok: bool) -> None:
     """The unit must be free stock (not installed, scrapped or written off), at `location` if given."""
     if unit.installed_in_id is not None:
-        parent = await ctx.session.get_one(InventoryRow, unit.installed_in_id)
+        parent = await ctx.row(unit.installed_in_id)
         raise StaleLocation(f"{unit.serial} is installed in {parent.serial}: uninstall it first", field="serial")
     if unit.scrapped or unit.quantity == 0:
         state = "scrapped" if unit.scrapped else "written off"
@@ -90,7 +92,7 @@ async def usable_unit_at(ctx: OpContext, unit: InventoryRow, location: Location 
         )
 
 
-def row_result(row: InventoryRow, part: Part, location: Location, **extra: Any) -> Result:
+def row_result(row: Stock, part: Part, location: Location, **extra: Any) -> Result:
     return {
         "inventory_id": str(row.id),
         "part": part.part_number,
@@ -174,14 +176,12 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         if row.id in await ancestors(ctx, parent):
             raise Invalid(f"Installing {row.serial} into {parent.serial} would put a unit inside itself", field="serial")
         if row.installed_in_id is not None:
-            holder = await ctx.session.get_one(InventoryRow, row.installed_in_id)
+            holder = await ctx.row(row.installed_in_id)
             raise AlreadyInstalled(f"{row.serial} is already installed in {holder.serial}", field="serial")
         source = await ctx.location_by_id(row.location_id)
         named = await ctx.location(args.from_location, field_name="from_location") if args.from_location else None
         await usable_unit_at(ctx, row, named, isolated_ok=False)
         check_unlocked(source, "serial")
-        if inspect(row).pending and inspect(parent).pending:  # both received in this run, the unit maybe first:
-            await ctx.session.flush()  # INSERT both now; `installed_in_id` is then an UPDATE, run after INSERTs
         row.installed_in_id = parent.id
         ctx.lookups.installed(parent.id, row)
         await relocate_assembly(ctx, row, at)
@@ -286,7 +286,7 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
     return row_result(row, part, location, delta=args.delta, count_id=str(args.count_id) if args.count_id else None)
 
 
-async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Location) -> InventoryRow:
+async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Location) -> Stock:
     existing = await ctx.find_unit(args.serial)
     if existing is not None:  # a serial names one unit of one part, written off or not
         await check_same_part(ctx, existing, part)

@@ -23,6 +23,7 @@ async def next_number(ctx: OpContext, part: Part, kind: Literal["serial", "lot"]
         raise Invalid(f"{part.part_number} has no {kind} pattern: give the {kind}", field=kind)
     expanded = expand(pattern, part=part.part_number, revision=part.revision, now=ctx.now)
     column = InventoryRow.serial if kind == "serial" else InventoryRow.lot
+    await ctx.written()  # the numbers this transaction's ops gave already count
     while True:
         number = expanded.render(await bump_counter(ctx.session, f"{kind}:{expanded.scope}"))
         if len(number) > column.type.length:

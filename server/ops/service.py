@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import Database
 from server.errors import DomainError, DuplicateSerial, OpIdReused
 from server.models import OpRecord
-import server.ops.flush  # noqa: F401 - registers how flushes write changed stock rows
 from server.ops.args import Args, parse_args
 from server.ops.batch import WriteBatch
 from server.ops.handlers import apply_args
@@ -57,9 +56,9 @@ async def stored_outcome(session: AsyncSession, op_id: UUID, digest: str) -> OpR
 
 async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Actor, version: int) -> dict[str, Any]:
     """Apply one parsed op in the caller's transaction and return its result. Inside a WriteBatch (many ops
-    in one transaction) the op shares the batch's lookups, leaves its ledger and log rows to the batch and
-    its rows to the session's next flush (the batch's SAVEPOINT ends with one: a constraint the op breaks
-    fails there)."""
+    in one transaction) the op shares the batch's lookups and stock rows, leaves its ledger and log rows to
+    the batch and its stock rows to the batch's next write (its SAVEPOINT ends with one: a constraint the op
+    breaks fails there)."""
     batch = WriteBatch.of(session)
     ctx = OpContext(session=session, op_id=op.op_id, op_type=op.type, actor=actor, version=version)
     if batch is not None:
@@ -69,6 +68,7 @@ async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Acto
         if batch is not None:  # written at the batch's next flush: its SAVEPOINT's end, or the end of a run
             batch.trail.extend(ctx.trail)
         else:
+            await ctx.written()
             await session.flush()
             await ctx.trail.write(session)
     except IntegrityError as error:  # the database's constraints are the last word on duplicates

@@ -8,9 +8,10 @@ The ledger and movement-log lines of an op are collected as rows (`Trail`) and i
 end of the op, or — when a write transaction applies many ops (server/ops/batch.py) — at the end of
 that transaction. What ops look up is remembered for the whole transaction (`Lookups`): parts and
 locations (no op changes them, and whoever does takes the change clock first, so they cannot change
-while a writer holds it), units by serial, free buckets and the components of assemblies (ORM objects
-the session keeps up to date, forgotten when a SAVEPOINT rolls back). Rows an op makes get their ids
-here (`new_id`), so that inside a batch they are written by the session's next flush, one for many ops.
+while a writer holds it), units by serial, free buckets and the components of assemblies (stock rows
+held and written by the transaction itself, server/ops/rows.py; forgotten when a SAVEPOINT rolls back).
+Rows an op makes get their ids here (`new_id`), so that ops go on with them before they are written, in
+one statement for many ops.
 """
 
 from __future__ import annotations
@@ -24,13 +25,12 @@ from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
-from sqlalchemy.orm.attributes import set_committed_value
 from uuid_utils.compat import uuid7
 
 from server.bulk import insert_rows
 from server.errors import InsufficientQuantity, LocationLocked, NotFound
-from server.models import Action, Counter, InventoryRow, LedgerEntry, Location, Movement, Part, Role, Supplier
+from server.models import Action, Counter, LedgerEntry, Location, Movement, Part, Role, Supplier
+from server.ops.rows import INVENTORY, SELECT_ROWS, Stock, StockRows, expire_orm_copies
 
 CLOCK = "clock"
 BATCH = "gemba_write_batch"  # session.info key of the WriteBatch applying ops in this transaction, if any
@@ -75,8 +75,7 @@ async def next_version(session: AsyncSession) -> int:
     return await bump_counter(session, CLOCK)
 
 
-# A new unit's columns but its keys. Rows made by ops give every column a value, so that the session's flush
-# inserts all the rows it has in one executemany (it groups rows by the columns they give).
+# A new unit's columns but its keys.
 UNIT: dict[str, Any] = {
     "quantity": 1, "tracking": "serial", "lot": None, "unit_cost": None, "supplier_id": None, "installed_in_id": None,
     "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,
@@ -93,20 +92,24 @@ class Lookups:
     `absent`: serials not in the database when prefetched (a unit made since is in `units`).
 
     `components`: for rows whose whole tree of components is known here (prefetched, or made in this
-    transaction), the rows installed directly in them, so that moving an assembly updates the rows the
-    session holds instead of searching the database for them (`relocate_assembly`)."""
+    transaction), the rows installed directly in them, so that moving an assembly updates the rows held
+    here instead of searching the database for them (`relocate_assembly`).
+
+    `rows`: the stock rows themselves, held and written by the transaction (server/ops/rows.py)."""
 
     parts: dict[str, Part] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     locations_by_id: dict[UUID, Location] = field(default_factory=dict)
-    units: dict[str, InventoryRow] = field(default_factory=dict)
-    buckets: dict[BucketKey, InventoryRow | None] = field(default_factory=dict)
+    units: dict[str, Stock] = field(default_factory=dict)
+    buckets: dict[BucketKey, Stock | None] = field(default_factory=dict)
     complete: set[tuple[UUID, UUID]] = field(default_factory=set)
     absent: set[str] = field(default_factory=set)
-    components: dict[UUID, list[InventoryRow]] = field(default_factory=dict)
+    components: dict[UUID, list[Stock]] = field(default_factory=dict)
+    rows: StockRows = field(default_factory=StockRows)
 
     def forget_stock(self) -> None:
-        """After a rollback to a SAVEPOINT: stock rows it touched are expired or gone from the session."""
+        """After a rollback to a SAVEPOINT: the stock rows held may hold what it undid, or be gone."""
+        self.rows.forget()
         self.units.clear()
         self.buckets.clear()
         self.complete.clear()
@@ -119,21 +122,21 @@ class Lookups:
             return True
         return False if serial in self.absent else None
 
-    def row_made(self, row: InventoryRow) -> None:
+    def row_made(self, row: Stock) -> None:
         """A row made in this transaction: it has no components yet (and, if a unit, exists now)."""
         self.components[row.id] = []
         if row.serial is not None:
             self.units[row.serial] = row
 
-    def installed(self, parent_id: UUID, row: InventoryRow) -> None:
+    def installed(self, parent_id: UUID, row: Stock) -> None:
         if (known := self.components.get(parent_id)) is not None and row not in known:
             known.append(row)
 
-    def uninstalled(self, parent_id: UUID, row: InventoryRow) -> None:
+    def uninstalled(self, parent_id: UUID, row: Stock) -> None:
         if (known := self.components.get(parent_id)) is not None and row in known:
             known.remove(row)
 
-    def installed_bucket(self, parent_id: UUID, key: BucketKey) -> InventoryRow | None | bool:
+    def installed_bucket(self, parent_id: UUID, key: BucketKey) -> Stock | None | bool:
         """The bucket of `key` installed in the unit: the row, None if there is none, False if not known."""
         known = self.components.get(parent_id)
         if known is None:
@@ -212,29 +215,39 @@ class OpContext:
             self.lookups.locations[location.code] = self.lookups.locations_by_id[location_id] = location
         return location
 
-    async def unit(self, serial: str, *, field_name: str = "serial") -> InventoryRow:
+    async def unit(self, serial: str, *, field_name: str = "serial") -> Stock:
         row = await self.find_unit(serial)
         if row is None:
             raise NotFound(f"No unit with serial {serial}", field=field_name)
         return row
 
-    async def find_unit(self, serial: str) -> InventoryRow | None:
+    async def find_unit(self, serial: str) -> Stock | None:
         """The unit with this serial (written off or scrapped too), or None."""
         taken = self.lookups.serial_taken(serial)
         if taken is not None:
             return self.lookups.units.get(serial)
-        row = (await self.session.execute(select(InventoryRow).where(InventoryRow.serial == serial))).scalar_one_or_none()
-        if row is not None:
-            self.lookups.units[serial] = row
-        return row
+        found = await self.load(SELECT_ROWS.where(INVENTORY.c.serial == serial))
+        if found:
+            self.lookups.units[serial] = found[0]
+        return found[0] if found else None
 
-    def new_unit(self, part: Part, location: Location, serial: str, **values: Any) -> InventoryRow:
-        """A serialized unit made by this op (added to the session; written at the next flush)."""
-        row = InventoryRow(**{**UNIT, "id": new_id(), "part_id": part.id, "location_id": location.id, "serial": serial,
-                              "version": self.version, **values})
-        self.session.add(row)
+    def new_unit(self, part: Part, location: Location, serial: str, **values: Any) -> Stock:
+        """A serialized unit made by this op (written with the transaction's stock rows)."""
+        row = self.lookups.rows.make(**{**UNIT, "id": new_id(), "part_id": part.id, "location_id": location.id,
+                                        "serial": serial, "version": self.version, **values})
         self.lookups.row_made(row)
         return row
+
+    async def load(self, statement: Any) -> list[Stock]:
+        """Stock rows by a `SELECT_ROWS.where(...)` (server/ops/rows.py: what the ops wrote so far included)."""
+        return await self.lookups.rows.load(self.session, statement)
+
+    async def row(self, row_id: UUID) -> Stock:
+        return await self.lookups.rows.get(self.session, row_id)
+
+    async def written(self) -> None:
+        """Write the stock rows ops changed so far, before a query that reads `inventory` in SQL."""
+        await self.lookups.rows.write(self.session)
 
     async def supplier(self, name: str) -> Supplier:
         """Suppliers are picked by autocomplete or created on the fly, as on a receiving screen."""
@@ -254,10 +267,10 @@ class OpContext:
         lot: str | None,
         location: Location,
         *,
-        installed_in: InventoryRow | None = None,
+        installed_in: Stock | None = None,
         isolated: bool = False,
         scrapped: bool = False,
-    ) -> InventoryRow | None:
+    ) -> Stock | None:
         key = (part.id, lot, location.id, isolated, scrapped)
         if installed_in is None:
             if key in self.lookups.buckets:
@@ -267,29 +280,30 @@ class OpContext:
         elif (found := self.lookups.installed_bucket(installed_in.id, key)) is not False:
             return found
         place = installed_in.id if installed_in is not None else location.id
-        stmt = select(InventoryRow).where(
+        stmt = SELECT_ROWS.where(
             # The expressions of `uq_inventory_bucket`, spelled as in the index so that SQLite (which keeps
             # no statistics) uses it instead of walking every serial-less row through the serial index.
-            func.coalesce(InventoryRow.lot, literal_column("''")) == (lot or ""),
-            func.coalesce(InventoryRow.installed_in_id, InventoryRow.location_id) == place,
-            InventoryRow.part_id == part.id,
-            InventoryRow.serial.is_(None),
-            InventoryRow.lot.is_(None) if lot is None else InventoryRow.lot == lot,
-            InventoryRow.location_id == location.id,
-            InventoryRow.installed_in_id.is_(None)
+            func.coalesce(INVENTORY.c.lot, literal_column("''")) == (lot or ""),
+            func.coalesce(INVENTORY.c.installed_in_id, INVENTORY.c.location_id) == place,
+            INVENTORY.c.part_id == part.id,
+            INVENTORY.c.serial.is_(None),
+            INVENTORY.c.lot.is_(None) if lot is None else INVENTORY.c.lot == lot,
+            INVENTORY.c.location_id == location.id,
+            INVENTORY.c.installed_in_id.is_(None)
             if installed_in is None
-            else InventoryRow.installed_in_id == installed_in.id,
-            InventoryRow.isolated == isolated,
-            InventoryRow.scrapped == scrapped,
+            else INVENTORY.c.installed_in_id == installed_in.id,
+            INVENTORY.c.isolated == isolated,
+            INVENTORY.c.scrapped == scrapped,
         )
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        found = await self.load(stmt)
+        row = found[0] if found else None
         if installed_in is None:
             self.lookups.buckets[key] = row
         return row
 
     async def take(
         self, part: Part, lot: str | None, location: Location, quantity: int, **where: object
-    ) -> InventoryRow:
+    ) -> Stock:
         """Remove `quantity` from a bucket, or refuse with how much is there."""
         row = await self.bucket(part, lot, location, **where)  # type: ignore[arg-type]
         have = row.quantity if row else 0
@@ -313,12 +327,12 @@ class OpContext:
         *,
         tracking: str,
         unit_cost: float | None = None,
-        like: InventoryRow | None = None,
-        installed_in: InventoryRow | None = None,
+        like: Stock | None = None,
+        installed_in: Stock | None = None,
         isolated: bool = False,
         scrapped: bool = False,
         isolation_reason: str | None = None,
-    ) -> InventoryRow:
+    ) -> Stock:
         """Add `quantity` to a bucket, creating it if needed; unit cost becomes the weighted average."""
         if like is not None:
             unit_cost = like.unit_cost if unit_cost is None else unit_cost
@@ -326,11 +340,12 @@ class OpContext:
             part, lot, location, installed_in=installed_in, isolated=isolated, scrapped=scrapped
         )
         if row is None:
-            row = InventoryRow(
+            row = self.lookups.rows.make(
                 id=new_id(),
                 part_id=part.id,
                 location_id=location.id,
                 quantity=quantity,
+                serial=None,
                 lot=lot,
                 tracking=tracking,
                 unit_cost=unit_cost,
@@ -339,11 +354,10 @@ class OpContext:
                 isolated=isolated,
                 scrapped=scrapped,
                 isolation_reason=isolation_reason,
-                package_ref=None,  # set, so that a receive setting them to None again writes nothing more
+                package_ref=None,
                 po_line=None,
                 version=self.version,
             )
-            self.session.add(row)
             self.lookups.row_made(row)
             if installed_in is None:
                 self.lookups.buckets[(part.id, lot, location.id, isolated, scrapped)] = row
@@ -369,7 +383,7 @@ class OpContext:
         self,
         action: Action,
         part: Part,
-        row: InventoryRow | None,
+        row: Stock | None,
         quantity: int,
         *,
         lot: str | None = None,
@@ -420,7 +434,7 @@ def weighted_cost(q1: int, c1: float | None, q2: int, c2: float | None) -> float
 def _relocation() -> Any:
     """UPDATE every component of :unit_id, at any depth, to :new_location and :new_version, RETURNING their ids.
     Built once: a Core statement, so the ORM does not evaluate it against the session each time."""
-    inventory = InventoryRow.__table__
+    inventory = INVENTORY
     tree = select(inventory.c.id).where(inventory.c.installed_in_id == bindparam("unit_id")).cte("tree", recursive=True)
     tree = tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
     return (
@@ -434,11 +448,11 @@ def _relocation() -> Any:
 RELOCATION = _relocation()
 
 
-async def relocate_assembly(ctx: OpContext, unit: InventoryRow, location: Location) -> None:
+async def relocate_assembly(ctx: OpContext, unit: Stock, location: Location) -> None:
     """Move a unit and everything installed in it (at any depth) to `location`. The components known here
-    (`Lookups.components`) are updated in the session; below a row whose components are not known, the
-    database's are updated by one statement, and the ones the session holds with them: a write transaction
-    may apply many ops, and later ones must see them moved."""
+    (`Lookups.components`) are updated here; below a row whose components are not known, the database's
+    are updated by one statement, and the ones held here with them: a write transaction may apply many ops,
+    and later ones must see them moved."""
     pending, unknown = [unit], []
     while pending:
         row = pending.pop()
@@ -451,24 +465,26 @@ async def relocate_assembly(ctx: OpContext, unit: InventoryRow, location: Locati
             pending.extend(components)
     if not unknown:
         return
-    await ctx.session.flush()
-    held = ctx.session.sync_session.identity_map
+    await ctx.written()
+    connection = await ctx.session.connection()
+    held, moved_ids = ctx.lookups.rows.held, []
     for row in unknown:
-        moved = await ctx.session.execute(
+        moved = await connection.execute(
             RELOCATION, {"unit_id": row.id, "new_location": location.id, "new_version": ctx.version}
         )
         for (component_id,) in moved:
-            component = held.get(identity_key(InventoryRow, component_id))
-            if component is not None:
-                set_committed_value(component, "location_id", location.id)
-                set_committed_value(component, "version", ctx.version)
+            moved_ids.append(component_id)
+            if (component := held.get(component_id)) is not None:
+                component.written("location_id", location.id)
+                component.written("version", ctx.version)
+    expire_orm_copies(ctx.session, moved_ids)
 
 
-async def ancestors(ctx: OpContext, unit: InventoryRow) -> list[UUID]:
+async def ancestors(ctx: OpContext, unit: Stock) -> list[UUID]:
     """Ids of the unit and every assembly it sits in, innermost first."""
     chain = [unit.id]
     parent_id = unit.installed_in_id
     while parent_id is not None and parent_id not in chain:
         chain.append(parent_id)
-        parent_id = (await ctx.session.get_one(InventoryRow, parent_id)).installed_in_id  # often in the session
+        parent_id = (await ctx.row(parent_id)).installed_in_id  # often held already
     return chain

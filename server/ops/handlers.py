@@ -26,7 +26,8 @@ from server.models import Action, Location, Part, Role, Tracking
 from server.ops import args as a
 from server.ops.numbers import next_number
 from server.ops.rows import INVENTORY, Stock
-from server.ops.stock import OpContext, ancestors, check_unlocked, relocate_assembly
+from server.ops.assemblies import ancestors, relocate_assembly
+from server.ops.stock import OpContext, check_unlocked
 from server.rules.tracking import check_declared, check_item_args
 
 Result = dict[str, Any]

@@ -69,6 +69,9 @@ SELECT_ROWS = INVENTORY.select()  # every column, in COLUMNS' order: `StockRows.
 
 
 class StockRows:
+    """The stock rows of one write transaction (of one op, for an op applied on its own): those held, by id,
+    and those made and not written yet (see the module's docstring)."""
+
     def __init__(self) -> None:
         self.held: dict[UUID, Stock] = {}
         self.made: list[Stock] = []
@@ -113,7 +116,9 @@ class StockRows:
         if changed:
             now = datetime.now(UTC)
             for keys, rows in changed.items():
-                params = [{**{key: getattr(row, key) for key in keys}, "updated_at": now, "pk_": row.id} for row in rows]
+                params = [
+                    {**{key: getattr(row, key) for key in keys}, "updated_at": now, "pk_": row.id} for row in rows
+                ]
                 await update_rows(session, INVENTORY, (*keys, "updated_at"), params)
                 for row in rows:
                     row.written("updated_at", now)

@@ -43,6 +43,8 @@ _UPDATES: dict[tuple[Table, tuple[str, ...], str], UpdatePlan] = {}
 
 
 def _uuid_bytes(value: Any) -> Any:
+    if type(value) is UUID:
+        return value.int.to_bytes(16, "big")  # what UUID.bytes returns, without the property's call
     if value is None or isinstance(value, bytes):
         return value
     return (value if isinstance(value, UUID) else UUID(str(value))).bytes
@@ -90,21 +92,50 @@ def bind_rows(table: Table, dialect: Dialect, rows: Sequence[Mapping[str, Any]])
         for key, default, per_row, process in zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)
         if not per_row for value in [default() if default is not None else None]
     }
-    columns = tuple(zip(plan.keys, plan.defaults, plan.processors, strict=True))
+    # The rows of one call give the same keys (callers build them alike): per row, only the given values
+    # and the per-row defaults are made, into a copy of the row of constants; a row that gives other keys
+    # takes the slow path
+    given = rows[0].keys() if rows else set()
+    template = [once.get(key) for key in plan.keys]
+    taken = [
+        (index, key, process) for index, (key, process) in enumerate(zip(plan.keys, plan.processors, strict=True))
+        if key in given
+    ]
+    made = [
+        (index, default, process)
+        for index, (key, default, per_row, process) in enumerate(
+            zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)
+        )
+        if per_row and key not in given
+    ]
     bound = []
     for row in rows:
-        values = []
-        for key, default, process in columns:
-            if key in row:
-                value = row[key]
-            elif key in once:
-                values.append(once[key])
-                continue
-            else:
-                value = default() if default is not None else None
-            values.append(process(value) if process is not None else value)
+        if row.keys() != given:
+            bound.append(_slow_row(plan, once, row))
+            continue
+        values = template.copy()
+        for index, key, process in taken:
+            value = row[key]
+            values[index] = process(value) if process is not None else value
+        for index, default, process in made:
+            value = default() if default is not None else None
+            values[index] = process(value) if process is not None else value
         bound.append(tuple(values))
     return plan.sql, bound
+
+
+def _slow_row(plan: _Plan, once: dict[str, Any], row: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = []
+    for key, default, process in zip(plan.keys, plan.defaults, plan.processors, strict=True):
+        if key in row:
+            value = row[key]
+        elif key in once:
+            values.append(once[key])
+            continue
+        else:
+            value = default() if default is not None else None
+        values.append(process(value) if process is not None else value)
+    return tuple(values)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

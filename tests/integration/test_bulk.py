@@ -66,3 +66,14 @@ async def test_a_column_left_out_gets_its_default_and_nulls_stay_null(db: Databa
     (conflict,) = await stored(db, SyncConflict.__table__, op_id=op["op_id"])
     assert (conflict["details"], conflict["status"], conflict["field"], conflict["resolved_at"]) == ({}, "open", None, None)
     assert await stored(db, Movement.__table__, op_id=op["op_id"]) == []
+
+
+async def test_rows_of_one_call_may_give_different_columns(db: Database) -> None:
+    full, short = op_row(actor="mixed", client_time="2026-11-23T10:00:00Z"), op_row(actor="mixed")
+    del short["client_time"], short["result"]  # left out: stored as null
+    async with db.write() as session:
+        await insert_rows(session, OpRecord.__table__, [full, short, op_row(actor="mixed", seq=9)])
+    back = {row["op_id"]: row for row in await stored(db, OpRecord.__table__, actor="mixed")}
+    assert (back[full["op_id"]]["client_time"], back[short["op_id"]]["client_time"]) == ("2026-11-23T10:00:00Z", None)
+    assert back[short["op_id"]]["result"] is None and back[short["op_id"]]["body"] == short["body"]
+    assert sorted(row["seq"] for row in back.values()) == [7, 7, 9]

@@ -104,6 +104,9 @@ KNOWN = select(
 ).outerjoin(SyncOp, SyncOp.op_id == OpRecord.op_id)
 
 
+KNOWN_BY_ID = KNOWN.where(OpRecord.op_id.in_(bindparam("op_ids", expanding=True)))
+
+
 def from_json(value: str | bytes | Any, into: Any) -> Any:
     """A JSON column read as its text (SQLite), or already decoded by the driver (asyncpg decodes jsonb)."""
     if isinstance(value, (str, bytes)):
@@ -117,7 +120,7 @@ async def known_ops(session: AsyncSession, op_ids: Iterable[UUID]) -> dict[UUID,
     ids, found = list(set(op_ids)), {}
     connection = await session.connection()
     for start in range(0, len(ids), IN_BATCH):
-        found.update(known_rows(await connection.execute(KNOWN.where(OpRecord.op_id.in_(ids[start : start + IN_BATCH])))))
+        found.update(known_rows(await connection.execute(KNOWN_BY_ID, {"op_ids": ids[start : start + IN_BATCH]})))
     return found
 
 

@@ -34,11 +34,29 @@ IN_BATCH = 500  # ids per IN (...) list
 SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("clock"))
 
 
-def _below(roots: list[UUID]) -> Any:
-    """The ids of every row installed in one of `roots`, at any depth (a recursive CTE)."""
+def _components_of() -> Any:
+    """Every row installed in one of :roots, at any depth (a recursive CTE)."""
     inventory = INVENTORY
-    tree = select(inventory.c.id).where(inventory.c.installed_in_id.in_(roots)).cte("below", recursive=True)
-    return tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
+    tree = select(inventory.c.id).where(inventory.c.installed_in_id.in_(bindparam("roots", expanding=True)))
+    tree = tree.cte("below", recursive=True)
+    tree = tree.union_all(select(inventory.c.id).where(inventory.c.installed_in_id == tree.c.id))
+    return SELECT_ROWS.where(inventory.c.id.in_(select(tree.c.id)))
+
+
+# What a chunk's ops name, built once (the lists go in as expanding parameters)
+PARTS_NAMED = select(Part).where(Part.part_number.in_(bindparam("names", expanding=True)))
+LOCATIONS_NAMED = select(Location).where(Location.code.in_(bindparam("codes", expanding=True)))
+UNITS_NAMED = SELECT_ROWS.where(INVENTORY.c.serial.in_(bindparam("serials", expanding=True)))
+# every bucket of those parts there, not installed: by the (part, location) index, the units there left out
+# row by row (not by `serial IS NULL`: SQLite, which keeps no statistics, would walk every serial-less row by
+# the serial index instead; serials are never ''). Units are looked up by serial: loading them here made the
+# chunk's fixed cost grow with the stock of its bins.
+BUCKETS_AT = SELECT_ROWS.where(
+    INVENTORY.c.part_id.in_(bindparam("parts", expanding=True)),
+    INVENTORY.c.location_id.in_(bindparam("locations", expanding=True)),
+    INVENTORY.c.installed_in_id.is_(None), func.coalesce(INVENTORY.c.serial, "") == "",
+)
+COMPONENTS_OF = _components_of()
 
 
 class WriteBatch:
@@ -78,14 +96,14 @@ class WriteBatch:
         self.named = (part_numbers, codes, serials, places)
         lookups, session = self.lookups, self.session
         if part_numbers:
-            for part in (await session.execute(select(Part).where(Part.part_number.in_(part_numbers)))).scalars():
+            for part in (await session.execute(PARTS_NAMED, {"names": list(part_numbers)})).scalars():
                 lookups.parts[part.part_number] = part
         if codes:
-            for location in (await session.execute(select(Location).where(Location.code.in_(codes)))).scalars():
+            for location in (await session.execute(LOCATIONS_NAMED, {"codes": list(codes)})).scalars():
                 lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
         if serials:
             found = set()
-            for unit in await lookups.rows.load(session, SELECT_ROWS.where(INVENTORY.c.serial.in_(serials))):
+            for unit in await lookups.rows.load(session, UNITS_NAMED, {"serials": list(serials)}):
                 lookups.units[unit.serial] = unit
                 found.add(unit.id)
             lookups.absent.update(set(serials) - lookups.units.keys())
@@ -97,14 +115,8 @@ class WriteBatch:
         }
         if pairs:
             part_ids, location_ids = {part for part, _ in pairs}, {location for _, location in pairs}
-            # every bucket of those parts there, not installed: by the (part, location) index, the units there
-            # left out row by row (not by `serial IS NULL`: SQLite, which keeps no statistics, would walk every
-            # serial-less row by the serial index instead; serials are never ''). Units are looked up by
-            # serial: loading them here made the chunk's fixed cost grow with the stock of its bins.
-            rows = await lookups.rows.load(session, SELECT_ROWS.where(
-                INVENTORY.c.part_id.in_(part_ids), INVENTORY.c.location_id.in_(location_ids),
-                INVENTORY.c.installed_in_id.is_(None), func.coalesce(INVENTORY.c.serial, "") == "",
-            ))
+            places_named = {"parts": list(part_ids), "locations": list(location_ids)}
+            rows = await lookups.rows.load(session, BUCKETS_AT, places_named)
             for row in rows:
                 lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
             lookups.complete.update(product(part_ids, location_ids))
@@ -117,9 +129,7 @@ class WriteBatch:
         for row_id in roots:
             components[row_id] = []
         for start in range(0, len(roots), IN_BATCH):
-            rows = await self.lookups.rows.load(self.session, SELECT_ROWS.where(
-                INVENTORY.c.id.in_(select(_below(roots[start : start + IN_BATCH]).c.id))
-            ))
+            rows = await self.lookups.rows.load(self.session, COMPONENTS_OF, {"roots": roots[start : start + IN_BATCH]})
             for row in rows:
                 components.setdefault(row.id, [])
             for row in rows:

@@ -82,12 +82,14 @@ class StockRows:
         self.made.append(row)
         return row
 
-    async def load(self, session: AsyncSession, statement: Select[Any]) -> list[Stock]:
+    async def load(
+        self, session: AsyncSession, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[Stock]:
         """The rows `statement` (a `SELECT_ROWS.where(...)`) finds, those already held as they are held."""
         await self.write(session)
         connection = await session.connection()
         found = []
-        for values in (await connection.execute(statement)).mappings():
+        for values in (await connection.execute(statement, params)).mappings():
             row = self.held.get(values["id"])
             if row is None:
                 row = self.held[values["id"]] = Stock(dict(values))

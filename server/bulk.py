@@ -14,7 +14,7 @@ server/ops/rows.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -92,27 +92,12 @@ def bind_rows(table: Table, dialect: Dialect, rows: Sequence[Mapping[str, Any]])
         for key, default, per_row, process in zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)
         if not per_row for value in [default() if default is not None else None]
     }
-    # The rows of one call give the same keys (callers build them alike): per row, only the given values
-    # and the per-row defaults are made, into a copy of the row of constants; a row that gives other keys
-    # takes the slow path
+    template = [once.get(key) for key in plan.keys]  # a row's values but those it gives and its per-row defaults
     given = rows[0].keys() if rows else set()
-    template = [once.get(key) for key in plan.keys]
-    taken = [
-        (index, key, process) for index, (key, process) in enumerate(zip(plan.keys, plan.processors, strict=True))
-        if key in given
-    ]
-    made = [
-        (index, default, process)
-        for index, (key, default, per_row, process) in enumerate(
-            zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)
-        )
-        if per_row and key not in given
-    ]
+    slots = _slots(plan, given)  # the rows of one call give the same keys (callers build them alike)
     bound = []
     for row in rows:
-        if row.keys() != given:
-            bound.append(_slow_row(plan, once, row))
-            continue
+        taken, made = slots if row.keys() == given else _slots(plan, row.keys())
         values = template.copy()
         for index, key, process in taken:
             value = row[key]
@@ -124,18 +109,19 @@ def bind_rows(table: Table, dialect: Dialect, rows: Sequence[Mapping[str, Any]])
     return plan.sql, bound
 
 
-def _slow_row(plan: _Plan, once: dict[str, Any], row: Mapping[str, Any]) -> tuple[Any, ...]:
-    values = []
-    for key, default, process in zip(plan.keys, plan.defaults, plan.processors, strict=True):
-        if key in row:
-            value = row[key]
-        elif key in once:
-            values.append(once[key])
-            continue
-        else:
-            value = default() if default is not None else None
-        values.append(process(value) if process is not None else value)
-    return tuple(values)
+Slots = tuple[list[tuple[int, str, Processor]], list[tuple[int, Any, Processor]]]
+
+
+def _slots(plan: _Plan, given: Collection[str]) -> Slots:
+    """Where a row giving the keys `given` puts its values in the statement's parameters (`taken`), and where
+    a default is made for it per row (`made`: a primary key it does not give)."""
+    columns = list(enumerate(zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)))
+    taken = [(index, key, process) for index, (key, _, _, process) in columns if key in given]
+    made = [
+        (index, default, process) for index, (key, default, per_row, process) in columns
+        if per_row and key not in given
+    ]
+    return taken, made
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -10,15 +10,15 @@
    - an op id already known is a duplicate (same body) or `op_id_reused`;
    - otherwise decide and apply it (sync/runner.py) in a SAVEPOINT: a domain error rolls back just that
      op, whose rejected or held outcome is recorded instead. Each op gets the next version.
-   SAVEPOINTs are cheap in SQL but not in SQLAlchemy (a quarter of the time per op), and neither is the
-   flush that writes an op's rows, so ops are applied in runs: one SAVEPOINT and one flush for a run of up
-   to RUN_MAX ops, optimistically. If an op of the run fails while applying, at the run's flush (a
-   constraint) or meets a transient error, the whole run is rolled back and its ops up to that one are
-   applied again one SAVEPOINT each (the outcome that counts); runs then start small and grow again.
-   Then the chunk's op records, conflicts, sync records, ledger and movement rows are inserted in bulk
-   (server/bulk.py),
-   the device's `last_seq` set, and the chunk commits: every op's effects, record and `last_seq` together
-   or not at all. A chunk ends after CHUNK_OPS ops or CHUNK_SECONDS, so other writers get their turn.
+   SAVEPOINTs are cheap in SQL but not in SQLAlchemy (a quarter of the time per op), and neither is
+   writing an op's stock rows, so ops are applied in runs: one SAVEPOINT and one write of the stock rows
+   (server/ops/rows.py) for a run of up to RUN_MAX ops, optimistically. If an op of the run fails while
+   applying, at the run's write (a constraint) or meets a transient error, the whole run is rolled back
+   and its ops up to that one are applied again one SAVEPOINT each (the outcome that counts); runs then
+   start small and grow again. Then the chunk's op records, conflicts, sync records, ledger and movement
+   rows are inserted in bulk (server/bulk.py), the device's `last_seq` set, and the chunk commits: every
+   op's effects, record and `last_seq` together or not at all. A chunk ends after CHUNK_OPS ops or
+   CHUNK_SECONDS, so other writers get their turn.
 3. A transient database error at op k rolls back to op k's savepoint; the ops before it commit and the
    batch stops with `retry_later`. If the commit itself fails, none of the chunk's ops is reported (they
    were not applied): `retry_later` after the results of the chunks before.

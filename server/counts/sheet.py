@@ -144,13 +144,8 @@ async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict
 async def sheet_lines(session: AsyncSession, count: Count, blind: bool) -> list[SheetLine]:
     """The sheet's lines, ordered by location code, part number, lot and serial (no quantities if blind)."""
     with bulk():
-        return await _sheet_lines(session, count, blind)
-
-
-async def _sheet_lines(session: AsyncSession, count: Count, blind: bool) -> list[SheetLine]:
-    groups = await sheet_groups(session, count)
-    codes, parts = await names(session, {k[0] for k in groups}, {k[1] for k in groups})
-    with bulk():
+        groups = await sheet_groups(session, count)
+        codes, parts = await names(session, {k[0] for k in groups}, {k[1] for k in groups})
         lines = []
         for (location_id, part_id, lot, serial), g in groups.items():
             part = parts[part_id]

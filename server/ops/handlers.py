@@ -133,7 +133,7 @@ async def _refuse_existing_serial(ctx: OpContext, serial: str) -> None:
     existing = await ctx.find_unit(serial)
     if existing is not None:
         where = await ctx.location_by_id(existing.location_id)
-        received = existing.created_at or ctx.now  # made earlier in this transaction: not written yet
+        received = existing.created_at or ctx.now  # made in this transaction: the database gave it its time
         raise DuplicateSerial(
             f"Serial {serial} already exists (received {received:%Y-%m-%d} into {where.code})",
             field="serial",

@@ -65,7 +65,7 @@ async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Acto
         ctx.lookups = batch.lookups
     try:
         result = await apply_args(ctx, args)
-        if batch is not None:  # written at the batch's next flush: its SAVEPOINT's end, or the end of a run
+        if batch is not None:  # stock rows written at the end of the batch's SAVEPOINT (this op's, or its run's)
             batch.trail.extend(ctx.trail)
         else:
             await ctx.written()

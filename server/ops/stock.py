@@ -75,7 +75,7 @@ async def next_version(session: AsyncSession) -> int:
     return await bump_counter(session, CLOCK)
 
 
-# A new unit's columns but its keys.
+# A new unit's columns other than those an op gives (id, part, location, serial, version).
 UNIT: dict[str, Any] = {
     "quantity": 1, "tracking": "serial", "lot": None, "unit_cost": None, "supplier_id": None, "installed_in_id": None,
     "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,

@@ -32,6 +32,8 @@ LEAVE_V1_PHONE = """async ({ username, password, drafts }) => {
     return response.json();
   };
 
+  // the version-1 schema as phones in the field have it, written out here on purpose: a snapshot, not a
+  // call into db.js, whose createV1 may change with later upgrades
   const opening = indexedDB.open('gemba', 1);
   opening.onupgradeneeded = () => {
     const db = opening.result;

@@ -2,6 +2,8 @@
 // (the request itself is wrong), transient (try again later), auth (sign in again) or protocol
 // (this app version is too old for the server).
 
+import { t } from './i18n.js';
+
 export class ApiError extends Error {
   constructor(message, { status = 0, type = '', reason = '', body = null } = {}) {
     super(message);
@@ -30,7 +32,7 @@ export async function request(method, path, { json, body, contentType, timeout =
   try {
     response = await fetch(path, { method, headers, body, cache: 'no-store', signal: AbortSignal.timeout(timeout) });
   } catch (error) {
-    throw new ApiError(navigator.onLine ? `Server not reachable (${error.name})` : 'Offline', { status: 0 });
+    throw new ApiError(navigator.onLine ? t('api.unreachable', { error: error.name }) : t('net.offline_word'), { status: 0 });
   }
   const text = await response.text();
   let data = null;
@@ -47,9 +49,10 @@ export async function request(method, path, { json, body, contentType, timeout =
 export const post = (path, json, options) => request('POST', path, { ...options, json });
 export const get = (path, options) => request('GET', path, options);
 
-/** Sign in; the token is bound to this device. */
-export function signIn(username, password, deviceId, deviceName) {
-  return post('/api/auth/token', { username, password, device_id: deviceId, device_name: deviceName }, { auth: false });
+/** Sign in; the token is bound to this device, which the device's secret proves. */
+export function signIn(username, password, deviceId, deviceSecret, deviceName) {
+  const body = { username, password, device_id: deviceId, device_secret: deviceSecret, device_name: deviceName };
+  return post('/api/auth/token', body, { auth: false });
 }
 
 /** Send one camera frame (JPEG) to the server's decoder. */

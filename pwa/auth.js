@@ -1,18 +1,37 @@
-// Who is signed in on this phone, and the phone's own id. The device_id is made once
-// (crypto.randomUUID) and kept in IndexedDB; signing in binds it to the user's token. Losing the
+// Who is signed in on this phone, and the phone's own id and secret. The device_id (crypto.randomUUID)
+// and the device secret (256 random bits) are made once, together, and kept in IndexedDB with the
+// queue; every sign-in sends both, and the server binds the device only to a sign-in that holds the
+// secret (it keeps only its hash), so knowing the id is not enough to take the device over. Losing the
 // token (expired, revoked) never touches the outbox: the app asks to sign in again, then syncs.
 
-import { getMeta, setMeta } from './db.js';
+import { write, getMeta, setMeta } from './db.js';
 import { signIn as requestToken, setToken } from './api.js';
 
 export const session = { deviceId: null, user: null, expiresAt: null };
+let deviceSecret = null;
+
+/** 32 bytes from crypto.getRandomValues, base64url. */
+function newSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** The device's id and secret, made in one transaction the first time (a phone from before device
+ *  secrets keeps its id and gets a secret, which its next sign-in registers). */
+function deviceIdentity() {
+  return write(['meta'], async (t) => {
+    let id = await t.get('meta', 'device_id');
+    let secret = await t.get('meta', 'device_secret');
+    if (!id) { id = crypto.randomUUID(); await t.put('meta', id, 'device_id'); }
+    if (!secret) { secret = newSecret(); await t.put('meta', secret, 'device_secret'); }
+    return { id, secret };
+  });
+}
 
 export async function load() {
-  session.deviceId = await getMeta('device_id');
-  if (!session.deviceId) {
-    session.deviceId = crypto.randomUUID();
-    await setMeta('device_id', session.deviceId);
-  }
+  const device = await deviceIdentity();
+  session.deviceId = device.id;
+  deviceSecret = device.secret;
   const auth = await getMeta('auth');
   if (auth) {
     setToken(auth.token);
@@ -29,7 +48,7 @@ export async function lastUsername() {
 
 export async function signIn(username, password) {
   const name = `${navigator.userAgentData?.platform || navigator.platform || 'phone'} ${session.deviceId.slice(0, 8)}`;
-  const answer = await requestToken(username, password, session.deviceId, name);
+  const answer = await requestToken(username, password, session.deviceId, deviceSecret, name);
   await setMeta('auth', { token: answer.access_token, user: answer.user, expires_at: answer.expires_at });
   await setMeta('last_username', answer.user.username);
   setToken(answer.access_token);

@@ -1,13 +1,19 @@
 // The only module that touches IndexedDB. Everything the phone keeps lives here: the outbox, the
 // local copy of the server's data, and small settings. Other modules work through `tx()`.
 
+import { wordsOf } from './logic/browse.js';
+import { t } from './i18n.js';
+
 const NAME = 'gemba';
-const VERSION = 2;
+const VERSION = 4;
 
 /** Stores and their indexes. `rows` keys are natural keys (see logic/rows.js); `view` is what the
  *  phone shows (server row + its own unanswered ops), `server` the server's row as last pulled.
  *  Version 2 adds cycle counts: open `counts`, everyone's `count_lines`, and rows by the server's
- *  location (a count sheet is what the server expects); an installed app pulls everything again. */
+ *  location (a count sheet is what the server expects); an installed app pulls everything again.
+ *  Version 3 adds problems not yet seen (`outbox.unseen`) and parts by the words of their description
+ *  (`parts.words`, filled in here for the parts already kept). Version 4 adds the open lines of purchase
+ *  orders (`po_lines`, by their name `NUMBER/LINE`); an installed app pulls everything again to get them. */
 function upgrade(db, oldVersion, t) {
   if (oldVersion < 1) createV1(db);
   if (oldVersion < 2) {
@@ -15,6 +21,19 @@ function upgrade(db, oldVersion, t) {
     db.createObjectStore('count_lines', { keyPath: 'id' }).createIndex('count', 'count_id');
     t.objectStore('rows').createIndex('server_location', 'server.location');
     if (oldVersion >= 1) t.objectStore('meta').put('v1-upgraded', 'cursor'); // not a cursor: the server answers reset
+  }
+  if (oldVersion < 3) {
+    t.objectStore('outbox').createIndex('unseen', 'unseen');
+    const parts = t.objectStore('parts');
+    parts.createIndex('words', 'words', { multiEntry: true });
+    parts.openCursor().onsuccess = (event) => {
+      const c = event.target.result;
+      if (c) { c.update(withWords(c.value)); c.continue(); }
+    };
+  }
+  if (oldVersion < 4) {
+    db.createObjectStore('po_lines', { keyPath: 'id' }).createIndex('name', 'po_line');
+    if (oldVersion >= 2) t.objectStore('meta').put('v3-upgraded', 'cursor'); // (from 1: step 2 left one) the server answers reset
   }
 }
 
@@ -39,6 +58,9 @@ function createV1(db) {
   locations.createIndex('code', 'code', { unique: false });
 }
 
+/** A part as kept: with `words`, the lower-case words of its description (search by word). */
+export const withWords = (part) => ({ ...part, words: wordsOf(part.description) });
+
 let opened = null;
 
 /** Open (once) the database. Another tab opening a newer version makes this one reload. */
@@ -52,7 +74,7 @@ export function openDb() {
       resolve(db);
     };
     request.onerror = () => reject(request.error);
-    request.onblocked = () => reject(new Error('close the other Gemba tabs to update the app'));
+    request.onblocked = () => reject(new Error(t('db.blocked')));
   });
   return opened;
 }
@@ -75,6 +97,7 @@ class Tx {
   all(name, query, count) { return done(this.store(name).getAll(query, count)); }
   count(name, query) { return done(this.store(name).count(query)); }
   byIndex(name, index, query, count) { return done(this.store(name).index(index).getAll(query, count)); }
+  keys(name, index, query, count) { return done(this.store(name).index(index).getAllKeys(query, count)); }
   oneByIndex(name, index, query) { return done(this.store(name).index(index).get(query)); }
   countIndex(name, index, query) { return done(this.store(name).index(index).count(query)); }
   range(lower, upper) { return IDBKeyRange.bound(lower, upper); }

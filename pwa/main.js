@@ -6,11 +6,14 @@ import * as auth from './auth.js';
 import * as sync from './sync.js';
 import * as scanner from './scanner.js';
 import * as outbox from './outbox.js';
-import { h, toast } from './ui.js';
+import { dotted, h, selectQuantitiesOnFocus, toast } from './ui.js';
+import * as i18n from './i18n.js';
+import { t, tn } from './i18n.js';
 import { summary } from './logic/syncstate.js';
 import * as home from './views/home.js';
 import * as item from './views/item.js';
 import * as receive from './views/receive.js';
+import * as receivepo from './views/receivepo.js';
 import * as move from './views/move.js';
 import * as install from './views/install.js';
 import * as uninstall from './views/uninstall.js';
@@ -18,8 +21,9 @@ import * as setaside from './views/setaside.js';
 import * as count from './views/count.js';
 import * as syncView from './views/sync.js';
 import * as signin from './views/signin.js';
+import * as find from './views/find.js';
 
-const ROUTES = { '': home, item, receive, move, install, uninstall, scrap: setaside, isolate: setaside, count, sync: syncView, signin };
+const ROUTES = { '': home, item, receive, receivepo, move, install, uninstall, scrap: setaside, isolate: setaside, count, find, sync: syncView, signin };
 const $ = (id) => document.getElementById(id);
 let current = null;
 let updateReady = null;
@@ -28,7 +32,7 @@ const ctx = {
   session: auth.session,
   nav(route, query = {}) {
     const qs = new URLSearchParams(query).toString();
-    location.hash = `#/${route}${qs ? `?${qs}` : ''}`;
+    location.hash = qs ? `#/${route}?${qs}` : `#/${route}`;
   },
   prompt(text) { $('prompt').textContent = text; },
   /** Queue actions (with their local effect, one transaction), tell the operator, sync soon. */
@@ -41,7 +45,7 @@ const ctx = {
   signedIn: async () => { sync.setSignedIn(true, auth.session.deviceId); renderStatus(); await sync.flush(); },
   async signOut() {
     const { pending } = await outbox.pendingStats();
-    if (pending && !confirm(`${pending} operation${pending === 1 ? ' is' : 's are'} still waiting. They stay on this phone and sync after the next sign-in. Sign out?`)) return;
+    if (pending && !confirm(tn('main.sign_out_confirm', pending))) return;
     await auth.signOut();
     sync.setSignedIn(false, auth.session.deviceId);
     ctx.nav('signin');
@@ -57,7 +61,7 @@ function route() {
   const root = $('view');
   root.replaceChildren();
   $('scanbar').hidden = view === signin;
-  ctx.prompt('Scan anything');
+  ctx.prompt(t('prompt.scan_anything'));
   current = view.mount(root, ctx, Object.fromEntries(new URLSearchParams(query)), name) ?? {};
   window.scrollTo(0, 0);
 }
@@ -66,33 +70,40 @@ function renderStatus(detail = null) {
   const s = detail ?? syncSummary();
   const online = navigator.onLine;
   const net = $('net');
-  net.textContent = online ? 'Online' : 'OFFLINE';
+  net.textContent = t(online ? 'net.online' : 'net.offline');
   net.className = `pill ${online ? 'on' : 'off'}`;
   const chip = $('syncchip');
-  const held = sync.state.held ? ` · ${sync.state.held} held` : '';
-  chip.textContent = (s.pending ? `${s.pending} waiting${s.oldest ? ` · ${s.oldest.replace('oldest ', '')}` : ''}` : CHIP[s.phase] ?? s.title) + held;
-  chip.className = `pill ${s.pending || held || !['synced', 'syncing'].includes(s.phase) ? 'warn' : 'on'}`;
+  const { held: heldCount, newRejected, newHeld } = sync.state;
+  const held = heldCount ? t('chip.held_n', { n: heldCount }) : '';
+  // rejected (red) and held (amber) ops stay in the chip until the sync screen is opened
+  const alert = newRejected ? 'rejected' : newHeld ? 'held' : '';
+  const phase = s.pending ? dotted(t('chip.waiting', { n: s.pending }), s.oldestAge) : CHIP.includes(s.phase) ? t(`chip.${s.phase}`) : s.title;
+  chip.textContent = alert ? dotted(t(`chip.${alert}_n`, { n: newRejected || newHeld }), newRejected && newHeld && t('chip.held_n', { n: newHeld }))
+    : dotted(phase, held);
+  const tone = alert ? `alert ${alert}` : s.pending || held || !['synced', 'syncing'].includes(s.phase) ? 'warn' : 'on';
+  chip.className = `pill ${tone}`;
   chip.dataset.phase = s.phase;
+  chip.dataset.alert = alert;
   renderBanner();
   current?.onStatus?.(s);
 }
 
 const syncSummary = () => summary(sync.state);
-const CHIP = { synced: 'Synced', syncing: 'Syncing…', error: 'Retrying', auth_required: 'Sign in', update_required: 'Update', gap: 'Stopped', offline: 'Saved here', signed_out: '—' };
+const CHIP = ['synced', 'syncing', 'error', 'auth_required', 'update_required', 'gap', 'offline', 'signed_out']; // chip.<phase>
 
 function renderBanner() {
   const banner = $('banner');
   const s = sync.state;
   let content = null;
   if (s.signedIn && s.authExpired) {
-    content = [h('span', `Your sign-in has expired. ${s.pending} operation${s.pending === 1 ? ' is' : 's are'} safe on this phone.`),
-      h('button', { type: 'button', onclick: () => ctx.nav('signin', { again: 1 }) }, 'Sign in again')];
+    content = [h('span', tn('banner.expired', s.pending)),
+      h('button', { type: 'button', onclick: () => ctx.nav('signin', { again: 1 }) }, t('banner.sign_in_again'))];
   } else if (s.updateRequired) {
-    content = [h('span', 'The server needs a newer app to sync. Your work is safe.'), h('button', { type: 'button', onclick: () => location.reload() }, 'Update')];
+    content = [h('span', t('banner.update_required')), h('button', { type: 'button', onclick: () => location.reload() }, t('banner.update'))];
   } else if (s.gap) {
     content = [h('span', s.gap)];
   } else if (updateReady) {
-    content = [h('span', 'A new version of the app is ready.'), h('button', { type: 'button', onclick: updateReady }, 'Update now')];
+    content = [h('span', t('banner.update_ready')), h('button', { type: 'button', onclick: updateReady }, t('banner.update_now'))];
   }
   banner.hidden = !content;
   if (content) banner.replaceChildren(...content);
@@ -125,18 +136,18 @@ function wireScanBar() {
     if (scanner.isRunning()) {
       scanner.stop();
       $('viewfinder').hidden = true;
-      $('camera').textContent = 'Camera';
+      $('camera').textContent = t('scanbar.camera');
       return;
     }
     try {
       $('viewfinder').hidden = false;
       const { torch, engine } = await scanner.start($('video'));
       $('torch').hidden = !torch;
-      if (engine === 'server') toast(navigator.onLine ? 'Codes are read by the server' : 'Offline: the camera needs a connection on this phone — type or use a scanner', 'warn');
-      $('camera').textContent = 'Stop';
+      if (engine === 'server') toast(t(navigator.onLine ? 'camera.server_reads' : 'camera.offline_needs_server'), 'warn');
+      $('camera').textContent = t('scanbar.stop');
     } catch (error) {
       $('viewfinder').hidden = true;
-      toast(`Camera not available: ${error.message}`, 'error');
+      toast(t('camera.not_available', { message: error.message }), 'error');
     }
   });
   $('torch').addEventListener('click', async () => { $('torch').classList.toggle('lit', await scanner.toggleTorch()); });
@@ -149,12 +160,14 @@ function wireScanBar() {
   scanner.events.addEventListener('error', (event) => {
     if (event.detail?.offline || Date.now() - lastError < 10_000) return;
     lastError = Date.now();
-    toast(`Camera: ${event.detail?.message ?? 'could not read the frame'}`, 'warn');
+    toast(t('camera.error', { message: event.detail?.message ?? t('camera.unreadable') }), 'warn');
   });
-  scanner.listenForWedge();
+  scanner.listenForWedge(() => !$('scanbar').hidden);
+  selectQuantitiesOnFocus();
 }
 
 async function main() {
+  await i18n.load();
   await openDb();
   await auth.load();
   wireScanBar();
@@ -177,6 +190,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  document.getElementById('view').replaceChildren(h('p.error', `Gemba could not start: ${error.message}`));
+  document.getElementById('view').replaceChildren(h('p.error', t('main.could_not_start', { message: error.message })));
   throw error;
 });

@@ -66,13 +66,25 @@ export function peek(max) {
   return read(['outbox'], async (t) => nextBatch(await t.byIndex('outbox', 'state_seq', pendingRange(), max), max));
 }
 
-/** {pending, oldest, held} for the status bar: held ops wait for a supervisor. */
+/** {pending, oldest, held, newRejected, newHeld} for the status bar: held ops wait for a supervisor; the
+ *  new ones are rejected and held ops the operator has not opened the sync screen on since. */
 export function pendingStats() {
   return read(['outbox'], async (t) => {
     const pending = await t.countIndex('outbox', 'state_seq', pendingRange());
     const [first] = pending ? await t.byIndex('outbox', 'state_seq', pendingRange(), 1) : [];
     const held = await t.countIndex('outbox', 'state_seq', IDBKeyRange.bound(['held', 0], ['held', Infinity]));
-    return { pending, oldest: first?.created ?? null, held };
+    const newRejected = await t.countIndex('outbox', 'unseen', 'rejected');
+    return { pending, oldest: first?.created ?? null, held, newRejected, newHeld: await t.countIndex('outbox', 'unseen', 'held') };
+  });
+}
+
+/** A record's new state, flagged unseen when it is a problem (rejected or held) the operator must notice. */
+const flagged = (record) => ({ ...record, unseen: ['rejected', 'held'].includes(record.state) ? record.state : undefined });
+
+/** The operator opened the outcomes: no problem is new any more. */
+export function markSeen() {
+  return write(['outbox'], async (t) => {
+    for (const record of await t.byIndex('outbox', 'unseen')) await t.put('outbox', { ...record, unseen: undefined });
   });
 }
 
@@ -83,7 +95,7 @@ export function ack(results) {
     for (const result of results) {
       const record = await t.oneByIndex('outbox', 'op_id', result.op_id);
       if (!record || record.state !== 'pending') continue;
-      const next = { ...record, ...outcomeOf(result, now), pending_keys: [] };
+      const next = flagged({ ...record, ...outcomeOf(result, now), pending_keys: [] });
       await t.put('outbox', next);
       if (next.live === LIVE.NONE) for (const key of record.keys) await recompute(t, key);
     }
@@ -95,7 +107,7 @@ export async function resolve(t, opResult) {
   const record = await t.oneByIndex('outbox', 'op_id', opResult.op_id);
   if (!record) return;
   const change = resolutionOf(record, opResult);
-  if (change) await t.put('outbox', { ...record, ...change });
+  if (change) await t.put('outbox', flagged({ ...record, ...change }));
 }
 
 /** After a complete pull: applied ops' effects are now in the server's rows; stop replaying them.

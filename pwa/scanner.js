@@ -1,25 +1,37 @@
-// Scanning: the rear camera with continuous detection (the browser's BarcodeDetector where it exists,
-// otherwise frames sent to the server's decoder while online), a keyboard-wedge scanner, and typed
-// entry. Every read is emitted once as a `scan` event {text, source, format, gs1}.
+// Scanning: the rear camera with continuous detection, a keyboard-wedge scanner, and typed entry.
+// Every read is emitted once as a `scan` event {text, source, format, gs1}. A camera frame is read by
+// the browser's BarcodeDetector where it exists and reads the formats we use, by the phone's own
+// reader (decoder.js, zxing-cpp in WebAssembly) otherwise or when the native one finds nothing, and,
+// while online, a frame neither reads goes to the server's decoder now and then.
 
 import { decodeFrame } from './api.js';
+import * as decoder from './decoder.js';
 import { createDeduper } from './logic/dedupe.js';
 import { createWedge } from './logic/wedge.js';
 import { clean } from './logic/codes.js';
 
 export const events = new EventTarget();
 const dedupe = createDeduper(2000);
-const FRAME_WIDTH = 1280; // server fallback: frames downscaled to this width as JPEG
+const FRAME_WIDTH = 1280; // frames downscaled to this width for the phone's reader and the server
 const DETECT_MS = 120;
-const UPLOAD_MS = 350;
+const UPLOAD_MS = 350; // at most one frame to the server per this many ms
+// The phone's reader runs its first steps on each frame and its whole cascade on a frame now and then:
+// at least FULL_MS apart, and never more than a quarter of the time (a busy scene costs seconds).
+const FULL_MS = 1000;
+// The formats on our labels and suppliers' (BarcodeDetector's names): the native detector alone when
+// it reads them all, else the phone's reader too.
+const NEEDED = ['qr_code', 'data_matrix', 'code_128', 'code_39', 'ean_13', 'upc_a', 'pdf417'];
 
 let stream = null;
 let video = null;
 let running = false;
 let detector = null;
+let nativeEnough = false; // the native detector reads every NEEDED format
+let ownReader = false; // the WebAssembly reader loaded
+let lastUpload = -Infinity;
+let nextFull = 0;
 let torchOn = false;
 let audio = null;
-export const stats = { frames: 0, decodeMs: [] };
 
 function emit(text, source, extra = {}) {
   const code = clean(text);
@@ -44,13 +56,13 @@ export function feedback() {
   navigator.vibrate?.(60);
 }
 
-export const hasCamera = () => Boolean(navigator.mediaDevices?.getUserMedia);
 export const isRunning = () => running;
 
 async function makeDetector() {
   if (!('BarcodeDetector' in window)) return null;
   try {
     const formats = await window.BarcodeDetector.getSupportedFormats();
+    nativeEnough = NEEDED.every((format) => formats.includes(format));
     return formats.length ? new window.BarcodeDetector({ formats }) : null;
   } catch { return null; }
 }
@@ -67,11 +79,14 @@ export async function start(videoEl) {
   video.setAttribute('playsinline', '');
   video.muted = true;
   await video.play();
+  nativeEnough = false;
+  nextFull = 0;
   detector = await makeDetector();
+  ownReader = nativeEnough ? false : await decoder.load();
   running = true;
   loop();
   const track = stream.getVideoTracks()[0];
-  return { torch: Boolean(track.getCapabilities?.().torch), engine: detector ? 'device' : 'server' };
+  return { torch: Boolean(track.getCapabilities?.().torch), engine: detector || ownReader ? 'device' : 'server' };
 }
 
 export function stop() {
@@ -91,30 +106,37 @@ export async function toggleTorch() {
 }
 
 const canvas = document.createElement('canvas');
+const context = canvas.getContext('2d', { willReadFrequently: true });
 
-function frameBlob() {
+function grabFrame() {
   const scale = Math.min(1, FRAME_WIDTH / video.videoWidth);
   canvas.width = Math.round(video.videoWidth * scale);
   canvas.height = Math.round(video.videoHeight * scale);
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-  return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.85));
+  context.drawImage(video, 0, 0, canvas.width, canvas.height);
 }
 
+/** Emits what one frame holds: native detector, then the phone's reader, then (online, now and then) the server. */
 async function detectOnce() {
   if (!video || video.readyState < 2 || !video.videoWidth) return;
   if (detector) {
     const found = await detector.detect(video);
     for (const code of found) emit(code.rawValue, 'camera', { format: code.format });
-    return;
+    if (found.length || nativeEnough) return;
   }
-  if (!navigator.onLine) return;
-  const blob = await frameBlob();
+  grabFrame();
+  if (ownReader) {
+    const started = performance.now();
+    const quick = started < nextFull;
+    const { symbols } = await decoder.read(context.getImageData(0, 0, canvas.width, canvas.height), { quick });
+    if (!quick) nextFull = performance.now() + Math.max(FULL_MS, 3 * (performance.now() - started));
+    for (const symbol of symbols) emit(symbol.text, 'camera', { format: symbol.format, gs1: symbol.gs1 });
+    if (symbols.length) return;
+  }
+  if (!navigator.onLine || performance.now() - lastUpload < UPLOAD_MS) return;
+  lastUpload = performance.now();
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.85));
   if (!blob) return;
-  const started = performance.now();
   const answer = await decodeFrame(blob);
-  stats.frames += 1;
-  stats.decodeMs.push(performance.now() - started);
-  if (stats.decodeMs.length > 200) stats.decodeMs.shift();
   for (const symbol of answer?.symbols ?? []) emit(symbol.text, 'camera', { format: symbol.format, gs1: symbol.gs1 });
 }
 
@@ -122,7 +144,7 @@ async function loop() {
   while (running) {
     const began = performance.now();
     try { await detectOnce(); } catch (error) { if (running) events.dispatchEvent(new CustomEvent('error', { detail: error })); }
-    const wait = (detector ? DETECT_MS : UPLOAD_MS) - (performance.now() - began);
+    const wait = (detector || ownReader ? DETECT_MS : UPLOAD_MS) - (performance.now() - began);
     await new Promise((r) => setTimeout(r, Math.max(30, wait)));
   }
 }
@@ -130,14 +152,30 @@ async function loop() {
 /** Typed entry from a text field. */
 export function typed(text) { emit(text, 'typed'); }
 
-/** Keyboard-wedge scanners: fast keystrokes ending in Enter, caught anywhere but in a text field. */
-export function listenForWedge(target = document) {
+const isField = (el) => el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement;
+
+/** Keyboard-wedge scanners: a fast burst of keys ending in Enter is a scan wherever the focus is. When
+ *  the focus is in a text field, the burst's keys have gone into it: the field gets back the value it
+ *  had before the burst, and its Enter reaches nobody (no "next field", no submit). `active()` says
+ *  whether scans are wanted at all (not on the sign-in screen). */
+export function listenForWedge(active, target = document) {
   const wedge = createWedge();
+  let before = null; // {el, value}: the text field the current burst began in, as it was
   target.addEventListener('keydown', (event) => {
     const el = event.target;
-    if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return;
-    if (event.ctrlKey || event.altKey || event.metaKey) return;
-    const code = wedge.feed(event.key, event.timeStamp || performance.now());
-    if (code) { event.preventDefault(); emit(code, 'wedge'); } else if (event.key === 'Enter' && wedge.bursting(event.timeStamp)) event.preventDefault();
+    if (event.ctrlKey || event.altKey || event.metaKey || event.isComposing || el instanceof HTMLSelectElement || !active()) return;
+    if (isField(el) && el.type === 'password') return;
+    const time = event.timeStamp || performance.now();
+    if (event.key.length === 1 && wedge.begins(time)) before = isField(el) ? { el, value: el.value } : null;
+    const code = wedge.feed(event.key, time);
+    if (!code) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (before?.el === el && el.value !== before.value) {
+      el.value = before.value;
+      el.dispatchEvent(new Event('input', { bubbles: true })); // whoever follows the field sees it back as it was
+    }
+    before = null;
+    emit(code, 'wedge');
   }, true);
 }

@@ -5,6 +5,10 @@ import { read, write } from './db.js';
 import { LIVE } from './logic/queue.js';
 import { normalizeRow, rowKey, unitKey, viewOf } from './logic/rows.js';
 import { labelFields, parseOwn } from './logic/codes.js';
+import { wordsOf } from './logic/browse.js';
+import { subtree } from './logic/count.js';
+import { add, positive, sub } from './logic/qty.js';
+import { withWords } from './db.js';
 
 /** Recompute the shown row of `key`: the server's row + the deltas of this phone's unanswered ops. */
 export async function recompute(t, key, row) {
@@ -21,7 +25,7 @@ export async function recompute(t, key, row) {
   return next;
 }
 
-const STORES = ['rows', 'parts', 'locations', 'counts', 'count_lines', 'outbox', 'meta'];
+const STORES = ['rows', 'parts', 'locations', 'counts', 'count_lines', 'po_lines', 'outbox', 'meta'];
 
 async function putInventory(t, data) {
   const server = normalizeRow(data);
@@ -43,6 +47,7 @@ async function reset(t) {
   await t.clear('locations');
   await t.clear('counts');
   await t.clear('count_lines');
+  await t.clear('po_lines');
   const keys = (await t.all('rows')).map((r) => r.key);
   await t.clear('rows');
   for (const key of keys) await recompute(t, key, null);
@@ -67,10 +72,14 @@ export function applyPullPage(page, first, onResult) {
         else await putInventory(t, { ...change.data, id: change.id });
       } else if (change.entity === 'count' || change.entity === 'count_line') {
         await putCounting(t, change);
+      } else if (change.entity === 'po_line') {
+        if (change.op === 'del') await t.del('po_lines', change.id);
+        else await t.put('po_lines', { ...change.data, id: change.id });
       } else if (change.entity === 'part' || change.entity === 'location') {
-        const storeName = change.entity === 'part' ? 'parts' : 'locations';
+        const part = change.entity === 'part';
+        const storeName = part ? 'parts' : 'locations';
         if (change.op === 'del') await t.del(storeName, change.id);
-        else await t.put(storeName, { ...change.data, id: change.id });
+        else await t.put(storeName, part ? withWords({ ...change.data, id: change.id }) : { ...change.data, id: change.id });
       }
     }
     for (const result of page.op_results ?? []) await onResult(t, result);
@@ -121,18 +130,56 @@ async function asLocation(code, locationCode) {
   return location && { kind: 'location', code, location, rows: (await rowsWhere('location', locationCode)).filter((r) => !r.installed_in) };
 }
 
+/** What is below a location (browsing): its direct sub-locations, and every row at it or below it. */
+export function contents(locationCode) {
+  return read(['locations', 'rows'], async (t) => {
+    const locations = await t.all('locations');
+    const rows = await Promise.all([...subtree(locations, locationCode)].map(async (c) => live(await t.byIndex('rows', 'location', c))));
+    const children = locations.filter((l) => l.parent === locationCode).map((l) => ({ code: l.code, codes: subtree(locations, l.code) }));
+    return { below: rows.flat(), children };
+  });
+}
+
+/** Parts by number prefix or by words of the description, locations and units by code prefix. */
+export function find(query, limit = 30) {
+  const terms = wordsOf(query);
+  const upper = query.trim().toUpperCase();
+  const prefix = (p) => IDBKeyRange.bound(p, `${p}\uffff`);
+  return read(['parts', 'locations', 'rows'], async (t) => {
+    if (!terms.length) return { parts: [], locations: [], units: [] };
+    const byNumber = await t.byIndex('parts', 'number', prefix(upper), limit);
+    // the parts each term starts a word of (their keys only), in common, then the first `limit` of them
+    const [first, ...rest] = await Promise.all(terms.map((term) => t.keys('parts', 'words', prefix(term), terms.length > 1 ? 20_000 : limit)));
+    const common = rest.map((keys) => new Set(keys));
+    const byWords = await Promise.all([...new Set(first)].filter((id) => common.every((keys) => keys.has(id))).slice(0, limit).map((id) => t.get('parts', id)));
+    const ids = new Set();
+    const parts = [...byNumber, ...byWords].filter((p) => !ids.has(p.id) && ids.add(p.id)).slice(0, limit);
+    const units = live(await t.byIndex('rows', 'serial', prefix(upper), 10));
+    return { parts, locations: await t.byIndex('locations', 'code', prefix(upper), 10), units };
+  });
+}
+
 async function asPart(code, number) {
   const part = await partByNumber(number);
   return part && { kind: 'part', code, part, rows: (await rowsWhere('part', number)).filter((r) => !r.scrapped) };
 }
 
+/** A lot is a lot of one part: without the part, a lot code that two parts use is `lots` (which part?). */
 async function asLot(code, lot, partNumber) {
   const rows = (await rowsWhere('lot', lot)).filter((r) => (!partNumber || r.part === partNumber) && !r.scrapped);
-  return rows.length ? { kind: 'lot', code, lot, rows, part: await partByNumber(rows[0].part) } : null;
+  const parts = [...new Set(rows.map((r) => r.part))].sort();
+  if (parts.length > 1) return { kind: 'lots', code, lot, parts };
+  return rows.length ? { kind: 'lot', code, lot, rows, part: await partByNumber(parts[0]) } : null;
+}
+
+/** The lot of one part, once the operator said which (after a `lots` answer). */
+export async function lotOf(found, partNumber) {
+  return (await asLot(found.code, found.lot, partNumber)) ?? { kind: 'unknown', code: found.code };
 }
 
 /** What a scanned code is, from the local copy only: our own labels (U:/L:/P:/B:), a serial, a
- *  location, a part number, a lot code, or a supplier label with fields to receive. */
+ *  location, a part number, a lot code (of one part; `lots` when several parts use it), or a supplier
+ *  label with fields to receive. */
 export async function lookup(code) {
   const own = parseOwn(code);
   if (own) {
@@ -151,6 +198,35 @@ export async function lookup(code) {
   return { kind: 'unknown', code };
 }
 
+// ---- purchase order lines ----------------------------------------------------------------------
+/** The open lines of purchase orders as this phone shows them: as last pulled, less what this phone's receipts
+ *  against them that the server has not answered (or whose answer no pull has brought yet) took. */
+export function openPoLines() {
+  return read(['po_lines', 'outbox'], async (t) => {
+    const mine = [...await t.byIndex('outbox', 'live', LIVE.PENDING), ...await t.byIndex('outbox', 'live', LIVE.AWAITING_PULL)]
+      .filter((r) => r.op.type === 'receive' && r.op.args.po_line);
+    return (await t.all('po_lines')).map((line) => receivedMeanwhile(line, mine))
+      .sort((a, b) => a.po_line.localeCompare(b.po_line, undefined, { numeric: true }));
+  });
+}
+
+function receivedMeanwhile(line, records) {
+  const taken = records.filter((r) => r.op.args.po_line === line.po_line).reduce((sum, r) => add(sum, r.op.units ?? r.op.args.quantity), 0);
+  if (!positive(taken)) return line;
+  const serials = new Set(records.filter((r) => r.op.args.po_line === line.po_line).map((r) => r.op.args.serial));
+  const remaining = sub(line.remaining, taken);
+  return { ...line, received: add(line.received, taken), remaining: positive(remaining) ? remaining : 0,
+    expected: (line.serials ?? []).filter((s) => !serials.has(s)) };
+}
+
+/** A line by its name, or the open line of a PO number for a part (a label that names no line). */
+export async function poLineFor(name, partNumber = null) {
+  const lines = await openPoLines();
+  return lines.find((l) => l.po_line === name)
+    ?? (name.includes('/') ? null : lines.find((l) => l.po_line.startsWith(`${name}/`) && (!partNumber || l.part === partNumber) && positive(l.remaining)))
+    ?? null;
+}
+
 // ---- cycle counts ------------------------------------------------------------------------------
 export async function openCounts() {
   return read(['counts'], (t) => t.all('counts'));
@@ -164,11 +240,14 @@ export async function countLines(countId) {
   return read(['count_lines'], (t) => t.byIndex('count_lines', 'count', countId));
 }
 
-/** The server's rows (as last pulled) at these locations, or of this part: what a count sheet lists. */
-export async function serverRows({ codes = [], part = null }) {
+/** The rows at these locations, or of this part, on the server (as last pulled) or as this phone shows
+ *  them: {server, view} each (the server's rows are what a count sheet lists; where the view differs is
+ *  this phone's own work the server has not answered yet). */
+export async function sheetRows({ codes = [], part = null }) {
   return read(['rows'], async (t) => {
-    const found = part ? await t.byIndex('rows', 'part', part) : (await Promise.all([...codes].map((code) => t.byIndex('rows', 'server_location', code)))).flat();
-    return found.map((r) => r.server).filter((row) => row && (!part || row.part === part));
+    const found = part ? await t.byIndex('rows', 'part', part)
+      : (await Promise.all([...codes].flatMap((code) => ['server_location', 'location'].map((index) => t.byIndex('rows', index, code))))).flat();
+    return [...new Map(found.map((r) => [r.key, r])).values()];
   });
 }
 

@@ -6,8 +6,9 @@ import { post, ApiError } from './api.js';
 import * as outbox from './outbox.js';
 import { applyPullPage } from './store.js';
 import { getMeta, setMeta } from './db.js';
-import { BATCH, PROTOCOL, backoff, onStopped, wireOp } from './logic/queue.js';
+import { BATCH, PROTOCOL, backoff, onStopped, unsyncedAge, wireOp } from './logic/queue.js';
 import { summary } from './logic/syncstate.js';
+import { t } from './i18n.js';
 
 const PULL_LIMIT = 500;
 const TIMER_MS = 30_000;
@@ -18,7 +19,7 @@ export const events = new EventTarget();
 /** Everything the status bar and the sync screen show. */
 export const state = {
   signedIn: false, authExpired: false, updateRequired: false, gap: null, online: navigator.onLine,
-  running: false, error: '', pending: 0, oldest: null, lastSync: null, total: 0, done: 0, failures: 0,
+  running: false, error: '', pending: 0, oldest: null, lastSync: null, total: 0, done: 0, failures: 0, newRejected: 0, newHeld: 0,
 };
 
 let deviceId = null;
@@ -30,8 +31,18 @@ function changed() {
   events.dispatchEvent(new CustomEvent('change', { detail: summary(state) }));
 }
 
+let problems = null; // rejected and held ops not yet seen, as last counted
+let buzzed = 0;
+
+/** Count the queue and the problems not yet seen; the phone buzzes (once in 10 s) when there are new ones. */
 export async function refreshStats() {
   Object.assign(state, await outbox.pendingStats());
+  const now = state.newRejected + state.newHeld;
+  if (problems != null && now > problems && Date.now() - buzzed > 10_000) {
+    buzzed = Date.now();
+    navigator.vibrate?.(400);
+  }
+  problems = now;
   changed();
 }
 
@@ -44,15 +55,17 @@ async function pushAll() {
   for (;;) {
     const batch = await outbox.peek(BATCH);
     if (!batch.length) return true;
-    const answer = await post('/api/sync/push', { protocol: PROTOCOL, device_id: deviceId, ops: batch.map(wireOp) }, { timeout: 60_000 });
+    const answer = await post('/api/sync/push', {
+      protocol: PROTOCOL, device_id: deviceId, ops: batch.map(wireOp), oldest_unsynced_age: unsyncedAge(batch[0].created),
+    }, { timeout: 60_000 });
     await outbox.ack(answer.results);
     state.done += answer.results.length;
     await refreshStats();
     const next = onStopped(answer.stopped, answer.stopped?.expected_seq ? await outbox.keptSeqs(answer.stopped.expected_seq) : []);
-    if (next.action === 'retry') throw new ApiError('The server asked to retry later', { status: 503 });
+    if (next.action === 'retry') throw new ApiError(t('sync.retry_later'), { status: 503 });
     if (next.action === 'resend') await outbox.requeueFrom(next.from);
     if (next.action === 'gap') {
-      state.gap = `The server is missing this phone's operations from number ${next.expected}. Nothing is lost on the phone; ask a supervisor.`;
+      state.gap = t('sync.gap', { n: next.expected });
       return false;
     }
     await yieldToPage();
@@ -66,7 +79,9 @@ async function pullAll() {
   let cursor = (await getMeta('cursor')) ?? null;
   let first = true;
   for (;;) {
-    const page = await post('/api/sync/pull', { protocol: PROTOCOL, device_id: deviceId, cursor, limit: PULL_LIMIT }, { timeout: 60_000 });
+    const page = await post('/api/sync/pull', {
+      protocol: PROTOCOL, device_id: deviceId, cursor, limit: PULL_LIMIT, oldest_unsynced_age: unsyncedAge(state.oldest),
+    }, { timeout: 60_000 });
     await applyPullPage(page, first, outbox.resolve);
     first = false;
     cursor = page.cursor;
@@ -117,9 +132,6 @@ export function flush() {
   })();
   return flushing;
 }
-
-/** Wait until nothing is running (for callers that want the result of a flush they asked for). */
-export const idle = () => flushing ?? Promise.resolve();
 
 export function setSignedIn(signedIn, device) {
   state.signedIn = signedIn;

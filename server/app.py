@@ -17,9 +17,11 @@ from litestar.template import TemplateConfig
 from litestar.datastructures import State
 from server.api.auth import AuthController, UsersController
 from server.api.catalog import LocationsController, PartsController, SuppliersController
+from server.api.contract import render_plugins
 from server.api.decode import decode_route
 from server.api.inventory import InventoryController, OpsController, inventory_filter
 from server.api.labels import LabelsController
+from server.api.nul import refuse_nul
 from server.api.problems import EXCEPTION_HANDLERS, all_problems
 from server.api.scan import ScanController
 from server.api.security import TokenAuthMiddleware
@@ -31,15 +33,27 @@ from server.counts.rules import Thresholds
 from server.counts.schedule import ScheduleService
 from server.counts.service import CountService
 from server.db import Database
+from server.health import health, ready
 from server.labels.service import LabelService
+from server.metrics import metrics_route
 from server.ops.service import OpsService
+from server.purchasing.api import ConstraintsController, PurchaseOrdersController
+from server.purchasing.pages import PURCHASING_PAGES, TEMPLATES as PURCHASING_TEMPLATES
+from server.purchasing.replenishment import ReplenishmentService
+from server.purchasing.service import PurchasingService
+from server.i18n import install as install_i18n
+from server.importing.jobs import Jobs
+from server.importing.pages import TEMPLATES as IMPORT_TEMPLATES, import_pages
 from server.queries import InventoryQueries
+from server.requestlog import RequestObserver, configure_logging
 from server.scan.service import ScanService
 from server.settings import Settings, get_settings
+from server.supervisor.shell import TEMPLATES as SUPERVISOR_TEMPLATES, supervisor_router
 from server.web import pwa_router
 from sync.api import CONTROLLERS as SYNC_CONTROLLERS, sync_services
-from sync.pages import TEMPLATES as SYNC_TEMPLATES, supervisor_router
-from sync.reopened import reevaluate_held
+from sync.metrics import OPEN_CONFLICTS
+from sync.pages import CONFLICT_PAGES, TEMPLATES as SYNC_TEMPLATES
+from sync.reopened import held_here, reevaluate_held
 
 
 # Responses gzip'd for clients that accept it (a phone's first pull of 100,000 rows: 46 MB of JSON, 7 MB gzip'd).
@@ -60,21 +74,14 @@ async def problem_type(slug: str) -> Redirect:
     return Redirect(f"/problems#{slug.replace('-', '_')}")
 
 
-@get("/healthz", exclude_from_auth=True, include_in_schema=False)
-async def health(state: State) -> dict[str, str]:
-    return {"status": "ok", "database": state.db.dialect}
-
-
 GC_THRESHOLDS = (10_000, 10, 10)  # Python's are (700, 10, 10)
 
 
 def freeze_startup_objects() -> None:
     """The app, SQLAlchemy's metadata and compiled statements and the imported modules live as long as the
-    process: out of the cyclic garbage collector's way (`gc.freeze`), so that its full collections, which a
-    push of 100 ops triggers by the objects it makes, walk only what requests made. And a young collection
-    once 10,000 more objects are alive instead of 700: a push of 100 ops made 5 of them, and a middle one
-    every other push; with these thresholds a push rarely makes one, and the push path spends 6 % less CPU
-    (measured in process, 10,000 ops). What reference counting frees, it frees as before."""
+    process: out of the cyclic garbage collector's way (`gc.freeze`), so that its full collections walk only
+    what requests made. And a young collection once 10,000 more objects are alive rather than 700, so that a
+    push of 100 ops rarely makes one. What reference counting frees, it frees as before."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
@@ -98,12 +105,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "scanner": ScanService(db, InventoryQueries(db)),
         "labels": LabelService(db),
         **sync_services(db),
-        # closing a count re-evaluates the ops held on the locations it reopens (in the same transaction)
-        "counts": CountService(db, Thresholds(settings.count_major_value, settings.count_major_percent), reevaluate_held),
+        # closing a count re-evaluates the ops held on the locations it reopens (in the same transaction); a
+        # count's page lists those held on its locations
+        "counts": CountService(
+            db, Thresholds(settings.count_major_value, settings.count_major_percent), reevaluate_held, held_here
+        ),
         "count_schedule": ScheduleService(db),
+        "import_jobs": Jobs(settings.data_dir / "imports", db),  # uploads on the supervisor pages
+        "purchasing": PurchasingService(db),
+        "replenishment": ReplenishmentService(db),
     }
 
-    return Litestar(
+    configure_logging(settings.log_format)
+    app = Litestar(
         route_handlers=[
             AuthController,
             UsersController,
@@ -116,11 +130,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             decode_route(settings),  # its own body limit: an image, not GEMBA_MAX_REQUEST_BYTES
             LabelsController,
             CountsController,
+            PurchaseOrdersController,
+            ConstraintsController,
             *SYNC_CONTROLLERS,
-            supervisor_router(COUNT_PAGES),  # HTML pages with their own cookie sign-in (conflicts, counts)
+            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
             health,
+            ready,
+            metrics_route(settings.metrics_token, [OPEN_CONFLICTS]),
             pwa_router(),
         ],
         state=State({"db": db, **services}),
@@ -130,9 +148,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         },
         middleware=[DefineMiddleware(TokenAuthMiddleware, exclude=["^/schema"])],  # other non-API routes opt out
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(title="Gemba API", version="1", path="/schema"),
+        before_request=refuse_nul,  # NUL characters: a 422 before any handler runs (server/rules/text.py)
+        openapi_config=OpenAPIConfig(  # problem responses and raw bodies documented by server/api/contract.py
+            title="Gemba API", version="1", path="/schema", render_plugins=render_plugins()
+        ),
         template_config=TemplateConfig(
-            directory=[Path(__file__).parent / "templates", SYNC_TEMPLATES, COUNT_TEMPLATES], engine=JinjaTemplateEngine
+            directory=[
+                Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
+                IMPORT_TEMPLATES, PURCHASING_TEMPLATES,
+            ],
+            engine=JinjaTemplateEngine,
+            engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py
         ),
         request_max_body_size=settings.max_request_bytes,
         compression_config=COMPRESSION,
@@ -140,3 +166,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         on_shutdown=[db.dispose],
         debug=settings.debug,
     )
+    # around routing too (as Litestar's OpenTelemetry plugin does), so that an unknown path is logged as well
+    app.asgi_handler = RequestObserver(app.asgi_handler)
+    return app

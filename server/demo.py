@@ -1,18 +1,26 @@
 """Demo data: a small electronics assembly shop, loaded through the same operations operators use,
-so the ledger and the activity log are real."""
+so the ledger and the activity log are real; with two open purchase orders to DigiKey (serialized power
+supplies with their serials, one of them received against its line; a reel lot of capacitors) and min/max
+constraints, some below their minimum."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from server.actor import Actor
 from server.auth import AuthService
 from server.catalog import CatalogService
 from server.db import Database
 from server.models import Part, Role
 from server.ops.service import OpRequest, OpsService
-from server.ops.stock import Actor
+from server.purchasing.replenishment import ReplenishmentService
+from server.purchasing.schemas import ConstraintIn, PoIn, PoLineIn
+from server.purchasing.service import PurchasingService
 
 DEMO_USERS = [("admin", "admin", "gemba-admin"), ("sam", "supervisor", "gemba-super"), ("olga", "operator", "gemba-oper")]
 
@@ -51,12 +59,13 @@ async def load_demo(db: Database) -> bool:
     auth, catalog, ops = AuthService(db), CatalogService(db), OpsService(db)
     for username, role, password in DEMO_USERS:
         await auth.add_user(username, role, password)
+    admin = Actor("admin", Role.admin)
     for code, parent, kind, available in LOCATIONS:
         await catalog.create_location({"code": code, "name": code.rsplit("/", 1)[-1].title(), "parent": parent,
-                                       "kind": kind, "available": available})
+                                       "kind": kind, "available": available}, admin)
     for number, tracking, description, unit, serial_pattern, lot_pattern in PARTS:
         await catalog.create_part({"part_number": number, "tracking": tracking, "description": description,
-                                   "unit": unit, "serial_pattern": serial_pattern, "lot_pattern": lot_pattern})
+                                   "unit": unit, "serial_pattern": serial_pattern, "lot_pattern": lot_pattern}, admin)
     for name, code in [("DigiKey", "DK"), ("Mouser Electronics", "MOU"), ("McMaster-Carr", "MMC")]:
         await catalog.create_supplier(name, code)
 
@@ -69,19 +78,19 @@ async def load_demo(db: Database) -> bool:
     shelf1, shelf2, shelf3 = (f"PLANT-1/STORES/CAGE-{c}" for c in ("A/SHELF-1", "A/SHELF-2", "B/SHELF-3"))
     dock, line = "PLANT-1/DOCK", "PLANT-1/LINE-1"
     caps = await op(olga, "receive", part="CAP-100UF", tracking="lot", location=dock, quantity=4000,
-                    supplier="DigiKey", unit_cost=0.12, package_ref="DK-PKG-88213")
+                    supplier="DigiKey", unit_cost="0.12", package_ref="DK-PKG-88213")
     await op(olga, "move", part="CAP-100UF", tracking="lot", lot=caps["lot"], from_location=dock,
              to_location=shelf1, quantity=3000)
     await op(olga, "receive", part="RES-10K", tracking="lot", location=shelf1, quantity=5000, lot="MOU-2611-77",
-             supplier="Mouser Electronics", unit_cost=0.01)
+             supplier="Mouser Electronics", unit_cost="0.01")
     await op(olga, "receive", part="SCREW-M3", tracking="untracked", location=shelf2, quantity=2500,
-             supplier="McMaster-Carr", unit_cost=0.04)
-    await op(olga, "receive", part="LABEL-ROLL", tracking="untracked", location=shelf2, quantity=12, unit_cost=6.5)
+             supplier="McMaster-Carr", unit_cost="0.04")
+    await op(olga, "receive", part="LABEL-ROLL", tracking="untracked", location=shelf2, quantity=12, unit_cost="6.50")
     for serial in ("PSU-A0193", "PSU-A0194", "PSU-A0195"):
         await op(olga, "receive", part="PSU-24V", tracking="serial", location=shelf3, quantity=1, serial=serial,
-                 supplier="DigiKey", unit_cost=48.0)
+                 supplier="DigiKey", unit_cost="48.00")
     boards = [await op(olga, "receive", part="PCB-MAIN", tracking="serial", location=shelf3, quantity=1,
-                       unit_cost=31.0) for _ in range(4)]
+                       unit_cost="31.00") for _ in range(4)]
     controllers = [await op(olga, "receive", part="CTRL-100", tracking="serial", location=line, quantity=1)
                    for _ in range(2)]
     first = controllers[0]["serial"]
@@ -98,4 +107,29 @@ async def load_demo(db: Database) -> bool:
              reason="Reel damaged in transit")
     await op(sam, "adjust", part="SCREW-M3", tracking="untracked", location=shelf2, delta=-12,
              reason="Cycle count found 12 fewer")
+    await purchasing(db, sam, dock, lambda op_type, **args: op(olga, op_type, **args))
     return True
+
+
+async def purchasing(db: Database, sam: Actor, dock: str, receive: Callable[..., Awaitable[dict]]) -> None:
+    """Two open POs to DigiKey, the first partly received (one of its three power supplies came: olga
+    received it against the line), and constraints: screws and label rolls below their minimum in STORES,
+    power supplies below theirs in the plant (two still on order), capacitors fine."""
+    orders = PurchasingService(db)
+    soon = date.today() + timedelta(days=7)
+    supplies = PoLineIn(part="PSU-24V", quantity=3, unit_price=Decimal("48.00"), location=dock, expected_date=soon,
+                        serials=["PSU-A0201", "PSU-A0202", "PSU-A0203"])
+    caps = PoLineIn(part="CAP-100UF", quantity=2000, unit_price=Decimal("0.11"), lot="DK-2612-0417", location=dock,
+                    expected_date=soon)
+    numbers = []
+    for line in (supplies, caps):
+        made = await orders.create(PoIn(supplier="DigiKey", lines=[line]), sam)
+        numbers.append((await orders.open(made.number, sam)).number)
+    await receive("receive", part="PSU-24V", tracking="serial", serial="PSU-A0201", location=dock, quantity=1,
+                  po_line=f"{numbers[0]}/1")
+    constraints = ReplenishmentService(db)
+    for part, location, minimum, maximum in [
+        ("SCREW-M3", "PLANT-1/STORES", 3000, 6000), ("LABEL-ROLL", "PLANT-1/STORES", 20, 40),
+        ("PSU-24V", "PLANT-1", 5, 8), ("CAP-100UF", "PLANT-1/STORES", 2000, None),
+    ]:
+        await constraints.put(ConstraintIn(part=part, location=location, min=minimum, max=maximum), sam)

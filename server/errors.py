@@ -88,6 +88,36 @@ class CountNotOpen(Conflict):
     title = "The count is not open"
 
 
+class CountIncomplete(Conflict):
+    """Closing a count while expected lines are not counted, without the supervisor's `not_counted` decision."""
+
+    reason = slug = "count_incomplete"
+    title = "Expected lines are not counted"
+
+
+class PoNotOpen(Conflict):
+    """A purchase order that is a draft, cancelled or received, or a line of it that is not open (closed short,
+    received, cancelled), asked to do what only an open one does."""
+
+    reason = slug = "po_not_open"
+    title = "The purchase order or line is not open"
+
+
+class OverReceipt(Conflict):
+    """A receipt against a PO line of more than the line still expects (`remaining`, `ordered`, `received`)."""
+
+    reason = slug = "over_receipt"
+    title = "More than the purchase order line still expects"
+
+
+class SerialNotOnLine(Conflict):
+    """A receipt against a PO line that lists its serials, of a serial it does not list (`serials`: those
+    still expected)."""
+
+    reason = slug = "serial_not_on_line"
+    title = "The serial is not one the purchase order line lists"
+
+
 class OpIdReused(Conflict):
     reason = slug = "op_id_reused"
     title = "Operation id reused with a different body"
@@ -109,10 +139,43 @@ class BadCredentials(DomainError):
     title = "Wrong username or password"
 
 
+class TooManyAttempts(DomainError):
+    """Sign-in throttled after failed attempts: `retry_after` seconds (also the Retry-After header)."""
+
+    reason = slug = "too_many_attempts"
+    status_code = 429
+    title = "Too many failed sign-ins"
+
+
+class DeviceSecretMismatch(DomainError):
+    """A sign-in with a known device id without that device's secret: never a rebind."""
+
+    reason = slug = "device_secret_mismatch"
+    status_code = 403
+    title = "Not this device's secret"
+
+
 class Forbidden(DomainError):
     reason = slug = "forbidden"
     status_code = 403
     title = "Not allowed for your role"
+
+
+class RetryLater(DomainError):
+    """A transient database problem (unavailable, lock timeout): nothing was changed, try again."""
+
+    reason = slug = "retry_later"
+    status_code = 503
+    title = "Temporarily unavailable, retry later"
+
+
+class NotReady(DomainError):
+    """GET /readyz: this process cannot serve yet; `check` says why (`database`: it does not answer;
+    `migrations`: its schema is not at the code's migration head)."""
+
+    reason = slug = "not_ready"
+    status_code = 503
+    title = "Not ready to serve"
 
 
 class ImageTooLarge(DomainError):
@@ -138,22 +201,32 @@ class UnreadableImage(DomainError):
     title = "Image cannot be decoded"
 
 
-# Every op reason the server can answer with; the README documents each (a test checks).
-OP_REASONS: dict[str, str] = {
-    cls.reason: cls.title
-    for cls in (
-        Invalid,
-        UnknownOpType,
-        TrackingMismatch,
-        NotFound,
-        DuplicateSerial,
-        TrackingChanged,
-        InsufficientQuantity,
-        LocationLocked,
-        StaleLocation,
-        AlreadyInstalled,
-        CountNotOpen,
-        OpIdReused,
-        Forbidden,
-    )
-}
+class DecoderBusy(DomainError):
+    """Every decode slot of this server process stayed taken while the photo waited (GEMBA_DECODE_CONCURRENCY)."""
+
+    reason = slug = "decoder_busy"
+    status_code = 503
+    title = "The decoder is busy, send the photo again shortly"
+
+
+# Every error an op can end with (POST /api/ops answers each as a problem, a push as the op's result).
+OP_ERRORS: tuple[type[DomainError], ...] = (
+    Invalid,
+    UnknownOpType,
+    TrackingMismatch,
+    NotFound,
+    DuplicateSerial,
+    TrackingChanged,
+    InsufficientQuantity,
+    LocationLocked,
+    StaleLocation,
+    AlreadyInstalled,
+    CountNotOpen,
+    PoNotOpen,
+    OverReceipt,
+    SerialNotOnLine,
+    OpIdReused,
+    Forbidden,
+)
+# Every op reason the server can answer with; docs/api.md and docs/sync.md document each (a test checks).
+OP_REASONS: dict[str, str] = {cls.reason: cls.title for cls in OP_ERRORS}

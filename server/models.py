@@ -7,6 +7,7 @@ Unavailable) so that history, sync versions and row ids stay stable.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -17,22 +18,143 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Float,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
+    literal_column,
+    type_coerce,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_QUANTUM = Decimal("0.000001")  # 6 decimal places, server/rules/money.py's PLACES
+CENTS = Decimal("0.01")
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact money: NUMERIC(18, 6) on PostgreSQL; on SQLite, whose NUMERIC keeps 15 significant digits as a
+    float, the decimal's text (sums of money are made in Python, in Decimal)."""
+
+    impl = Numeric(18, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(Numeric(18, 6, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(value).quantize(MONEY_QUANTUM)
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """The amount with 2 to 6 decimal places, as the wire shows it ("12.50", "0.0125"), on both engines."""
+        if value is None:
+            return None
+        amount = Decimal(value).quantize(MONEY_QUANTUM).normalize()
+        return amount.quantize(CENTS) if amount.as_tuple().exponent > -2 else amount  # type: ignore[operator]
+
+
+PLACES = 6  # the finest a quantity may be: millionths (server/rules/quantities.py)
+SCALE = 10**PLACES
+QUANTUM = Decimal(1).scaleb(-PLACES)
+Number = int | Decimal
+
+
+def canon(value: Number) -> Number:
+    """A quantity in its one form: an int when whole, else a Decimal without trailing zeros or exponent."""
+    if type(value) is int:
+        return value
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+def from_scaled(value: int) -> Number:
+    """A quantity from its millionths (SQLite's stored form)."""
+    whole, rest = divmod(value, SCALE)
+    return whole if rest == 0 else Decimal(value).scaleb(-PLACES).normalize()
+
+
+def to_scaled(value: Number) -> int:
+    """A quantity's millionths; refuses a finer one (the rules refuse it first, naming the field)."""
+    if type(value) is int:
+        return value * SCALE
+    scaled = Decimal(value).scaleb(PLACES)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} is finer than {QUANTUM}")
+    return int(scaled)
+
+
+class QuantityType(TypeDecorator[Number]):
+    """Exact quantities: NUMERIC(18, 6) on PostgreSQL; on SQLite, whose NUMERIC is a float, the millionths in
+    an INTEGER, so that SUM, comparisons and CHECKs stay exact in SQL there too. Read back as `canon` gives
+    them: an int when whole, a Decimal otherwise. Literals in SQL (a CHECK's bound, `quantity > 0`) go through
+    the same conversion, so `quantity <= 1` is `quantity <= 1000000` on SQLite. A quantity multiplied in SQL
+    by anything but a quantity must go through `quantity_number` (server/queries.py's valuations do)."""
+
+    impl = Numeric(18, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Integer())
+        return dialect.type_descriptor(Numeric(18, 6, asdecimal=True))
+
+    def process_bind_param(self, value: Number | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return to_scaled(value)
+        return value if type(value) is int else Decimal(value)
+
+    def process_literal_param(self, value: Number | None, dialect: Dialect) -> str:
+        return "NULL" if value is None else str(self.process_bind_param(value, dialect))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Number | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return from_scaled(value) if type(value) is int else canon(Decimal(str(value)) / SCALE)
+        return canon(value) if isinstance(value, Decimal) else value
+
+
+def quantity_number(column: Any, dialect_name: str) -> Any:
+    """A quantity column as a plain number in SQL, to multiply by a price: SQLite holds millionths."""
+    if dialect_name == "sqlite":
+        return type_coerce(column, Integer()) / literal_column(f"{SCALE}.0")
+    return column
+
+
+def per_engine_check(sql: str, name: str) -> tuple[CheckConstraint, CheckConstraint]:
+    """A CHECK whose quantities (`{one}`: one unit) are written as each engine stores them."""
+    return (
+        CheckConstraint(sql.format(one=SCALE), name=name).ddl_if(dialect="sqlite"),
+        CheckConstraint(sql.format(one=1), name=name).ddl_if(dialect="postgresql"),
+    )
 
 
 class Role(StrEnum):
     operator = "operator"
     supervisor = "supervisor"
     admin = "admin"
+
+
+class TokenKind(StrEnum):
+    """What a token opens: the API (a bearer token) or the supervisor pages (a session cookie), never both."""
+
+    api = "api"
+    page = "page"
 
 
 class Tracking(StrEnum):
@@ -81,23 +203,27 @@ class User(UUIDv7AuditBase):
 
 
 class Device(UUIDv7AuditBase):
-    """A phone or other client. Its id is chosen by the client; a token binds it to one user."""
+    """A phone or other client. Its id is chosen by the client; a token binds it to one user. `secret_hash`
+    is the SHA-256 of the secret the phone made at its first sign-in (NULL: registered without one)."""
 
     __tablename__ = "devices"
 
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(128))
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(UUIDv7AuditBase):
     """Opaque bearer tokens, stored hashed so a database leak does not leak sessions."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (_enum_check("kind", TokenKind),)
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default=TokenKind.api.value)
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    device_id: Mapped[UUID | None] = mapped_column(ForeignKey("devices.id"))
+    device_id: Mapped[UUID | None] = mapped_column(ForeignKey("devices.id"), index=True)  # a device's users
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
@@ -110,6 +236,10 @@ class Part(UUIDv7AuditBase):
     revision: Mapped[str] = mapped_column(String(32), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     unit: Mapped[str] = mapped_column(String(16), default="ea")
+    # decimal places of its quantities when not its unit's (server/rules/quantities.py UNIT_PLACES)
+    quantity_places: Mapped[int | None] = mapped_column(Integer)
+    # the packs it is bought in: [{"name": "box", "quantity": "100"}] (a receipt of 3 boxes is 300 of the unit)
+    packs: Mapped[list[Any] | None] = mapped_column(JsonB)
     tracking: Mapped[str] = mapped_column(String(16))
     serial_pattern: Mapped[str | None] = mapped_column(String(64))
     lot_pattern: Mapped[str | None] = mapped_column(String(64))
@@ -138,6 +268,12 @@ class Supplier(UUIDv7AuditBase):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     code: Mapped[str | None] = mapped_column(String(64), unique=True)
 
+    @classmethod
+    def named(cls, name: str) -> ColumnElement[bool]:
+        """The supplier of this name, in any case: both sides folded by the database (SQLite's lower()
+        folds ASCII only; Python's str.lower() all of Unicode, so they disagree on `Ä`)."""
+        return func.lower(cls.name) == func.lower(name)
+
 
 class InventoryRow(UUIDv7AuditBase):
     """Stock of one part in one place: a serialized unit, a lot quantity or an untracked quantity.
@@ -150,18 +286,23 @@ class InventoryRow(UUIDv7AuditBase):
     __table_args__ = (
         _enum_check("tracking", Tracking),
         CheckConstraint("quantity >= 0", name="ck_inventory_quantity_non_negative"),
-        CheckConstraint(
-            "(tracking = 'serial' AND serial IS NOT NULL AND quantity <= 1)"
+        *per_engine_check(
+            "(tracking = 'serial' AND serial IS NOT NULL AND quantity <= {one})"
             " OR (tracking = 'lot' AND serial IS NULL AND lot IS NOT NULL)"
             " OR (tracking = 'untracked' AND serial IS NULL AND lot IS NULL)",
             name="ck_inventory_tracking_shape",
         ),
         CheckConstraint("NOT (scrapped AND installed_in_id IS NOT NULL)", name="ck_inventory_scrapped_not_installed"),
+        # a row made by a purchase order line (server/purchasing/models.py): on order, its line done, or cancelled
+        CheckConstraint(
+            "po_state IS NULL OR (po_line_id IS NOT NULL AND po_state IN ('open', 'received', 'cancelled'))",
+            name="po_state",
+        ),
         # Lists by location subtree and status, ordered by id: the status columns ride along so that the
         # filter and `total` are answered from the index, and per location the ids come out in order.
         Index(
             "ix_inventory_location_id_id_status",
-            "location_id", "id", "scrapped", "installed_in_id", "isolated", "quantity",
+            "location_id", "id", "scrapped", "installed_in_id", "isolated", "quantity", "po_state",
         ),
         Index("ix_inventory_part_id_location_id", "part_id", "location_id"),
         Index("ix_inventory_part_id_lot", "part_id", "lot"),
@@ -169,12 +310,12 @@ class InventoryRow(UUIDv7AuditBase):
 
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
     location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
-    quantity: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Number] = mapped_column(QuantityType)
     serial: Mapped[str | None] = mapped_column(String(128), unique=True)
     lot: Mapped[str | None] = mapped_column(String(128))
     tracking: Mapped[str] = mapped_column(String(16))
     supplier_id: Mapped[UUID | None] = mapped_column(ForeignKey("suppliers.id"))
-    unit_cost: Mapped[float | None] = mapped_column(Float)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)
     installed_in_id: Mapped[UUID | None] = mapped_column(ForeignKey("inventory.id"))
     scrapped: Mapped[bool] = mapped_column(Boolean, default=False)
     isolated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -182,6 +323,11 @@ class InventoryRow(UUIDv7AuditBase):
     package_ref: Mapped[str | None] = mapped_column(String(128))
     po_line: Mapped[str | None] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The purchase order line the row was made for, and whether it is still on order (server/purchasing/): a
+    # row with a `po_state` is not stock. No foreign key: SQLite adds one only by copying the table, which the
+    # keys referring to `inventory` forbid on a database that has rows; lines are never deleted.
+    po_line_id: Mapped[UUID | None] = mapped_column()
+    po_state: Mapped[str | None] = mapped_column(String(16))
 
 
 # Components of a unit. Partial, so that "installed_in_id IS NULL" (most rows) never looks selective to
@@ -194,7 +340,9 @@ Index(
 )
 
 # One lot/untracked row per part, lot and place, where "place" is the location for free, isolated and
-# scrapped stock and the parent unit for installed stock. Serial rows are unique by serial instead.
+# scrapped stock and the parent unit for installed stock. Serial rows are unique by serial instead, and the
+# rows of a purchase order line by their line.
+BUCKET_ROWS = and_(InventoryRow.serial.is_(None), InventoryRow.po_line_id.is_(None))
 Index(
     "uq_inventory_bucket",
     InventoryRow.part_id,
@@ -204,9 +352,29 @@ Index(
     InventoryRow.scrapped,
     InventoryRow.isolated,
     unique=True,
-    sqlite_where=InventoryRow.serial.is_(None),
-    postgresql_where=InventoryRow.serial.is_(None),
+    sqlite_where=BUCKET_ROWS,
+    postgresql_where=BUCKET_ROWS,
 )
+
+# The rows of a purchase order line; its one row of a quantity (not a unit); the rows on order or cancelled.
+# Partial: `po_line_id IS NULL` (stock) must never look selective to SQLite's planner.
+ORDERED_ROWS = InventoryRow.po_line_id.is_not(None)
+Index("ix_inventory_po_line_id", InventoryRow.po_line_id, sqlite_where=ORDERED_ROWS, postgresql_where=ORDERED_ROWS)
+ORDERED_QUANTITY = and_(InventoryRow.serial.is_(None), InventoryRow.po_line_id.is_not(None))
+Index(
+    "uq_inventory_po_line_id", InventoryRow.po_line_id, unique=True,
+    sqlite_where=ORDERED_QUANTITY, postgresql_where=ORDERED_QUANTITY,
+)
+NOT_STOCK = InventoryRow.po_state.is_not(None)
+Index(
+    "ix_inventory_po_state_id", InventoryRow.po_state, InventoryRow.id, sqlite_where=NOT_STOCK, postgresql_where=NOT_STOCK,
+)
+
+
+def is_stock(row: Any = InventoryRow) -> ColumnElement[bool]:
+    """Rows that are stock: not made by a purchase order line and still on order (or cancelled, or the
+    empty remainder of a received line). `row`: the table's columns or an alias of it."""
+    return row.po_state.is_(None)
 
 
 class OpRecord(UUIDv7AuditBase):
@@ -250,10 +418,30 @@ class Movement(UUIDv7AuditBase):
     inventory_id: Mapped[UUID | None] = mapped_column(ForeignKey("inventory.id"), index=True)
     serial: Mapped[str | None] = mapped_column(String(128))
     lot: Mapped[str | None] = mapped_column(String(128))
-    quantity: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Number] = mapped_column(QuantityType)
     from_location_id: Mapped[UUID | None] = mapped_column(ForeignKey("locations.id"), index=True)
     to_location_id: Mapped[UUID | None] = mapped_column(ForeignKey("locations.id"), index=True)
     parent_serial: Mapped[str | None] = mapped_column(String(128))
+
+
+class MasterChange(UUIDv7AuditBase):
+    """The append-only log of master-data changes: a part or a location created or edited (a tracking
+    switch, a location made unavailable...), by whom, when, and each field from → to. The activity log
+    (GET /api/activity) shows it next to the movements."""
+
+    __tablename__ = "master_changes"
+    __table_args__ = (
+        CheckConstraint("(part_id IS NULL) <> (location_id IS NULL)", name="ck_master_changes_one_subject"),
+    )
+
+    op_type: Mapped[str] = mapped_column(String(32))  # part_create, part_update, location_create, location_update
+    action: Mapped[str] = mapped_column(String(16))  # Create, Edit
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[UUID | None] = mapped_column()
+    part_id: Mapped[UUID | None] = mapped_column(ForeignKey("parts.id"), index=True)
+    location_id: Mapped[UUID | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    changes: Mapped[list[Any]] = mapped_column(JsonB)  # [{"field", "from", "to"}]
+    reason: Mapped[str] = mapped_column(Text)  # the changes in words
 
 
 class LedgerEntry(UUIDv7AuditBase):
@@ -267,7 +455,7 @@ class LedgerEntry(UUIDv7AuditBase):
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
     location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
     lot: Mapped[str | None] = mapped_column(String(128))
-    delta: Mapped[int] = mapped_column(Integer)
+    delta: Mapped[Number] = mapped_column(QuantityType)
     reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -278,35 +466,3 @@ class Counter(UUIDv7AuditBase):
 
     key: Mapped[str] = mapped_column(String(160), unique=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class CountLine(UUIDv7AuditBase):
-    """One line of a cycle count (the `count` op): what was counted at a location, next to what the
-    server held there when the op was applied. It adjusts nothing by itself; a supervisor turns a
-    discrepancy into an adjustment (`adjust` with the line's `count_id`). Of several lines of one item in
-    one count, the one with the highest `version` (the change clock, i.e. commit order) is the count."""
-
-    __tablename__ = "count_lines"
-    __table_args__ = (
-        CheckConstraint("counted_quantity >= 0", name="ck_count_lines_counted_non_negative"),
-        Index("ix_count_lines_location_id_part_id", "location_id", "part_id"),
-        Index("ix_count_lines_count_id_location_id_part_id", "count_id", "location_id", "part_id"),  # the item in its count
-    )
-
-    op_id: Mapped[UUID] = mapped_column(unique=True)
-    count_id: Mapped[UUID | None] = mapped_column(ForeignKey("counts.id"), index=True)
-    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
-    location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
-    tracking: Mapped[str] = mapped_column(String(16))
-    serial: Mapped[str | None] = mapped_column(String(128))
-    lot: Mapped[str | None] = mapped_column(String(128))
-    counted_quantity: Mapped[int] = mapped_column(Integer)
-    expected_quantity: Mapped[int] = mapped_column(Integer)  # on hand there (free + isolated), not installed
-    actor: Mapped[str] = mapped_column(String(64))
-    device_id: Mapped[UUID | None] = mapped_column()
-    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: latest line wins
-    unit_cost: Mapped[float | None] = mapped_column(Float)  # of the stock there when counted (a unit: its own)
-    superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a later line of the item in its count
-
-
-import server.counts.models  # noqa: E402, F401 - the `counts` table that count_lines.count_id refers to

@@ -1,4 +1,5 @@
-"""Read side: inventory lists, exports, unit and lot histories, the activity log. Plain SELECTs; status
+"""Read side: inventory lists, exports, unit and lot histories, the activity log (movements and master-data
+changes). Plain SELECTs; status
 is computed by the database (server/rules/status.py) so that filtering 1M rows is one query.
 """
 
@@ -10,12 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from server.db import Database
 from server.errors import Invalid, NotFound
-from server.models import InventoryRow, Location, Movement, Part, Supplier
+from server.models import InventoryRow, LedgerEntry, Location, MasterChange, Movement, OpRecord, Part, Supplier
 from server.rules.status import Status, inventory_status_sql, status_filter_sql
 
 Parent = aliased(InventoryRow, name="parent")
@@ -46,6 +47,18 @@ def location_subtree(location: str) -> Any:
     tree = select(Location.id).where(_id_or_key(Location.code, Location.id, location)).cte("tree", recursive=True)
     tree = tree.union_all(select(Location.id).where(Location.parent_id == tree.c.id))
     return select(tree.c.id)
+
+
+def _ledger_where(filters: dict[str, Any]) -> list[Any]:
+    """Ledger entries of a part (number or id), a location subtree (code or id) and a bucket."""
+    where = []
+    if filters.get("part"):
+        where.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
+    if filters.get("location"):
+        where.append(LedgerEntry.location_id.in_(location_subtree(filters["location"])))
+    if filters.get("bucket"):
+        where.append(LedgerEntry.bucket == filters["bucket"])
+    return where
 
 
 SUBTREE_INLINE_MAX = 1000
@@ -142,6 +155,11 @@ UNIT_BY_SERIAL = _items().where(InventoryRow.serial == bindparam("serial"))
 COMPONENTS_OF = _items().where(Parent.serial == bindparam("serial")).order_by(InventoryRow.id)
 
 
+async def count_rows(session: Any, f: InventoryFilter) -> int:
+    """How many rows the inventory list shows for `f` (its total)."""
+    return int(await session.scalar(_filtered([func.count()], f, await _places(session, f))) or 0)
+
+
 def _items_query(
     f: InventoryFilter, limit: int, offset: int = 0, *, after: UUID | None = None, places: Any = None
 ) -> Select[Any]:
@@ -217,32 +235,100 @@ class InventoryQueries:
         return {"part": found.part_number, "lot": lot, "rows": rows, "events": events}
 
     async def activity(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        conditions = []
+        """Movements and master-data changes (`master_changes`), newest first: the keys of the page come from
+        both logs at once, then each log's lines are read for those keys."""
+        moved, changed = [], []
         if filters.get("serial"):
-            conditions.append(or_(Movement.serial == filters["serial"], Movement.parent_serial == filters["serial"]))
+            moved.append(or_(Movement.serial == filters["serial"], Movement.parent_serial == filters["serial"]))
         if filters.get("lot"):
-            conditions.append(Movement.lot == filters["lot"])
+            moved.append(Movement.lot == filters["lot"])
+        if filters.get("serial") or filters.get("lot"):
+            changed.append(false())  # master data has no serials or lots
         if filters.get("part"):
-            conditions.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
+            moved.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
+            changed.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
         if filters.get("location"):
             subtree = location_subtree(filters["location"])
-            conditions.append(or_(Movement.from_location_id.in_(subtree), Movement.to_location_id.in_(subtree)))
+            moved.append(or_(Movement.from_location_id.in_(subtree), Movement.to_location_id.in_(subtree)))
+            changed.append(MasterChange.location_id.in_(subtree))
         for name in ("actor", "action", "op_type"):
             if filters.get(name):
-                conditions.append(getattr(Movement, name) == filters[name])
+                moved.append(getattr(Movement, name) == filters[name])
+                changed.append(getattr(MasterChange, name) == filters[name])
         if filters.get("op_id"):
-            conditions.append(Movement.op_id == filters["op_id"])
-        if filters.get("since"):
-            conditions.append(Movement.created_at >= filters["since"])
-        if filters.get("until"):
-            conditions.append(Movement.created_at < filters["until"])
+            moved.append(Movement.op_id == filters["op_id"])
+            changed.append(MasterChange.id == filters["op_id"])
+        for log, conditions in ((Movement, moved), (MasterChange, changed)):
+            if filters.get("since"):
+                conditions.append(log.created_at >= filters["since"])
+            if filters.get("until"):
+                conditions.append(log.created_at < filters["until"])
+        keys = union_all(
+            select(Movement.id, Movement.created_at.label("at"), literal(0).label("log"))
+            .join(Part, Part.id == Movement.part_id).where(*moved),
+            select(MasterChange.id, MasterChange.created_at.label("at"), literal(1).label("log"))
+            .outerjoin(Part, Part.id == MasterChange.part_id).where(*changed),
+        ).subquery()
         async with self.db.read() as session:
-            where = and_(True, *conditions)
-            total = await session.scalar(
-                select(func.count()).select_from(Movement).join(Part, Part.id == Movement.part_id).where(where)
+            total = await session.scalar(select(func.count()).select_from(keys))
+            page = (await session.execute(
+                select(keys.c.id, keys.c.log).order_by(keys.c.at.desc(), keys.c.id.desc()).limit(limit).offset(offset)
+            )).all()
+            movements = [key for key, log in page if log == 0]
+            changes = [key for key, log in page if log == 1]
+            found = {item["id"]: item for item in await self._movements(session, Movement.id.in_(movements))} if movements else {}
+            if changes:
+                found.update((item["id"], item) for item in await _changes(session, changes))
+        return [found[key] for key, _ in page], int(total or 0)
+
+    async def transactions(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Signed ledger entries, newest first, each with the op that wrote it."""
+        where = _ledger_where(filters)
+        if filters.get("since"):
+            where.append(LedgerEntry.created_at >= filters["since"])
+        if filters.get("until"):
+            where.append(LedgerEntry.created_at < filters["until"])
+        query = (
+            select(
+                LedgerEntry.id, LedgerEntry.created_at.label("at"), LedgerEntry.bucket, Part.part_number.label("part"),
+                Location.code.label("location"), LedgerEntry.lot, LedgerEntry.delta, LedgerEntry.reason,
+                LedgerEntry.op_id, OpRecord.type.label("op_type"),
             )
-            items = await self._movements(session, where, newest_first=True, limit=limit, offset=offset)
-        return items, int(total or 0)
+            .join(Part, Part.id == LedgerEntry.part_id)
+            .join(Location, Location.id == LedgerEntry.location_id)
+            .outerjoin(OpRecord, OpRecord.op_id == LedgerEntry.op_id)
+            .where(*where)
+        )
+        async with self.db.read() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(LedgerEntry).join(Part, Part.id == LedgerEntry.part_id).where(*where)
+            )
+            rows = await session.execute(
+                query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit).offset(offset)
+            )
+            return [dict(row._mapping) for row in rows], int(total or 0)
+
+    async def balances(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """The ledger's sums per part, location, lot and bucket (those not zero), by part number, location
+        code and lot."""
+        quantity = func.sum(LedgerEntry.delta)
+        sums = (
+            select(
+                Part.part_number.label("part"), Location.code.label("location"), LedgerEntry.lot, LedgerEntry.bucket,
+                quantity.label("quantity"),
+            )
+            .join(Part, Part.id == LedgerEntry.part_id)
+            .join(Location, Location.id == LedgerEntry.location_id)
+            .where(*_ledger_where(filters))
+            .group_by(Part.part_number, Location.code, LedgerEntry.lot, LedgerEntry.bucket)
+            .having(quantity != 0)
+        )
+        async with self.db.read() as session:
+            total = await session.scalar(select(func.count()).select_from(sums.subquery()))
+            rows = await session.execute(
+                sums.order_by(Part.part_number, Location.code, LedgerEntry.lot, LedgerEntry.bucket).limit(limit).offset(offset)
+            )
+            return [dict(row._mapping) for row in rows], int(total or 0)
 
     async def _movements(
         self, session: Any, where: Any, *, newest_first: bool = False, limit: int | None = None, offset: int = 0
@@ -278,8 +364,35 @@ class InventoryQueries:
         return [dict(row._mapping) for row in await session.execute(query)]
 
 
+async def _changes(session: Any, ids: list[Any]) -> list[dict[str, Any]]:
+    """Master-data changes in the activity log's shape: no stock moved (quantity 0); `changes` lists each
+    field from → to, and `location` names the location changed (`part` the part)."""
+    rows = await session.execute(
+        select(
+            MasterChange.id, MasterChange.created_at.label("at"), MasterChange.id.label("op_id"), MasterChange.op_type,
+            MasterChange.action, MasterChange.actor, MasterChange.device_id, MasterChange.reason,
+            Part.part_number.label("part"), MasterChange.changes, Location.code.label("location"),
+        )
+        .outerjoin(Part, Part.id == MasterChange.part_id)
+        .outerjoin(Location, Location.id == MasterChange.location_id)
+        .where(MasterChange.id.in_(ids))
+    )
+    return [
+        {**row._mapping, "serial": None, "lot": None, "quantity": 0, "from_location": None, "to_location": None,
+         "parent_serial": None}
+        for row in rows
+    ]
+
+
 def as_utc(moment: datetime | None) -> datetime | None:
-    """A time from a query string; one without an offset is taken as UTC (the server's clock)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    """A time from a query string, in UTC; one without an offset is taken as UTC (the server's clock). One
+    whose UTC time falls before year 1 or after 9999 is the calendar's first or last moment: as a bound of a
+    range (`since`, `until`) it means the same."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return (datetime.max if moment.year == datetime.max.year else datetime.min).replace(tzinfo=UTC)

@@ -12,11 +12,16 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
+from server.api.nul import OPS_CHECKED_ONE_BY_ONE
+from server.api.params import Limit, Offset
 from server.api.security import actor_of, requires
 from server.auth import Principal
 from server.db import Database
+from server.errors import OP_ERRORS, Conflict, Forbidden, NotFound, RetryLater
 from server.models import Role
+from sync import metrics
 from sync.conflicts import ConflictService
+from sync.errors import ProtocolNotSupported
 from sync.pull import PullService
 from sync.push import PushService
 from sync.wire import (
@@ -32,8 +37,6 @@ from sync.wire import (
     decode,
 )
 
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
 StatusFilter = Annotated[str, Parameter(pattern="^(open|approved|rejected|all)$")]
 
 
@@ -46,19 +49,28 @@ class SyncController(Controller):
     path = "/api/sync"
     tags = ["sync"]
 
-    @post("/push", status_code=200)
+    # the bodies are read raw (the protocol version first): documented by opt["request_body"]
+    @post(
+        "/push", status_code=200, raises=[Forbidden, NotFound, ProtocolNotSupported],
+        opt={"request_body": PushIn, OPS_CHECKED_ONE_BY_ONE: True},
+    )
     async def push(self, request: Request[Principal, str, Any], sync_push: PushService) -> PushOut:
         """Apply a device's queued ops in seq order, exactly once (sync protocol §3). 200 with a result per
         op; 409 protocol-not-supported; 403 if the token is not bound to `device_id`."""
         data = decode(await request.body(), PushIn)
-        return await sync_push.push(data, actor_of(request.user))
+        answer = await sync_push.push(data, actor_of(request.user))
+        metrics.heard_from(data.device_id, data.oldest_unsynced_age)
+        metrics.pushed(answer)
+        return answer
 
-    @post("/pull", status_code=200)
+    @post("/pull", status_code=200, raises=[Forbidden, ProtocolNotSupported], opt={"request_body": PullIn})
     async def pull(self, request: Request[Principal, str, Any], sync_pull: PullService) -> PullOut:
         """Changes since `cursor` in version order, paged at version boundaries, and what became of the
         device's held and rejected ops (sync protocol §4)."""
         data = decode(await request.body(), PullIn)
-        return await sync_pull.pull(data, actor_of(request.user))
+        answer = await sync_pull.pull(data, actor_of(request.user))
+        metrics.heard_from(data.device_id, data.oldest_unsynced_age)
+        return answer
 
 
 class ConflictsController(Controller):
@@ -74,11 +86,11 @@ class ConflictsController(Controller):
         what the op touches, the ops held behind it, and the resolution once decided."""
         return await sync_conflicts.list(None if status == "all" else status, limit, offset)
 
-    @get("/conflicts/{conflict_id:uuid}")
+    @get("/conflicts/{conflict_id:uuid}", raises=[NotFound])
     async def get_conflict(self, conflict_id: UUID, sync_conflicts: ConflictService) -> ConflictOut:
         return await sync_conflicts.get(conflict_id)
 
-    @post("/conflicts/{conflict_id:uuid}/approve", status_code=200)
+    @post("/conflicts/{conflict_id:uuid}/approve", status_code=200, raises=[Conflict, RetryLater, *OP_ERRORS])
     async def approve(
         self, conflict_id: UUID, data: ApproveIn, sync_conflicts: ConflictService, request: Request[Principal, str, Any]
     ) -> ConflictOut:
@@ -86,7 +98,7 @@ class ConflictsController(Controller):
         Rejected op: apply the corrected `args` as a new op by you, linked to the original."""
         return await sync_conflicts.approve(conflict_id, data, actor_of(request.user))
 
-    @post("/conflicts/{conflict_id:uuid}/reject", status_code=200)
+    @post("/conflicts/{conflict_id:uuid}/reject", status_code=200, raises=[NotFound, Conflict, RetryLater])
     async def reject(
         self, conflict_id: UUID, data: RejectIn, sync_conflicts: ConflictService, request: Request[Principal, str, Any]
     ) -> ConflictOut:

@@ -17,18 +17,23 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
+from server.actor import Actor
+from server.clock import next_version
 from server.db import Database
+from server.db.bulk import insert_rows
 from server.errors import Conflict, Invalid, NotFound
 from server.models import Device, InventoryRow, Location, OpRecord, Part, Role
-from server.ops.args import parse_args
-from server.ops.service import OpRequest, apply_op, body_hash
-from server.ops.stock import Actor, next_version
-from sync.decide import HELD, REJECTED, retry_later_if_transient
+from server.ops.batch import WriteBatch
+from server.ops.records import applied_body, body_hash, op_record
+from server.ops.registry import OP_TYPES, parse_args, places_named, units_named
+from server.ops.service import OpRequest, apply_op
+from server.queries import InventoryFilter, count_rows
+from server.transient import retry_later_if_transient
+from sync.decide import HELD, REJECTED
 from sync.models import SyncConflict, SyncOp, SyncResolution
 from sync.runner import run_op, settle
 from sync.views import inventory_data, inventory_select, location_data, locations_select, part_data
@@ -106,7 +111,7 @@ class ConflictService:
             created_at=conflict.created_at, op=sent_op(record),
             device={"id": str(device.id), "name": device.name} if device else None,
             actor=record.actor, pushed_by=sync_op.pushed_by if sync_op else None,
-            state=await current_state(session, (record.body or {}).get("args")),
+            state=await current_state(session, record.type, (record.body or {}).get("args")),
             held_behind=[
                 HeldOp(op=sent_op(held), device_id=held.device_id, reason=held.reason, message=held.message)
                 for _, held in await held_behind(session, conflict)
@@ -121,35 +126,35 @@ class ConflictService:
         return await self.get(conflict_id)
 
     async def _approve(self, conflict_id: UUID, data: ApproveIn, supervisor: Actor) -> None:
+        """One write batch: the op (or its corrected form), the ops held behind it, the decision."""
         async with self.db.write() as session:
-            version = await next_version(session)
+            batch = await WriteBatch.start(session)
+            version = batch.next_version()  # the decision and every op it applies
             conflict, record, sync_op = await _open(session, conflict_id)
             raw_args = data.args if data.args is not None else (record.body or {}).get("args")
             args = parse_args(record.type, raw_args)
             dependants: list[dict[str, Any]] = []
             if conflict.kind == HELD:  # the op itself, now, as its operator's op with the supervisor's authority
-                operator = Actor(sync_op.pushed_by if sync_op else record.actor, supervisor.role, record.device_id)
+                operator = Actor(record.actor, supervisor.role, record.device_id)
                 request = OpRequest(record.op_id, record.type, args, record.client_time)
-                result = await apply_op(session, request, args, operator, version)
+                async with batch.savepoint():  # its rows written here: a constraint they break is this op's
+                    result = await apply_op(batch, request, args, operator, version, approved=True)
                 record.status, record.reason, record.message, record.result = "applied", None, None, result
                 applied_op_id = record.op_id
                 await session.flush()
-                dependants = await _rerun_dependants(session, version, conflict, supervisor)
+                dependants = await _rerun_dependants(batch, version, conflict, supervisor)
             else:  # a new op by the supervisor, linked to the rejected one
                 applied_op_id = UUID(str(uuid7()))
-                result = await apply_op(session, OpRequest(applied_op_id, record.type, args), args, supervisor, version)
-                session.add(
-                    OpRecord(
-                        op_id=applied_op_id, type=record.type, actor=supervisor.username,
-                        body_hash=body_hash(record.type, args), status="applied", result=result,
-                        body={
-                            "type": record.type, "args": msgspec.to_builtins(args),
-                            "resolves": str(record.op_id), "conflict_id": str(conflict.id),
-                        },
-                    )
-                )
+                async with batch.savepoint():
+                    result = await apply_op(batch, OpRequest(applied_op_id, record.type, args), args, supervisor, version)
+                body = applied_body(record.type, args, resolves=str(record.op_id), conflict_id=str(conflict.id))
+                await insert_rows(session, OpRecord.__table__, [
+                    op_record(applied_op_id, record.type, supervisor, body, body_hash(record.type, args), "applied",
+                              result),
+                ])
                 if sync_op is not None:
                     sync_op.applied_as = applied_op_id
+            await batch.finish()
             _close(conflict, sync_op, "approved", supervisor, data.note, version)
             session.add(
                 SyncResolution(
@@ -224,13 +229,13 @@ async def held_behind(session: AsyncSession, conflict: SyncConflict) -> list[tup
 
 
 async def _rerun_dependants(
-    session: AsyncSession, version: int, conflict: SyncConflict, supervisor: Actor
+    batch: WriteBatch, version: int, conflict: SyncConflict, supervisor: Actor
 ) -> list[dict[str, Any]]:
-    done = []
+    session, done = batch.session, []
     for sync_op, record in await held_behind(session, conflict):
-        operator = Actor(sync_op.pushed_by, Role(sync_op.pushed_role), sync_op.device_id)
+        operator = Actor(record.actor, Role(sync_op.pushed_role), sync_op.device_id)
         outcome = await run_op(
-            session, version, op_id=record.op_id, op_type=record.type, raw_args=(record.body or {}).get("args"),
+            batch, version, op_id=record.op_id, op_type=record.type, raw_args=(record.body or {}).get("args"),
             depends_on=sync_op.depends_on or [], client_time=record.client_time, actor=operator,
         )
         sync_op.conflict_id = await settle(session, record, outcome)
@@ -240,33 +245,41 @@ async def _rerun_dependants(
     return done
 
 
-async def current_state(session: AsyncSession, args: Any) -> dict[str, Any]:
-    """What the server holds now of what the op names: its part, its locations, and the inventory rows of
-    its serials (wherever they are) and of its part (and lot) at the locations it names."""
-    if not isinstance(args, dict):
+async def current_state(session: AsyncSession, op_type: str, args: Any) -> dict[str, Any]:
+    """What the server holds now of what the op names: its part, its locations, the inventory rows the op
+    names (its serials wherever they are; else its lot, or the untracked stock, at the locations it names),
+    and how many rows of the part each named location holds in all (`in_all`: [{location, rows}]: what the
+    inventory list filtered by part and location shows; thousands in a real store)."""
+    if not isinstance(args, dict) or op_type not in OP_TYPES:
         return {}
     text = {key: value for key, value in args.items() if isinstance(value, str)}
     part = (
         await session.execute(select(Part).where(Part.part_number == text["part"]))
     ).scalar_one_or_none() if "part" in text else None
-    codes = [text[key] for key in ("location", "from_location", "to_location") if key in text]
+    codes = places_named(op_type, args)
     locations = list(await session.execute(locations_select().where(Location.code.in_(codes)))) if codes else []
-    wanted = []
-    serials = [text[key] for key in ("serial", "parent_serial") if key in text]
+    serials = units_named(op_type, args)
+    named = None
     if serials:
-        wanted.append(InventoryRow.serial.in_(serials))
-    if part is not None and locations:
-        here = [InventoryRow.part_id == part.id, InventoryRow.location_id.in_([loc.id for loc, _ in locations])]
-        if "lot" in text:
-            here.append(InventoryRow.lot == text["lot"])
-        wanted.append(and_(*here, or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None))))
+        named = InventoryRow.serial.in_(serials)
+    elif part is not None and locations:
+        named = and_(
+            InventoryRow.part_id == part.id, InventoryRow.location_id.in_([loc.id for loc, _ in locations]),
+            InventoryRow.lot == text["lot"] if "lot" in text else InventoryRow.serial.is_(None),
+            InventoryRow.quantity > 0,
+        )
     rows = (
-        list(await session.execute(inventory_select().where(or_(*wanted)).order_by(InventoryRow.id).limit(100)))
-        if wanted else []
+        list(await session.execute(inventory_select().where(named).order_by(InventoryRow.id).limit(100)))
+        if named is not None else []
     )
+    in_all = [
+        {"location": location.code,
+         "rows": await count_rows(session, InventoryFilter(part=part.part_number, location=location.code))}
+        for location, _ in locations
+    ] if part is not None else []
     return {
         "part": part_data(part) if part else None,
         "locations": [location_data(location, parent) for location, parent in locations],
         "inventory": [inventory_data(row) for row in rows],
+        "in_all": in_all,
     }
-

@@ -1,5 +1,5 @@
 """Sync's own domain errors. Like server/errors.py they carry a protocol reason code, and the one error
-mapping in server/api/problems.py turns them into problem details (each `type` is in the README).
+mapping in server/api/problems.py turns them into problem details (each `type` is in docs/api.md).
 
 `DependencyRejected` and `DependencyHeld` are per-op outcomes of a push (never HTTP responses of their
 own); they are errors so that the decision table in sync/decide.py treats every reason alike.
@@ -26,14 +26,6 @@ class DependencyRejected(Conflict):
 class DependencyHeld(Conflict):
     reason = slug = "dependency_held"
     title = "An operation this one depends on is held for a supervisor"
-
-
-class RetryLater(DomainError):
-    """A transient database problem (unavailable, lock timeout): nothing was changed, try again."""
-
-    reason = slug = "retry_later"
-    status_code = 503
-    title = "Temporarily unavailable, retry later"
 
 
 # Reasons a push can answer with beyond server.errors.OP_REASONS, and the batch stop reasons.

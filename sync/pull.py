@@ -1,10 +1,10 @@
 """Pull (protocol §4): what changed since the device's cursor, in version order, in pages cut only
 between versions; and what became of the device's held and rejected ops.
 
-Why no change is ever skipped: every write transaction takes the next value of the change clock first
-and holds the clock row's lock until it commits (server/ops/stock.py `next_version`), so versions become
-visible in version order, on SQLite (one writer at a time) and on PostgreSQL (the row lock queues
-writers). A pull reads one snapshot (PostgreSQL: REPEATABLE READ; SQLite: one read transaction in WAL
+Why no change is ever skipped: every write transaction takes its values of the change clock and holds
+the clock row's lock until it commits (server/clock.py `next_version`; a push chunk on PostgreSQL takes
+it last and stamps its rows with the values then, server/ops/batch.py), so versions become visible in
+version order, on SQLite (one writer at a time) and on PostgreSQL (the row lock queues writers). A pull reads one snapshot (PostgreSQL: REPEATABLE READ; SQLite: one read transaction in WAL
 mode): everything up to the clock value in that snapshot is there, and anything committed later has a
 higher version, after the cursor the pull returns.
 
@@ -13,7 +13,9 @@ version from the future, an older `gN.` shape) answers `reset: true` and starts 
 
 Cycle counts (an extension of the protocol's entities): `count` — an open count (or in review), `del` once
 it is closed — and `count_line` — each line counted in it, by anyone, without expected quantities — so a
-phone can count offline and show everyone's progress.
+phone can count offline and show everyone's progress. Purchasing: `po_line` — a line of an open purchase
+order while it is open, `del` once it is received, closed or cancelled (server/purchasing/views.py) — so a
+phone can receive against it offline; the On-order inventory rows themselves are not stock and are not sent.
 
 An inventory row's status also depends on its location's `available` flag, and it shows the location's
 code. When either changes at version V (`Location.rows_version`), the location's live rows that the
@@ -33,15 +35,18 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, true, type_coerce
-from sqlalchemy.types import UserDefinedType
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.counts.models import ACTIVE, Count
+from server.actor import Actor
+from server.clock import CLOCK
+from server.counts.models import ACTIVE, Count, CountLine
 from server.db import Database
-from server.models import CountLine, Counter, Device, InventoryRow, Location, OpRecord, Part
-from server.ops.stock import CLOCK, Actor
-from sync.decide import retry_later_if_transient
+from server.db.codecs import id_as_text
+from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part, is_stock
+from server.purchasing.models import PoLine
+from server.purchasing.views import open_only, po_line_data, po_lines_select, receivable
+from server.transient import retry_later_if_transient
 from sync.models import SyncOp
 from sync.push import check_bound
 from sync.views import (
@@ -100,34 +105,20 @@ def _count_line_change(row: Any) -> Change:
     return Change(entity="count_line", id=row.id, version=row.version, op="put", data=count_line_data(row))
 
 
+def _po_line_change(row: Any) -> Change:
+    line = row[0]
+    if not receivable(row):  # received, closed short or cancelled, or its PO not open
+        return Change(entity="po_line", id=line.id, version=line.version, op="del")
+    return Change(entity="po_line", id=line.id, version=line.version, op="put", data=po_line_data(row))
+
+
 def _active_only(after: int) -> Any:
     """A client starting afresh needs only the counts that are open (and their lines)."""
     return Count.status.in_(ACTIVE) if after < 0 else true()
 
 
-def _uuid_text(value: bytes | None) -> str | None:
-    if value is None:
-        return None
-    h = value.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-class RawId(UserDefinedType[Any]):
-    """An id column read for JSON and nothing else, with no uuid.UUID made per value (a first pull reads
-    300,000): SQLite's 16 bytes become the canonical text; asyncpg's own UUID (a uuid.UUID) stays as is."""
-
-    cache_ok = True
-
-    def get_col_spec(self) -> str:
-        return "UUID"
-
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
-        return _uuid_text if dialect.name == "sqlite" else None
-
-
-PULL_COLUMNS = [
-    type_coerce(column, RawId()).label(column.key) if column.key in ("id", "part_id", "location_id") else column
-    for column in INVENTORY_COLUMNS
+PULL_COLUMNS = [  # ids read straight into their text, with no uuid.UUID made per value (a first pull reads 300,000)
+    id_as_text(column) if column.key in ("id", "part_id", "location_id") else column for column in INVENTORY_COLUMNS
 ]
 KEYS = tuple(column.key for column in INVENTORY_COLUMNS)
 QUANTITY, SERIAL = KEYS.index("quantity"), KEYS.index("serial")
@@ -152,7 +143,9 @@ SOURCES = [
     ),
     Source(
         "inventory",
-        lambda after: inventory_select(InventoryRow.version, columns=PULL_COLUMNS).where(InventoryRow.version > after),
+        lambda after: inventory_select(InventoryRow.version, columns=PULL_COLUMNS).where(
+            InventoryRow.version > after, is_stock()  # what is on order reaches a phone as its `po_line`
+        ),
         InventoryRow.version,
         InventoryRow.id,
         _inventory_change,
@@ -182,11 +175,19 @@ SOURCES = [
             Location.rows_version > after,
             InventoryRow.version <= after,
             or_(InventoryRow.quantity > 0, InventoryRow.serial.is_not(None)),
+            is_stock(),
         ),
         Location.rows_version,
         InventoryRow.id,
         _inventory_change,
         resend=True,
+    ),
+    Source(
+        "po_line",
+        lambda after: po_lines_select().where(PoLine.version > after, open_only(after)),
+        PoLine.version,
+        PoLine.id,
+        _po_line_change,
     ),
 ]
 

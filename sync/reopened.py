@@ -1,6 +1,7 @@
-"""Operations held because a location was closed for a cycle count, looked at again when the count closes.
+"""Operations held because a location was closed for a cycle count: listed on the count's page (`held_here`)
+and looked at again when the count closes (`reevaluate_held`).
 
-Called by CountService.close (wired by the app factory) in the closing transaction, after the count's
+Both are handed to CountService by the app factory; `reevaluate_held` is called by CountService.close in the closing transaction, after the count's
 locations were opened again. Each open conflict held for `location_locked` whose op names a reopened
 location (or installs into / takes from a unit, whose place is a location) is re-evaluated: the op is
 applied to the current state inside a SAVEPOINT that is always rolled back — a dry run. The outcome is
@@ -17,18 +18,16 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.actor import Actor
 from server.counts.models import Count
+from server.counts.service import HeldHere
 from server.errors import DomainError
 from server.models import Location, OpRecord, Role
-from server.ops.args import parse_args
+from server.ops.batch import WriteBatch
+from server.ops.registry import OP_TYPES, parse_args, places_named
 from server.ops.service import OpRequest, apply_op
-from server.ops.stock import Actor
 from sync.decide import HELD, decide
 from sync.models import SyncConflict, SyncOp
-
-PLACE_ARGS = ("location", "from_location", "to_location")
-UNIT_OPS = ("install", "uninstall")  # held for the location of a parent unit, which args do not name
-
 
 async def held_on(session: AsyncSession, codes: set[str]) -> list[tuple[SyncConflict, OpRecord, SyncOp | None]]:
     """Open conflicts held for `location_locked` whose op touches one of these locations."""
@@ -41,11 +40,20 @@ async def held_on(session: AsyncSession, codes: set[str]) -> list[tuple[SyncConf
     )
     found = []
     for conflict, record, sync_op in rows:
-        args = (record.body or {}).get("args") or {}
-        named = {args.get(key) for key in PLACE_ARGS if isinstance(args, dict)}
-        if named & codes or record.type in UNIT_OPS:
+        named = set(places_named(record.type, (record.body or {}).get("args")))
+        in_unit = record.type in OP_TYPES and OP_TYPES[record.type].in_unit  # held where a parent unit is
+        if named & codes or in_unit:
             found.append((conflict, record, sync_op))
     return found
+
+
+async def held_here(session: AsyncSession, codes: set[str]) -> list[HeldHere]:
+    """The operations held on these locations, as a count's page lists them."""
+    return [
+        HeldHere(conflict.id, record.type, (record.body or {}).get("args"), record.actor,
+                 (conflict.details or {}).get("reevaluated"))
+        for conflict, record, _ in await held_on(session, codes)
+    ]
 
 
 async def reevaluate_held(
@@ -56,10 +64,10 @@ async def reevaluate_held(
         (conflict.id, dict(conflict.details or {}), record, sync_op)
         for conflict, record, sync_op in await held_on(session, codes)
     ]
-    outcomes = []
+    outcomes, batch = [], WriteBatch(session)  # the closing transaction's, which took the clock (`version`)
     for conflict_id, details, record, sync_op in targets:
         operator = Actor(sync_op.pushed_by, Role(sync_op.pushed_role), sync_op.device_id) if sync_op else supervisor
-        verdict = await _dry_run(session, version, record, operator)
+        verdict = await _dry_run(batch, version, record, operator)
         details["reevaluated"] = {
             "count_id": str(count.id), "count": count.name, "at": datetime.now(UTC).isoformat(timespec="seconds"),
             **verdict,
@@ -69,17 +77,16 @@ async def reevaluate_held(
     return outcomes
 
 
-async def _dry_run(session: AsyncSession, version: int, record: OpRecord, actor: Actor) -> dict[str, Any]:
+async def _dry_run(batch: WriteBatch, version: int, record: OpRecord, actor: Actor) -> dict[str, Any]:
     """Would the op apply now? Applied in a SAVEPOINT that is rolled back whatever happens."""
     op_id, op_type, raw = record.op_id, record.type, (record.body or {}).get("args")
-    savepoint = await session.begin_nested()
     try:
-        args = parse_args(op_type, raw)
-        await apply_op(session, OpRequest(op_id, op_type, args), args, actor, version)
+        async with batch.trial():
+            args = parse_args(op_type, raw)
+            await apply_op(batch, OpRequest(op_id, op_type, args), args, actor, version)
+            await batch.lookups.rows.write(batch.session)  # a constraint its rows break says no too
         verdict: dict[str, Any] = {"outcome": "applies", "reason": None, "message": "It would apply now"}
     except DomainError as error:
         decision = decide(error)
         verdict = {"outcome": decision.status, "reason": decision.reason, "message": decision.message}
-    finally:
-        await savepoint.rollback()
     return verdict

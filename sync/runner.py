@@ -1,11 +1,11 @@
-"""Running one pushed op inside a write transaction the caller owns, and recording its outcome.
+"""Running one pushed op in a write batch the caller owns (server/ops/batch.py), and recording its outcome.
 
 Shared by push (an op seen for the first time) and by conflict resolution (a held op's dependants are
-re-run once it is approved). The caller has taken the change clock first (`next_version`), so versions
-follow commit order. The op's effects run in a SAVEPOINT: a domain error rolls them back and the op's
-rejected or held outcome is recorded in the same transaction instead. Push passes what it already knows
+re-run once it is approved). The caller hands out the versions (its batch's), so that versions follow commit
+order. The op's effects run in a SAVEPOINT: a domain error rolls them back and the op's rejected or held
+outcome is recorded in the same transaction instead. Push passes what it already knows
 of the op's dependencies (one query for a whole chunk of ops) and records outcomes in bulk
-(`conflict_for`, `answer`); conflict resolution lets `run_op` look dependencies up and `settle` them.
+(`conflict_for`); conflict resolution lets `run_op` look dependencies up and `settle` them.
 """
 
 from __future__ import annotations
@@ -20,15 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from server.errors import DomainError, DuplicateSerial
+from server.actor import Actor
+from server.errors import DomainError
 from server.models import OpRecord
-from server.ops.args import Args, parse_args
+from server.ops.args import Args
 from server.ops.batch import WriteBatch
-from server.ops.service import OpRequest, apply_op, body_hash
-from server.ops.stock import Actor
-from sync.decide import APPLIED, Decision, Dependency, check_dependencies, decide
+from server.ops.registry import parse_args
+from server.ops.service import OpRequest, apply_op, unapplied
+from server.transient import is_transient
+from sync.decide import APPLIED, REJECTED, Decision, Dependency, check_dependencies, decide
 from sync.models import SyncConflict, SyncOp
-from sync.wire import OpResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +37,6 @@ class Outcome:
     status: str
     result: dict[str, Any] | None = None
     decision: Decision | None = None
-
-
-def op_digest(op_type: str, raw_args: Any, args: Args | None = None) -> str:
-    """The op's identity for exactly-once: the same hash `POST /api/ops` uses when the args parse, so an
-    op applied online and then pushed is recognised; the raw args otherwise. `args`: already parsed."""
-    try:
-        return body_hash(op_type, args if args is not None else parse_args(op_type, raw_args))
-    except DomainError:
-        return body_hash(op_type, raw_args)
 
 
 async def dependencies(session: AsyncSession, op_ids: list[str]) -> list[Dependency]:
@@ -70,7 +62,7 @@ class Isolate(Exception):
 
 
 async def run_op(
-    session: AsyncSession,
+    batch: WriteBatch,
     version: int,
     *,
     op_id: UUID,
@@ -88,27 +80,34 @@ async def run_op(
     SAVEPOINT around many ops (push applies runs of ops optimistically): no SAVEPOINT of its own, and a
     failure while applying raises `Isolate` (the checks before applying write nothing: they still decide).
     `args`: `raw_args` parsed already, if the caller has them."""
-    batch = WriteBatch.of(session)
     try:
         args = args if args is not None else parse_args(op_type, raw_args)
-        check_dependencies(known if known is not None else await dependencies(session, depends_on))
+        check_dependencies(known if known is not None else await dependencies(batch.session, depends_on))
         request = OpRequest(op_id, op_type, args, client_time)
         if not isolate:
             try:
-                return Outcome(APPLIED, result=await apply_op(session, request, args, actor, version))
+                return Outcome(APPLIED, result=await apply_op(batch, request, args, actor, version))
             except (DomainError, IntegrityError) as error:
                 raise Isolate(op_id) from error
         try:
-            async with batch.savepoint() if batch else session.begin_nested():
-                result = await apply_op(session, request, args, actor, version)
-        except IntegrityError as error:  # the unique index on serials is the last word (apply_op maps most)
-            if "serial" not in str(error.orig).lower():
+            async with batch.savepoint():
+                result = await apply_op(batch, request, args, actor, version)
+        except DomainError:  # a duplicate serial too, as the database's unique index says (server/ops/rows.py)
+            raise
+        except Exception as error:  # its SAVEPOINT is rolled back: the op's own outcome, the others go on
+            if is_transient(error):
                 raise
-            raise DuplicateSerial("Serial already exists", field="args.serial") from error
+            return failed(op_id, error)
     except DomainError as error:
         decision = decide(error)
         return Outcome(decision.status, decision=decision)
     return Outcome(APPLIED, result=result)
+
+
+def failed(op_id: UUID, error: Exception) -> Outcome:
+    """An op whose applying failed otherwise than by a domain error (a database error, a bug): rejected
+    `invalid`, never a failure of the whole push (sync protocol §3: one bad op never blocks the queue)."""
+    return Outcome(REJECTED, decision=Decision(REJECTED, "invalid", unapplied(op_id, error)))
 
 
 def conflict_for(op_id: UUID, device_id: UUID | None, outcome: Outcome) -> dict[str, Any] | None:
@@ -146,20 +145,6 @@ async def settle(session: AsyncSession, record: OpRecord, outcome: Outcome) -> U
         session.add(SyncConflict(**opened))
         await session.flush()
     return conflict_of(outcome, opened)
-
-
-def answer(record: OpRecord, seq: int, conflict_id: UUID | None, field: str | None = None) -> OpResult:
-    """The per-op result of a push, as stored for replays."""
-    return OpResult(
-        op_id=record.op_id,
-        seq=seq,
-        status=record.status,
-        reason=record.reason,
-        message=record.message,
-        field=field,
-        conflict_id=conflict_id,
-        result=record.result,
-    )
 
 
 def sent_body(op_type: str, raw_args: Any, depends_on: list[str]) -> dict[str, Any]:

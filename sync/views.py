@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from server.counts.models import Count
-from server.models import CountLine, InventoryRow, Location, Part
+from server.rules.quantities import part_places
+from server.counts.models import Count, CountLine
+from server.models import InventoryRow, Location, Part
 from server.rules.status import inventory_status_sql
 
 Parent = aliased(InventoryRow, name="parent_unit")
@@ -24,6 +25,8 @@ def part_data(part: Part) -> dict[str, Any]:
         "description": part.description,
         "revision": part.revision,
         "unit": part.unit,
+        "places": part_places(part),
+        "packs": part.packs or [],
         "serial_pattern": part.serial_pattern,
         "lot_pattern": part.lot_pattern,
     }

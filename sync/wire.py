@@ -16,6 +16,7 @@ from msgspec import Meta
 
 from server.errors import Invalid
 from server.ops.args import invalid_from
+from server.rules.dependencies import MAX_DEPENDS_ON
 from sync.errors import ProtocolNotSupported
 
 PROTOCOL = 1
@@ -24,6 +25,7 @@ MAX_OPS = 1000
 MAX_LIMIT = 10_000
 
 Short = Annotated[str, Meta(max_length=64)]
+Age = Annotated[float, Meta(ge=0, le=10**10)]  # seconds
 Note = Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
@@ -44,13 +46,14 @@ class Op(Wire, kw_only=True):
     args: Any = None
     client_time: Short | None = None
     actor: Short | None = None
-    depends_on: Annotated[list[UUID], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    depends_on: Annotated[list[UUID], Meta(max_length=MAX_DEPENDS_ON)] = msgspec.field(default_factory=list)
 
 
 class PushIn(Wire, kw_only=True):
     protocol: int
     device_id: UUID
     ops: Annotated[list[Op], Meta(max_length=MAX_OPS)]
+    oldest_unsynced_age: Age | None = None  # optional: the device's oldest waiting op, for metrics (docs/sync.md)
 
 
 class OpResult(Wire, kw_only=True):
@@ -61,6 +64,7 @@ class OpResult(Wire, kw_only=True):
     reason: str | None = None
     message: str | None = None
     field: str | None = None
+    details: dict[str, Any] | None = None  # what the op ran into, e.g. actual_location, last_action, last_by
     conflict_id: UUID | None = None
     result: dict[str, Any] | None = None
 
@@ -82,6 +86,7 @@ class PullIn(Wire, kw_only=True):
     device_id: UUID
     cursor: Annotated[str, Meta(max_length=64)] | None = None
     limit: Annotated[int, Meta(ge=1, le=MAX_LIMIT)] = 1000
+    oldest_unsynced_age: Age | None = None  # as on a push
 
 
 class Change(Wire, kw_only=True):

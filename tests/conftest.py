@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from advanced_alchemy.base import orm_registry
 import httpx
 
-import server.models  # noqa: F401 - registers the tables
 from server.app import create_app
 from server.auth import AuthService
 from server.db import Database
 from server.settings import Settings
-from tests.dbs import ENGINES, fresh_database
+from tests.dbs import ENGINES, database_with_tables, fresh_database
 
 PASSWORD = "correct horse battery"
 
@@ -28,14 +26,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield url
 
 
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    # A cheap scrypt cost: hundreds of tests sign users in, and the real cost is ~0.1 s a hash.
-    database = Database(Settings(database_url=db_url, scrypt_log2_n=4))
-    async with database.engine.begin() as connection:
-        await connection.run_sync(orm_registry.metadata.create_all)
-    yield database
-    await database.dispose()
+@pytest.fixture(params=ENGINES)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A new database of each engine with the models' tables and no rows."""
+    async with database_with_tables(request.param, tmp_path) as url:
+        # A cheap scrypt cost: hundreds of tests sign users in, and the real cost is ~0.1 s a hash.
+        database = Database(Settings(database_url=url, scrypt_log2_n=4))
+        yield database
+        await database.dispose()
 
 
 class Api:

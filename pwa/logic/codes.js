@@ -59,7 +59,9 @@ export function parseGs1(text) {
   return Object.keys(fields).length ? fields : null;
 }
 
-const DI = [['1P', 'supplier_part'], ['1T', 'lot'], ['P', 'part'], ['S', 'serial'], ['Q', 'quantity'], ['K', 'po'], ['T', 'lot']];
+// K: the purchase order's number, 4K / 14K: its line (ANSI MH10.8.2)
+const DI = [['1P', 'supplier_part'], ['1T', 'lot'], ['14K', 'po_line'], ['4K', 'po_line'], ['P', 'part'], ['S', 'serial'],
+  ['Q', 'quantity'], ['K', 'po'], ['T', 'lot']];
 
 /** ISO/IEC 15434 format 06 ("[)>␞06␝P…␝S…␞␄") → fields, or null. */
 export function parseIso15434(text) {
@@ -92,8 +94,20 @@ export function receivePrefill(fields) {
   if (fields.lot) out.lot = String(fields.lot);
   if (fields.quantity && Number.isFinite(Number(fields.quantity))) out.quantity = Number(fields.quantity);
   if (fields.supplier) out.supplier = String(fields.supplier);
-  if (fields.po ?? fields.po_line) out.po_line = String(fields.po ?? fields.po_line);
+  const line = poLineOf(fields.po, fields.po_line);
+  if (line) out.po_line = line;
   return out;
+}
+
+/** The name of a purchase order line, `NUMBER/LINE` (as the server names it), from what a label carries: a PO
+ *  number and a line (ISO 15434 `K` + `4K`: "PO-2026-0001", "002"), or both in one (GS1 AI 400
+ *  "PO-2026-0001/2"); a PO number alone is returned as it is (the phone finds the line by the part). */
+export function poLineOf(po, line) {
+  const number = po == null ? '' : String(po).trim();
+  const which = line == null ? '' : String(line).trim();
+  if (number && which && !number.includes('/')) return `${number}/${/^\d+$/.test(which) ? String(Number(which)) : which}`;
+  if (number) return number;
+  return which.includes('/') ? which : null;
 }
 
 /** Gemba's own labels (server/scan/codes.py): U:<serial>, L:<part>/<lot>, P:<part>, B:<location>,
@@ -114,4 +128,9 @@ export function parseOwn(text) {
   const value = decode(m[2]);
   if (!value) return null;
   return { U: { kind: 'unit', serial: value }, P: { kind: 'part', part: value }, B: { kind: 'location', code: value } }[m[1]];
+}
+
+/** Our own label of a part's lot (what `parseOwn` reads back as {kind: 'lot', part, lot}). */
+export function lotLabel(part, lot) {
+  return `L:${encodeURIComponent(part)}/${encodeURIComponent(lot)}`;
 }

@@ -9,6 +9,9 @@
 /** @typedef {{counted:number, actor:string, pending:boolean, order:number}} Counted */
 
 /** The codes a location count covers: the location and everything below it (by parent codes). */
+import { t } from '../i18n.js';
+import { add, cmp, micro, neg, norm, positive } from './qty.js';
+
 export function subtree(locations, root) {
   const children = new Map();
   for (const loc of locations) {
@@ -42,17 +45,35 @@ export function lineKey({ location, part, lot = null, serial = null }) {
 export function sheetOf(count, rows, codes) {
   const lines = new Map();
   for (const row of rows) {
-    if (!row || row.installed_in || row.scrapped || !(row.quantity > 0)) continue;
+    if (!row || row.installed_in || row.scrapped || !positive(row.quantity)) continue;
     if (count.kind === 'part' ? row.part !== count.part : !codes.has(row.location)) continue;
     const key = lineKey(row);
     const line = lines.get(key) ?? { key, location: row.location, part: row.part, tracking: row.tracking,
       lot: row.serial ? null : row.lot ?? null, serial: row.serial ?? null, expected: 0 };
-    line.expected += row.quantity;
+    line.expected = add(line.expected, row.quantity);
     lines.set(key, line);
   }
   const text = (v) => v ?? '';
   return [...lines.values()].sort((a, b) => a.location.localeCompare(b.location) || a.part.localeCompare(b.part)
     || text(a.lot).localeCompare(text(b.lot)) || text(a.serial).localeCompare(text(b.serial)));
+}
+
+/** This phone's own work not answered yet, per line: how much its unanswered ops add (+) to or take (−)
+ *  from what the server expects there ({server, view} rows; the view is the server's row + those ops). */
+export function ownWork(count, records, codes) {
+  const work = new Map();
+  const tally = (row, sign) => {
+    if (!row || row.installed_in || row.scrapped || !positive(row.quantity)) return;
+    if (count.kind === 'part' ? row.part !== count.part : !codes.has(row.location)) return;
+    const key = lineKey(row);
+    work.set(key, add(work.get(key) ?? 0, sign < 0 ? neg(row.quantity) : row.quantity));
+  };
+  for (const { server, view } of records) {
+    tally(server, -1);
+    tally(view, 1);
+  }
+  for (const [key, n] of work) if (cmp(n, 0) === 0) work.delete(key);
+  return work;
 }
 
 /** What each line's count is now: the latest server line (by version), then this phone's own count ops
@@ -89,19 +110,25 @@ export function lineState(line, counted) {
 
 /** The `count` op's args for a line counted `quantity` (a serial: 1 present, 0 missing). */
 export function countArgs(count, line, quantity) {
-  if (!Number.isInteger(quantity) || quantity < 0) throw new Error(`bad counted quantity ${quantity}`);
-  if (line.serial && quantity > 1) throw new Error('a serial is counted 1 (present) or 0 (missing)');
+  if (micro(quantity) === null || cmp(quantity, 0) < 0) throw new Error(`bad counted quantity ${quantity}`);
+  quantity = norm(quantity);
+  if (line.serial && (quantity !== 0 && quantity !== 1)) throw new Error('a serial is counted 1 (present) or 0 (missing)');
   const args = { part: line.part, tracking: line.tracking, location: line.location, counted_quantity: quantity, count_id: count.id };
   if (line.serial) args.serial = line.serial;
   else if (line.lot) args.lot = line.lot;
   return args;
 }
 
+/** What a count op counted, in words: {what, location, result}. */
+export function countParts(args) {
+  const what = args.serial ?? (args.lot ? t('row.part_lot', { part: args.part, lot: args.lot }) : args.part);
+  const result = args.serial ? t(args.counted_quantity ? 'count.present' : 'count.missing') : String(args.counted_quantity);
+  return { what, location: args.location, result };
+}
+
 /** The outbox summary of a count op. */
 export function countSummary(args) {
-  const what = args.serial ?? (args.lot ? `${args.part} lot ${args.lot}` : args.part);
-  const result = args.serial ? (args.counted_quantity ? 'present' : 'missing') : String(args.counted_quantity);
-  return `Count ${what} at ${args.location}: ${result}`;
+  return t('count.summary', countParts(args));
 }
 
 /** Serial lines at a location still not counted: what "mark the rest missing" counts 0. */

@@ -4,10 +4,6 @@
 export const PROTOCOL = 1;
 export const BATCH = 100;
 
-/** States of a queued op. `pending` until the server gives a final outcome; `held` can still change
- *  (a supervisor approves or rejects it), the others are final. */
-export const FINAL = new Set(['applied', 'rejected']);
-
 /** Effect markers (`live`) of an op's deltas on the local view:
  *  PENDING — not yet answered, its deltas are part of the view;
  *  AWAITING_PULL — applied by the server, its deltas stay until the next pull brings the server's rows;
@@ -28,6 +24,12 @@ export function wireOp(record) {
   return op;
 }
 
+/** Seconds since the oldest op still waiting in the queue was made (`created`, ms; null: none waits), as
+ *  pushes and pulls report it (`oldest_unsynced_age`) for the server's monitoring. */
+export function unsyncedAge(created, now = Date.now()) {
+  return created == null ? 0 : Math.max(0, Math.round((now - created) / 1000));
+}
+
 /** The next batch to push: pending records, strictly in seq order, contiguous from the lowest. */
 export function nextBatch(pending, max = BATCH) {
   const sorted = [...pending].sort((a, b) => a.seq - b.seq);
@@ -40,7 +42,9 @@ export function nextBatch(pending, max = BATCH) {
   return batch;
 }
 
-/** What one push result makes of the queued record. Returns the fields to merge into it. */
+/** What one push result makes of the queued record. Returns the fields to merge into it. A record is
+ *  `pending` until the server answers; `applied` and `rejected` are final, `held` can still change (a
+ *  supervisor approves or rejects it). */
 export function outcomeOf(result, now = Date.now()) {
   const status = result.status === 'duplicate' ? (result.original_status || 'applied') : result.status;
   if (!['applied', 'rejected', 'held'].includes(status)) throw new Error(`unknown op status ${result.status}`);
@@ -50,7 +54,7 @@ export function outcomeOf(result, now = Date.now()) {
     done: now,
     outcome: {
       status, reason: result.reason ?? null, message: result.message ?? null,
-      conflict_id: result.conflict_id ?? null, result: result.result ?? null, field: result.field ?? null,
+      conflict_id: result.conflict_id ?? null, result: result.result ?? null, field: result.field ?? null, details: result.details ?? null,
     },
   };
 }

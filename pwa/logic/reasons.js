@@ -1,34 +1,34 @@
 // Every outcome and reason of the sync protocol, in words an operator reads on the floor.
 
-export const REASONS = {
-  duplicate_serial: 'duplicate serial — that serial number is already in the inventory',
-  tracking_changed: 'tracking changed — the part’s tracking type was changed while you were offline',
-  tracking_mismatch: 'tracking mismatch — the serial, lot or quantity does not fit how this part is tracked',
-  unknown_reference: 'unknown reference — the server does not know that part, location, serial, lot or parent unit',
-  dependency_rejected: 'an earlier step it depends on was rejected',
-  dependency_held: 'waiting — an earlier step it depends on is waiting for a supervisor',
-  location_locked: 'location locked — the location is closed for a cycle count',
-  insufficient_quantity: 'not enough stock — the server holds less there than this takes',
-  stale_location: 'not where you said — the unit is somewhere else on the server',
-  already_installed: 'already installed — that unit is already installed in an assembly',
-  invalid: 'invalid',
-  unknown_op_type: 'not understood — the server does not know this kind of operation (update the app)',
-  op_id_reused: 'operation id reused — the server has a different operation under the same id',
-  count_not_open: 'count closed — the count was closed (or not started) before this line reached the server',
-};
+import { t } from '../i18n.js';
 
-const STATUS = {
-  pending: 'waiting to sync',
-  applied: 'applied',
-  rejected: 'rejected',
-  held: 'held for a supervisor',
-};
+// the words: reason.<code>, outcome.<state>, done.<Action> in the catalogue (i18n.js)
+const CODES = ['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference', 'dependency_rejected',
+  'dependency_held', 'location_locked', 'insufficient_quantity', 'stale_location', 'already_installed', 'invalid',
+  'unknown_op_type', 'op_id_reused', 'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line'];
+/** {code: words} in the language loaded (read when used). */
+export const REASONS = Object.defineProperties({}, Object.fromEntries(CODES.map((code) => [code,
+  { get: () => t(`reason.${code}`), enumerable: true }])));
+
+const STATUS = ['pending', 'applied', 'rejected', 'held']; // outcome.<state>
+
+// The server's message says what happened in words (SN-1 is scrapped, A holds 3 ea of P …) for these;
+// its `details` add who last did what to the unit (Action values of the movement log).
+const SAID = new Set(['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference', 'location_locked',
+  'insufficient_quantity', 'stale_location', 'already_installed', 'count_not_open']);
+const DONE = new Set(['Move', 'Scrap', 'Assemble', 'Disassemble', 'Isolate', 'Release', 'Remove', 'Add', 'Adjust', 'Split', 'Merge']); // done.<Action>
+const BY = (d) => (DONE.has(d?.last_action) && d.last_by ? ` (${t('outcome.by', { done: t(`done.${d.last_action}`), user: d.last_by })})` : '');
+
+/** What actually happened, for a held or rejected op: "SN-1 is at B, not A (moved by sam)". */
+export function whatHappened(o) {
+  return SAID.has(o.reason) && o.message ? o.message + BY(o.details) : reasonText(o.reason, o.message);
+}
 
 /** Plain words for a reason code; unknown codes are shown as they are. */
 export function reasonText(reason, message) {
   if (!reason) return message || '';
-  const words = REASONS[reason] ?? reason.replaceAll('_', ' ');
-  if (reason === 'invalid' && message) return `invalid — ${message}`;
+  const words = CODES.includes(reason) ? t(`reason.${reason}`) : reason.replaceAll('_', ' ');
+  if (reason === 'invalid' && message) return t('reason.invalid_because', { message });
   return words;
 }
 
@@ -39,13 +39,14 @@ export function outcomeText(record) {
   const o = record.outcome || {};
   if (o.resolved_by) {
     const note = o.note ? `: ${o.note}` : '';
-    if (state === 'applied') return `Approved by ${o.resolved_by} — applied${note}`;
-    if (state === 'rejected') return `Rejected by ${o.resolved_by}${note}`;
+    if (state === 'applied') return t('outcome.approved_by', { user: o.resolved_by }) + note;
+    if (state === 'rejected') return t('outcome.rejected_by', { user: o.resolved_by }) + note;
   }
-  const head = STATUS[state] ?? state;
+  const head = STATUS.includes(state) ? t(`outcome.${state}`) : state;
   const label = head[0].toUpperCase() + head.slice(1);
+  if (state === 'applied' && o.result?.warnings?.includes('above_max')) return `${label} — ${t('outcome.above_max')}`;
   if (state === 'pending' || (state === 'applied' && !o.reason)) return label;
-  const why = reasonText(o.reason, o.message);
+  const why = whatHappened(o);
   return why ? `${label}: ${why}` : label;
 }
 

@@ -1,4 +1,5 @@
 // The local copy's inventory rows, and the optimistic effect of each op on them. Pure: no I/O.
+// Quantities are exact (logic/qty.js): a number when whole, a decimal string otherwise.
 //
 // A row is addressed by its natural key — what an offline phone can name — never by a server id:
 //   S|serial                      a serialized unit (serials are unique)
@@ -7,9 +8,11 @@
 // i (isolated) and x (scrapped). The server has one row per such key.
 
 /** @typedef {{id?:string, part:string, tracking:string, serial?:string|null, lot?:string|null,
- *   location?:string|null, installed_in?:string|null, quantity:number, status?:string,
+ *   location?:string|null, installed_in?:string|null, quantity:number|string, status?:string,
  *   isolated?:boolean, scrapped?:boolean, pending?:boolean}} Row */
-/** @typedef {{key:string, set?:object, add?:number, base?:Row}} Delta */
+/** @typedef {{key:string, set?:object, add?:number|string, base?:Row}} Delta */
+
+import { add, cmp, neg, norm, positive } from './qty.js';
 
 /** Normalise an inventory row as the server sends it (pull `data`) to the fields the app uses. */
 export function normalizeRow(data) {
@@ -21,7 +24,7 @@ export function normalizeRow(data) {
     lot: data.lot ?? null,
     location: data.location ?? data.location_code ?? null,
     installed_in: data.installed_in ?? data.parent_serial ?? null,
-    quantity: Number(data.quantity ?? 0),
+    quantity: norm(data.quantity ?? 0),
     status: data.status ?? 'available',
     isolated: Boolean(data.isolated),
     scrapped: Boolean(data.scrapped ?? data.status === 'scrapped'),
@@ -46,7 +49,7 @@ export function rowKey(row) {
 export function deriveStatus(row, previous = row.status) {
   if (row.scrapped) return 'scrapped';
   if (row.installed_in) return 'installed';
-  if (row.isolated || row.quantity <= 0) return 'unavailable';
+  if (row.isolated || !positive(row.quantity)) return 'unavailable';
   if (['wip', 'kitted', 'on_order'].includes(previous)) return previous;
   return 'available';
 }
@@ -58,7 +61,7 @@ export function applyDelta(row, delta) {
   else if (delta.base) next = { ...delta.base, quantity: delta.set ? delta.base.quantity : 0 };
   else return row;
   if (delta.set) Object.assign(next, delta.set);
-  if (delta.add) next.quantity = (next.quantity || 0) + delta.add;
+  if (delta.add && cmp(delta.add, 0) !== 0) next.quantity = add(next.quantity || 0, delta.add);
   next.status = deriveStatus(next, row?.status);
   next.pending = true;
   return next;
@@ -82,12 +85,12 @@ function placeKey(args, place, flags = {}) {
 
 /** Move `quantity` of a lot/untracked item from one place to another: two deltas. */
 function shift(args, from, to, fromFlags = {}, toFlags = {}) {
-  const q = Number(args.quantity);
+  const q = norm(args.quantity);
   const fromKey = placeKey(args, from, fromFlags);
   const base = { ...item(args), serial: null, location: to.location ?? from.location ?? null,
     installed_in: to.installed_in ?? null, quantity: 0, isolated: false, scrapped: false, ...toFlags };
   return [
-    { key: fromKey, add: -q },
+    { key: fromKey, add: neg(q) },
     { key: rowKey(base), add: q, base },
   ];
 }
@@ -99,16 +102,16 @@ export function planOp(op) {
   const unit = a.tracking === 'serial';
   switch (op.type) {
     case 'receive': {
-      const base = { ...item(a), location: a.location, installed_in: null, quantity: Number(a.quantity),
+      const base = { ...item(a), location: a.location, installed_in: null, quantity: norm(op.units ?? a.quantity),
         isolated: false, scrapped: false, supplier: a.supplier ?? null };
       if (unit) {
         const serial = a.serial || null;
         return [{ key: serial ? unitKey(serial) : `S|?${op.op_id}`, set: { ...base, quantity: 1, serial }, base }];
       }
       if (a.tracking === 'lot' && !a.lot) {
-        return [{ key: `L|${a.part}|?${op.op_id}|${a.location}|`, add: Number(a.quantity), base }];
+        return [{ key: `L|${a.part}|?${op.op_id}|${a.location}|`, add: norm(op.units ?? a.quantity), base }];
       }
-      return [{ key: rowKey(base), add: Number(a.quantity), base }];
+      return [{ key: rowKey(base), add: norm(op.units ?? a.quantity), base }];
     }
     case 'move':
       if (unit) return [{ key: unitKey(a.serial), set: { location: a.to_location } }];
@@ -138,7 +141,7 @@ export function keysOf(deltas) {
 /** Rows whose earlier unanswered ops this op builds on: what it takes from (a unit it changes, stock
  *  it removes) and the parent unit it installs into or takes from. Adding stock builds on nothing. */
 export function dependencyKeys(op, deltas) {
-  const keys = deltas.filter((d) => d.set || d.add < 0).map((d) => d.key);
+  const keys = deltas.filter((d) => d.set || cmp(d.add ?? 0, 0) < 0).map((d) => d.key);
   if (op.args?.parent_serial) keys.push(unitKey(op.args.parent_serial));
   return [...new Set(keys)];
 }

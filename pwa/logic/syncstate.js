@@ -1,14 +1,16 @@
-// What the always-visible sync indicator says, from plain facts. Pure.
+// What the always-visible sync indicator says, from plain facts. Pure (the words: i18n.js's catalogue).
+
+import { t } from '../i18n.js';
 
 export function ageText(ms) {
   if (ms == null || !Number.isFinite(ms)) return '';
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('age.s', { s });
   const m = Math.round(s / 60);
-  if (m < 60) return `${m} min`;
+  if (m < 60) return t('age.min', { m });
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${m % 60} min`;
-  return `${Math.floor(h / 24)} days`;
+  if (h < 48) return t('age.h_min', { h, m: m % 60 });
+  return t('age.days', { d: Math.floor(h / 24) });
 }
 
 /** The sync phase, in priority order: what stops sync first is what the operator must see. */
@@ -25,30 +27,21 @@ export function phaseOf(s) {
   return 'synced';
 }
 
-const WORDS = {
-  signed_out: 'Not signed in',
-  auth_required: 'Sign in again to sync',
-  update_required: 'App update needed to sync',
-  gap: 'Sync stopped — ask a supervisor',
-  offline: 'Offline — work is saved on this phone',
-  syncing: 'Syncing…',
-  error: 'Sync failed — will retry',
-  waiting: 'Waiting to sync',
-  synced: 'All synced',
-};
 
-/** {phase, title, pending, oldest, last, progress} for the status bar and the sync screen. */
+/** {phase, title, pending, oldest(Age), last, progress} for the status bar and the sync screen. */
 export function summary(s, now = Date.now()) {
   const phase = phaseOf(s);
   const progress = s.running && s.total > 0 ? Math.min(1, s.done / s.total) : null;
   return {
     phase,
-    title: WORDS[phase],
+    title: t(`phase.${phase}`),
     pending: s.pending,
-    pendingText: s.pending === 0 ? 'Nothing waiting' : `${s.pending} waiting`,
-    oldest: s.pending > 0 && s.oldest != null ? `oldest ${ageText(now - s.oldest)}` : '',
-    last: s.lastSync != null ? `last sync ${ageText(now - s.lastSync)} ago` : 'never synced',
+    pendingText: s.pending === 0 ? t('sync.nothing_waiting') : t('chip.waiting', { n: s.pending }),
+    oldestAge: s.pending > 0 && s.oldest != null ? ageText(now - s.oldest) : '',
+    oldest: s.pending > 0 && s.oldest != null ? t('sync.oldest', { age: ageText(now - s.oldest) }) : '',
+    lastAge: s.lastSync != null ? ageText(now - s.lastSync) : '',
+    last: s.lastSync != null ? t('sync.last', { age: ageText(now - s.lastSync) }) : t('sync.never'),
     progress,
-    progressText: progress == null ? '' : `${s.done} of ${s.total} sent`,
+    progressText: progress == null ? '' : t('sync.progress', { done: s.done, total: s.total }),
   };
 }

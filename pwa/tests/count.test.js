@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { countArgs, countedOf, countSummary, inScope, lineKey, lineState, progress, sheetOf, subtree, uncountedSerials } from '../logic/count.js';
+import { countArgs, countedOf, countSummary, inScope, lineKey, lineState, ownWork, progress, sheetOf, subtree, uncountedSerials } from '../logic/count.js';
+import { readFileSync } from 'node:fs';
+import { use } from '../i18n.js';
+
+use(JSON.parse(readFileSync(new URL('../locales/en.json', import.meta.url), 'utf8'))); // the English words
 
 const LOCATIONS = [
   { code: 'CAGE', parent: null }, { code: 'CAGE/S1', parent: 'CAGE' }, { code: 'CAGE/S1/B1', parent: 'CAGE/S1' },
@@ -74,11 +78,26 @@ test('a serial is present or missing; lots and untracked stock take a quantity',
   assert.deepEqual(countArgs(CAGE, lot, 37), { part: 'SEAL', tracking: 'lot', lot: 'L-1', location: 'CAGE/S1', counted_quantity: 37, count_id: 'c1' });
   assert.throws(() => countArgs(CAGE, unit, 2));
   assert.throws(() => countArgs(CAGE, lot, -1));
-  assert.throws(() => countArgs(CAGE, lot, 1.5));
+  assert.throws(() => countArgs(CAGE, lot, 'many'));
+  assert.equal(countArgs(CAGE, lot, '1.750').counted_quantity, '1.75'); // decimal quantities: exact, in their one form
   assert.equal(countSummary(countArgs(CAGE, unit, 0)), 'Count P-1 at CAGE/S1: missing');
   assert.equal(countSummary(countArgs(CAGE, lot, 37)), 'Count SEAL lot L-1 at CAGE/S1: 37');
   const counted = new Map([['u', { counted: 0, pending: true }]]);
   assert.deepEqual(lineState(unit, counted), { done: true, text: 'missing', pending: true });
   assert.deepEqual(lineState(lot, counted), { done: false, text: 'not counted' });
   assert.deepEqual(uncountedSerials([unit, lot, { ...unit, key: 'u2', serial: 'P-2' }], counted, 'CAGE/S1').map((l) => l.serial), ['P-2']);
+});
+
+test('the phone’s own unanswered work shows beside what the server expects, per line', () => {
+  const codes = subtree(LOCATIONS, 'CAGE');
+  const lotAt = (location, quantity) => row({ part: 'SEAL', tracking: 'lot', lot: 'L1', location, quantity });
+  const records = [
+    { server: lotAt('CAGE/S1', 2480), view: lotAt('CAGE/S1', 2440) }, // moved 40 out
+    { server: null, view: lotAt('CAGE/S2', 40) }, // … to here: only the phone has it
+    { server: row({ part: 'PUMP', tracking: 'serial', serial: 'P1', location: 'CAGE/S1' }), view: row({ part: 'PUMP', tracking: 'serial', serial: 'P1', location: 'LINE' }) },
+    { server: lotAt('CAGE/S2', 5), view: lotAt('CAGE/S2', 5) }, // nothing of the phone's own
+  ];
+  const work = ownWork(CAGE, records, codes);
+  assert.deepEqual(Object.fromEntries(work), { 'CAGE/S1|SEAL|L1|': -40, 'CAGE/S2|SEAL|L1|': 40, 'CAGE/S1|PUMP||P1': -1 });
+  assert.deepEqual(Object.fromEntries(ownWork({ kind: 'part', part: 'PUMP' }, records, new Set())), { 'CAGE/S1|PUMP||P1': -1, 'LINE|PUMP||P1': 1 });
 });

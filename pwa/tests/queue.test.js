@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignSeqs, backoff, dependenciesOf, LIVE, nextBatch, onStopped, outcomeOf, resolutionOf, wireOp } from '../logic/queue.js';
+import { assignSeqs, backoff, dependenciesOf, LIVE, nextBatch, onStopped, outcomeOf, resolutionOf, unsyncedAge, wireOp } from '../logic/queue.js';
 
 test('seqs are 1, 2, 3 … with no gaps, continuing from the stored next seq', () => {
   const first = assignSeqs([{ type: 'a' }, { type: 'b' }], 1);
@@ -63,4 +63,10 @@ test('backoff doubles up to five minutes', () => {
   assert.equal(backoff(1), 2000);
   assert.equal(backoff(3), 8000);
   assert.equal(backoff(50), 300000);
+});
+
+test('the oldest unsynced op\'s age is whole seconds since it was made, 0 when nothing waits', () => {
+  assert.equal(unsyncedAge(null, 1_000_000), 0);
+  assert.equal(unsyncedAge(1_000_000 - 754_400, 1_000_000), 754);
+  assert.equal(unsyncedAge(1_000_500, 1_000_000), 0); // made "later" by a clock set back: never negative
 });

@@ -18,6 +18,27 @@ test('a fast burst ending in Enter is a scan; slow typing is not', () => {
   assert.equal(wedge.feed('Shift', 9500), null);
 });
 
+test('a burst begins with the first key after a pause', () => {
+  const wedge = createWedge();
+  assert.ok(wedge.begins(0));
+  wedge.feed('1', 0);
+  assert.ok(!wedge.begins(5));
+  wedge.feed('2', 5);
+  assert.ok(wedge.begins(500));
+});
+
+test('a scanner\'s burst survives one hiccup; a person typing at 100 ms a key does not make one', () => {
+  const wedge = createWedge();
+  let t = 0;
+  for (const ch of 'B:STORES/SHELF-1') { wedge.feed(ch, t); t += ch === '/' ? 150 : 5; }
+  assert.equal(wedge.feed('Enter', t), 'B:STORES/SHELF-1');
+  assert.equal(type(wedge, 'SN-0042', 10_000, 100), null);
+  wedge.feed('2', 20_000);
+  wedge.feed('5', 20_120); // a quantity typed by hand just before the trigger
+  assert.ok(wedge.begins(20_200));
+  assert.equal(type(wedge, 'B:LINE-1', 20_200, 5), 'B:LINE-1');
+});
+
 test('a pause in the middle starts a new burst', () => {
   const wedge = createWedge();
   wedge.feed('x', 0);
@@ -49,7 +70,7 @@ test('ISO 15434 labels give part, serial, lot and quantity', () => {
   assert.equal(labelFields('CAGE-B/SHELF-3'), null);
 });
 
-import { parseOwn } from '../logic/codes.js';
+import { lotLabel, parseOwn } from '../logic/codes.js';
 
 test('our own labels name a unit, a lot, a part or a location', () => {
   assert.deepEqual(parseOwn('U:SN-24-00017'), { kind: 'unit', serial: 'SN-24-00017' });
@@ -58,4 +79,5 @@ test('our own labels name a unit, a lot, a part or a location', () => {
   assert.deepEqual(parseOwn('P:PN%20100'), { kind: 'part', part: 'PN 100' });
   assert.equal(parseOwn('SN-1'), null);
   assert.equal(parseOwn('L:nolot'), null);
+  assert.deepEqual(parseOwn(lotLabel('RES/10K', 'LOT 1/A')), { kind: 'lot', part: 'RES/10K', lot: 'LOT 1/A' });
 });

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { outcomeText, reasonText, REASONS, isProblem } from '../logic/reasons.js';
+import { outcomeText, reasonText, REASONS, isProblem, whatHappened } from '../logic/reasons.js';
 import { ageText, phaseOf, summary } from '../logic/syncstate.js';
+import { readFileSync } from 'node:fs';
+import { use } from '../i18n.js';
+
+use(JSON.parse(readFileSync(new URL('../locales/en.json', import.meta.url), 'utf8'))); // the English words
 
 // Every reason of the protocol table (sync-protocol.md §3.5, plus unknown_op_type and op_id_reused).
 const PROTOCOL_REASONS = ['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference',
@@ -17,7 +21,8 @@ test('every protocol reason has plain words', () => {
 
 test('outcome lines read as an operator would say them', () => {
   const rejected = { state: 'rejected', outcome: { reason: 'duplicate_serial', message: 'Serial SN-1 already exists' } };
-  assert.match(outcomeText(rejected), /^Rejected: duplicate serial/);
+  assert.equal(outcomeText(rejected), 'Rejected: Serial SN-1 already exists');
+  assert.match(outcomeText({ state: 'rejected', outcome: { reason: 'duplicate_serial' } }), /^Rejected: duplicate serial/);
   assert.equal(outcomeText({ state: 'rejected', outcome: { reason: 'invalid', message: 'quantity must be > 0' } }), 'Rejected: invalid — quantity must be > 0');
   assert.match(outcomeText({ state: 'held', outcome: { reason: 'location_locked' } }), /^Held for a supervisor: location locked/);
   assert.equal(outcomeText({ state: 'applied', outcome: { resolved_by: 'sam' } }), 'Approved by sam — applied');
@@ -46,4 +51,17 @@ test('the sync phase shows what blocks sync first', () => {
   assert.equal(phaseOf({ ...base, lastSync: null }), 'syncing'); // just signed in: not synced until the first pull
   const s = summary({ ...base, pending: 3, oldest: 0, lastSync: 0, running: true, total: 4, done: 1 }, 120_000);
   assert.deepEqual([s.pendingText, s.oldest, s.last, s.progress, s.progressText], ['3 waiting', 'oldest 2 min', 'last sync 2 min ago', 0.25, '1 of 4 sent']);
+});
+
+test('a held or rejected op says what actually happened, and who did it', () => {
+  const held = (reason, message, details) => ({ state: 'held', outcome: { reason, message, details } });
+  assert.equal(outcomeText(held('insufficient_quantity', 'SN-2 is scrapped', { available: 0, last_action: 'Scrap', last_by: 'sam' })),
+    'Held for a supervisor: SN-2 is scrapped (scrapped by sam)');
+  assert.equal(outcomeText(held('stale_location', 'SN-1 is at B, not A', { actual_location: 'B', last_action: 'Move', last_by: 'bob' })),
+    'Held for a supervisor: SN-1 is at B, not A (moved by bob)');
+  assert.equal(whatHappened({ reason: 'already_installed', message: 'SN-3 is already installed in ASM-1', details: { last_action: 'Assemble', last_by: 'eve' } }),
+    'SN-3 is already installed in ASM-1 (installed by eve)');
+  assert.equal(whatHappened({ reason: 'insufficient_quantity', message: 'A holds 3 ea of P, the operation takes 5' }), 'A holds 3 ea of P, the operation takes 5');
+  assert.equal(whatHappened({ reason: 'dependency_rejected', message: 'Operation 0192…, which this one depends on, was rejected' }), REASONS.dependency_rejected);
+  assert.equal(whatHappened({ reason: 'insufficient_quantity' }), REASONS.insufficient_quantity);
 });

@@ -3,22 +3,22 @@
 import { h } from '../ui.js';
 import * as outbox from '../outbox.js';
 import { outcomeText } from '../logic/reasons.js';
+import { t } from '../i18n.js';
 
-const ACTIONS = [
-  ['receive', 'Receive'], ['move', 'Move'], ['install', 'Install'],
-  ['uninstall', 'Uninstall'], ['scrap', 'Scrap'], ['isolate', 'Isolate'], ['count', 'Count'],
-];
+const ACTIONS = ['receive', 'receivepo', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'count', 'find']; // action.<route>
 
 export function mount(root, ctx) {
-  ctx.prompt('Scan anything to see what it is');
+  ctx.prompt(t('home.prompt'));
   const recent = h('ul.outcomes');
   root.append(
-    h('nav.actions', ACTIONS.map(([route, name]) => h('a.action', { href: `#/${route}`, dataset: { action: route } }, name))),
-    h('h2', 'Recent work'), recent,
-    h('a.link', { href: '#/sync' }, 'All sync outcomes →'),
+    h('nav.actions', ACTIONS.map((route) => h('a.action', { href: `#/${route}`, dataset: { action: route } }, t(`action.${route}`)))),
+    h('h2', t('home.recent')), recent,
+    h('a.link', { href: '#/sync' }, t('home.all_outcomes')),
   );
-  outbox.recent(6).then((records) => {
+  const load = () => outbox.recent(6).then((records) => {
     recent.replaceChildren(...(records.length ? records.map((r) => h(`li.state-${r.state}`, h('b', r.summary), h('span', outcomeText(r))))
-      : [h('li.empty', 'Nothing yet this shift.')]));
+      : [h('li.empty', t('home.nothing_yet'))]));
   });
+  load();
+  return { onStatus: load }; // outcomes as sync learns them
 }

@@ -2,21 +2,44 @@
 // with the actions that fit it. Online, the server's history of a unit is shown as well.
 
 import { h, label, place, qty, statusBadge } from '../ui.js';
-import { historyOf, lookup, rowKey } from '../store.js';
+import { contents, historyOf, lookup, rowKey } from '../store.js';
 import { describeCode, unitHistory } from '../api.js';
 import { outcomeText } from '../logic/reasons.js';
-import { receivePrefill } from '../logic/codes.js';
+import { lotLabel, receivePrefill } from '../logic/codes.js';
+import { onHand, totals } from '../logic/browse.js';
+import { t, tn } from '../i18n.js';
+import { add } from '../logic/qty.js';
 
-const when = (t) => new Date(t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const SHOWN = 50; // rows rendered at first; the rest on request
+
+const when = (time) => new Date(time).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 function facts(pairs) {
   return h('dl.facts', pairs.filter(([, v]) => v != null && v !== '').flatMap(([k, v]) => [h('dt', k), h('dd', v)]));
 }
 
+/** A list of the first SHOWN items, and a button that adds the next SHOWN. */
+function capped(items, render, cls = 'ul.rows') {
+  const list = h(cls);
+  const more = (from) => {
+    list.append(...items.slice(from, from + SHOWN).map(render));
+    const left = items.length - from - SHOWN;
+    if (left > 0) list.append(h('li.more', h('button', { type: 'button', onclick: (e) => { e.target.parentNode.remove(); more(from + SHOWN); } }, t('item.show_more', { n: Math.min(left, SHOWN) }))));
+  };
+  more(0);
+  return list;
+}
+
 function rowsTable(rows, describe) {
   const shown = rows.filter((r) => r.quantity > 0 || r.serial);
-  if (!shown.length) return h('p.empty', 'No stock here on this phone’s copy.');
-  return h('ul.rows', shown.map((r) => h('li', h('a', { href: `#/item?code=${encodeURIComponent(r.serial ?? r.lot ?? r.part)}` }, describe(r)), ' ', statusBadge(r.status), r.pending ? h('span.pending', 'not synced') : null)));
+  if (!shown.length) return h('p.empty', t('item.no_stock'));
+  return capped(shown, (r) => h('li', h('a', { href: `#/item?code=${encodeURIComponent(r.serial ?? (r.lot ? lotLabel(r.part, r.lot) : r.part))}` }, describe(r)), ' ', statusBadge(r.status), r.pending ? h('span.pending', t('item.not_synced')) : null));
+}
+
+/** Totals of the rows on hand by `keyOf`, each a link to `code(key)`. */
+function totalsList(title, rows, keyOf, code, cls) {
+  const sums = totals(rows, keyOf);
+  return sums.length ? h(`section.${cls}`, h('h3', title), capped(sums, (sum) => h('li', h('a', { href: `#/item?code=${encodeURIComponent(code(sum.key))}` }, `${sum.key} — ${sum.quantity}`)))) : null;
 }
 
 function actions(pairs) {
@@ -26,7 +49,7 @@ function actions(pairs) {
 async function localHistory(key) {
   const records = await historyOf(key);
   if (!records.length) return null;
-  return h('section', h('h3', 'On this phone'), h('ul.outcomes', records.map((r) => h(`li.state-${r.state}`, h('b', r.summary), h('span', `${when(r.created)} · ${outcomeText(r)}`)))));
+  return h('section', h('h3', t('item.on_this_phone')), h('ul.outcomes', records.map((r) => h(`li.state-${r.state}`, h('b', r.summary), h('span', `${when(r.created)} · ${outcomeText(r)}`)))));
 }
 
 async function serverHistory(serial, box) {
@@ -34,8 +57,14 @@ async function serverHistory(serial, box) {
   try {
     const history = await unitHistory(serial);
     const events = history.events.slice(-8).reverse();
-    box.replaceChildren(h('h3', 'History (server)'), h('ul.history', events.map((e) => h('li', `${when(e.at)} · ${e.action} · ${e.from_location ?? ''}${e.to_location ? ` → ${e.to_location}` : ''}${e.parent_serial ? ` (${e.parent_serial})` : ''} · ${e.actor}`))));
+    box.replaceChildren(h('h3', t('item.history_server')), h('ul.history', events.map((e) => h('li', eventLine(e)))));
   } catch { /* offline or not on the server yet: the phone's own history is shown */ }
+}
+
+/** "12:03 · Move · A → B · sam", "12:05 · Assemble · B (PUMP-7) · sam". */
+function eventLine(e) {
+  const where = (e.from_location ?? '') + (e.to_location ? ` → ${e.to_location}` : '') + (e.parent_serial ? ` (${e.parent_serial})` : '');
+  return `${when(e.at)} · ${e.action} · ${where} · ${e.actor}`;
 }
 
 async function render(into, found) {
@@ -45,45 +74,58 @@ async function render(into, found) {
     const u = found.unit;
     const serverBox = h('section');
     root.append(
-      h('h2.what', 'Unit ', h('span.code', u.serial)), statusBadge(u.status), u.pending ? h('span.pending', 'not synced yet') : null,
-      facts([['Part', u.part], ['Where', place(u)], ['Quantity', qty(u)], ['Lot', u.lot], ['Isolated', u.isolated ? 'yes' : null]]),
-      found.components.length ? h('section', h('h3', 'Installed in it'), rowsTable(found.components, (r) => `${label(r)} ×${r.quantity}`)) : null,
+      h('h2.what', t('item.unit'), ' ', h('span.code', u.serial)), statusBadge(u.status), u.pending ? h('span.pending', t('item.not_synced_yet')) : null,
+      facts([[t('common.part'), u.part], [t('item.where'), place(u)], [t('common.quantity'), qty(u)], [t('common.lot'), u.lot], [t('item.isolated'), u.isolated ? t('item.yes') : null]]),
+      found.components.length ? h('section', h('h3', t('item.installed_in_it')), rowsTable(found.components, (r) => `${label(r)} ×${r.quantity}`)) : null,
       actions(u.installed_in
-        ? [['uninstall', 'Uninstall', { parent: u.installed_in, code: u.serial }]]
-        : [['move', 'Move', { code: u.serial }], ['install', 'Install into…', { component: u.serial }], ['install', 'Install parts in it', { parent: u.serial }],
-          ['scrap', 'Scrap', { code: u.serial }], ['isolate', 'Isolate', { code: u.serial }]]),
+        ? [['uninstall', t('action.uninstall'), { parent: u.installed_in, code: u.serial }]]
+        : [['move', t('action.move'), { code: u.serial }], ['install', t('item.install_into'), { component: u.serial }], ['install', t('item.install_parts'), { parent: u.serial }],
+          ['scrap', t('action.scrap'), { code: u.serial }], ['isolate', t('action.isolate'), { code: u.serial }]]),
       await localHistory(rowKey(u)), serverBox,
     );
     serverHistory(u.serial, serverBox);
   } else if (found.kind === 'location') {
     const l = found.location;
+    const { below, children } = await contents(l.code);
     root.append(
-      h('h2.what', 'Location ', h('span.code', l.code)),
-      facts([['Name', l.name], ['Kind', l.kind], ['Available', l.available ? 'yes' : 'no — stock here is unavailable'], ['Count', l.count_locked ? 'closed for a cycle count' : null]]),
+      h('h2.what', t('common.location'), ' ', h('span.code', l.code)),
+      facts([[t('item.name'), l.name], [t('item.kind'), l.kind], [t('item.available'), l.available ? t('item.yes') : t('item.unavailable')], [t('action.count'), l.count_locked ? t('item.count_locked') : null]]),
       rowsTable(found.rows, (r) => `${label(r)} — ${qty(r)}`),
-      actions([['receive', 'Receive here', { location: l.code }], ['move', 'Move stock here', { to: l.code }]]),
+      children.length ? h('section.below', h('h3', t('item.below')), capped(children, (c) => {
+        const n = below.filter((r) => onHand(r) && c.codes.has(r.location)).length;
+        return h('li', h('a', { href: `#/item?code=${encodeURIComponent(`B:${c.code}`)}` }, `${c.code} — ${tn('item.items', n)}`));
+      })) : null,
+      totalsList(t('item.per_part'), below, (r) => r.part, (k) => `P:${k}`, 'per-part'),
+      actions([['receive', t('item.receive_here'), { location: l.code }], ['move', t('item.move_here'), { to: l.code }]]),
     );
   } else if (found.kind === 'part' || found.kind === 'lot') {
     const p = found.part;
-    const total = found.rows.filter((r) => !r.installed_in && !r.scrapped).reduce((n, r) => n + r.quantity, 0);
+    const total = found.rows.filter((r) => !r.installed_in && !r.scrapped).reduce((n, r) => add(n, r.quantity), 0);
     root.append(
-      h('h2.what', found.kind === 'lot' ? 'Lot ' : 'Part ', h('span.code', code)),
-      facts([['Part', p?.part_number], ['Description', p?.description], ['Tracking', p?.tracking], ['On hand', String(total)]]),
+      h('h2.what', t(found.kind === 'lot' ? 'common.lot' : 'common.part'), ' ', h('span.code', code)),
+      facts([[t('common.part'), p?.part_number], [t('item.description'), p?.description], [t('item.tracking'), p?.tracking], [t('item.on_hand'), String(total)]]),
+      totalsList(t('item.by_location'), found.rows, (r) => r.location, (k) => `B:${k}`, 'by-location'),
       rowsTable(found.rows, (r) => `${r.serial ?? r.lot ?? r.part} — ${place(r)} — ${qty(r)}`),
-      actions([['receive', 'Receive', { part: p?.part_number ?? found.rows[0]?.part, lot: found.lot ?? '' }], ['move', 'Move', { code }]]),
+      actions([['receive', t('action.receive'), { part: p?.part_number ?? found.rows[0]?.part, lot: found.lot ?? '' }], ['move', t('action.move'), { code }]]),
+    );
+  } else if (found.kind === 'lots') {
+    root.append(
+      h('h2.what', t('common.lot'), ' ', h('span.code', found.lot)),
+      h('p', t('item.lot_parts', { n: found.parts.length, lot: found.lot })),
+      h('ul.rows.lot-parts', found.parts.map((part) => h('li', h('a', { href: `#/item?code=${encodeURIComponent(lotLabel(part, found.lot))}` }, `${part} — ${t('item.lot_n', { lot: found.lot })}`)))),
     );
   } else if (found.kind === 'label') {
     const prefill = receivePrefill(found.fields);
     root.append(
-      h('h2.what', 'Supplier label'),
+      h('h2.what', t('item.supplier_label')),
       facts(Object.entries(found.fields).map(([k, v]) => [k.replaceAll('_', ' '), String(v)])),
-      actions([['receive', 'Receive this', prefill]]),
+      actions([['receive', t('item.receive_this'), prefill]]),
     );
   } else {
     root.append(
-      h('h2.what', 'Not known here: ', h('span.code', code)),
-      h('p', 'This phone’s copy has no unit, location, part or lot with this code.'),
-      actions([['receive', 'Receive it as a new serial', { serial: code }]]),
+      h('h2.what', t('item.not_known'), ' ', h('span.code', code)),
+      h('p', t('item.not_known_text')),
+      actions([['receive', t('item.receive_new_serial'), { serial: code }]]),
     );
   }
 }
@@ -97,7 +139,7 @@ export function serverFields(described) {
 
 export function mount(root, ctx, query) {
   const code = query.code ?? '';
-  ctx.prompt('Scan the next code');
+  ctx.prompt(t('item.prompt'));
   lookup(code).then(async (found) => {
     if (found.kind === 'unknown' && navigator.onLine) {
       try { // the server may know more (a supplier label format, a code newer than the local copy)

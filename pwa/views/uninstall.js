@@ -1,9 +1,10 @@
 // Uninstall: scan the parent unit, tap what comes off (with a quantity for lots and untracked
 // parts), scan where it goes.
 
-import { h, button, label, toast, enterMovesOn } from '../ui.js';
+import { h, button, label, toast, enterMovesOn, readQuantity } from '../ui.js';
 import { itemArgs, pick } from './pick.js';
-import { installedIn, unitBySerial } from '../store.js';
+import { installedIn, partByNumber, unitBySerial } from '../store.js';
+import { t } from '../i18n.js';
 
 export function mount(root, ctx, query) {
   let parent = null;
@@ -13,25 +14,25 @@ export function mount(root, ctx, query) {
   const head = h('p.dest');
   const list = h('ul.picked');
   const dest = h('p.dest');
-  const go = h('button.primary', { type: 'button', disabled: true, onclick: submit }, 'Uninstall');
-  root.append(h('section.flow', h('h2', 'Uninstall'), head, list, dest, go, button('Start over', () => ctx.nav('uninstall'), '.secondary')));
+  const go = h('button.primary', { type: 'button', disabled: true, onclick: submit }, t('action.uninstall'));
+  root.append(h('section.flow', h('h2', t('action.uninstall')), head, list, dest, go, button(t('common.start_over'), () => ctx.nav('uninstall'), '.secondary')));
 
   function render() {
-    head.textContent = parent ? `From ${parent.serial} (${parent.part})` : '';
+    head.textContent = parent ? t('uninstall.from', { serial: parent.serial, part: parent.part }) : '';
     list.replaceChildren(...components.map((row) => {
       const on = chosen.has(row);
       return h('li', h('button.row', { type: 'button', 'aria-pressed': String(on), onclick: () => toggle(row) }, `${on ? '☑' : '☐'} ${label(row)} ×${row.quantity}`), on ? chosen.get(row) : null);
     }));
-    if (parent && !components.length) list.replaceChildren(h('li.empty', 'Nothing is installed in it (on this phone’s copy)'));
-    dest.textContent = destination ? `To ${destination}` : '';
+    if (parent && !components.length) list.replaceChildren(h('li.empty', t('uninstall.nothing')));
+    dest.textContent = destination ? t('move.to', { to: destination }) : '';
     go.disabled = !chosen.size || !destination;
-    go.textContent = chosen.size && destination ? `Uninstall ${chosen.size} to ${destination}` : 'Uninstall';
-    ctx.prompt(!parent ? 'Scan the parent unit' : !chosen.size ? 'Tap or scan what comes off' : destination ? 'Tap Uninstall' : 'Scan where it goes');
+    go.textContent = chosen.size && destination ? t('uninstall.go', { n: chosen.size, to: destination }) : t('action.uninstall');
+    ctx.prompt(t(!parent ? 'install.prompt_parent' : !chosen.size ? 'uninstall.prompt_what' : destination ? 'uninstall.prompt_go' : 'uninstall.prompt_where'));
   }
 
   function toggle(row) {
     if (chosen.has(row)) chosen.delete(row);
-    else chosen.set(row, row.serial ? null : h('input.qty', { type: 'number', inputmode: 'numeric', min: 1, max: row.quantity, value: row.quantity, 'aria-label': 'Quantity', onkeydown: enterMovesOn }));
+    else chosen.set(row, row.serial ? null : h('input.qty', { type: 'number', inputmode: 'decimal', step: 'any', min: 0, max: row.quantity, value: row.quantity, 'aria-label': t('common.quantity'), onkeydown: enterMovesOn }));
     render();
   }
 
@@ -45,7 +46,7 @@ export function mount(root, ctx, query) {
   async function onScan(scan) {
     if (!parent) {
       const unit = await unitBySerial(scan.text);
-      return unit ? setParent(unit) : toast('Scan the parent unit (a serial)', 'error');
+      return unit ? setParent(unit) : toast(t('uninstall.parent_serial'), 'error');
     }
     const inside = components.find((r) => r.serial === scan.text);
     if (inside) { if (!chosen.has(inside)) toggle(inside); return; }
@@ -59,12 +60,13 @@ export function mount(root, ctx, query) {
   async function submit() {
     const drafts = [];
     for (const [row, qty] of chosen) {
-      const quantity = row.serial ? 1 : Number(qty.value);
-      if (!Number.isInteger(quantity) || quantity < 1 || quantity > row.quantity) return toast(`Quantity for ${label(row)}: 1 to ${row.quantity}`, 'error');
+      const read = row.serial ? { value: 1 } : readQuantity(qty.value, await partByNumber(row.part), { max: row.quantity, item: label(row) });
+      if (read.error) return toast(read.error, 'error');
+      const quantity = read.value;
       drafts.push({ type: 'uninstall', args: { parent_serial: parent.serial, ...itemArgs(row), to_location: destination, quantity },
-        summary: `Uninstall ${row.serial ?? `${quantity} × ${label(row)}`} from ${parent.serial} to ${destination}` });
+        summary: t('uninstall.summary', { what: row.serial ?? `${quantity} × ${label(row)}`, parent: parent.serial, to: destination }) });
     }
-    await ctx.act(drafts, `Queued: ${drafts.length} uninstalled to ${destination}`);
+    await ctx.act(drafts, t('uninstall.queued', { n: drafts.length, to: destination }));
     await setParent(parent);
     destination = null;
     render();

@@ -6,8 +6,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from server.api.schemas import TokenIn, TokenOut, UserIn, UserOut
-from server.api.security import requires
+from server.api.security import client_address, requires
 from server.auth import AuthService, Principal
+from server.errors import AlreadyExists, BadCredentials, DeviceSecretMismatch, TooManyAttempts
 from server.models import Role
 
 
@@ -19,10 +20,15 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/token", exclude_from_auth=True, status_code=200)
-    async def token(self, data: TokenIn, auth: AuthService) -> TokenOut:
-        """Sign in. With `device_id`, the token is bound to that device (sync pushes need it)."""
-        issued = await auth.issue(data.username, data.password, data.device_id, data.device_name)
+    @post("/token", exclude_from_auth=True, status_code=200, raises=[BadCredentials, DeviceSecretMismatch, TooManyAttempts])
+    async def token(self, data: TokenIn, auth: AuthService, request: Request) -> TokenOut:
+        """Sign in. With `device_id`, the token is bound to that device (sync pushes need it); a device known
+        by its `device_secret` opens only with it (403 `device-secret-mismatch`). Failed sign-ins are
+        throttled (429 `too-many-attempts` with `Retry-After`)."""
+        issued = await auth.issue(
+            data.username, data.password, data.device_id, data.device_name, device_secret=data.device_secret,
+            address=client_address(request),
+        )
         return TokenOut(
             access_token=issued.access_token, user=user_out(issued.user), device_id=issued.device_id,
             expires_at=issued.expires_at,
@@ -43,7 +49,7 @@ class UsersController(Controller):
     async def list_users(self, auth: AuthService) -> list[UserOut]:
         return [user_out(user) for user in await auth.list_users()]
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, raises=[AlreadyExists])
     async def add_user(self, data: UserIn, auth: AuthService) -> UserOut:
         return user_out(await auth.add_user(data.username, data.role.value, data.password))
 

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from server.api.params import Limit, Offset
 from server.api.schemas import (
     LocationIn,
     LocationOut,
@@ -23,10 +24,10 @@ from server.api.schemas import (
 from server.api.security import actor_of, requires
 from server.auth import Principal
 from server.catalog import CatalogService
+from server.errors import AlreadyExists, NotFound, TrackingSwitchBlocked
 from server.models import Location, Part, Role, Supplier
+from server.rules.quantities import part_places
 
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
 
 
 def natural_key(path_value: str) -> str:
@@ -37,7 +38,8 @@ def natural_key(path_value: str) -> str:
 def part_out(part: Part) -> PartOut:
     return PartOut(
         id=part.id, part_number=part.part_number, tracking=part.tracking, description=part.description,
-        revision=part.revision, unit=part.unit, serial_pattern=part.serial_pattern, lot_pattern=part.lot_pattern,
+        revision=part.revision, unit=part.unit, places=part_places(part), quantity_places=part.quantity_places,
+        packs=part.packs or [], serial_pattern=part.serial_pattern, lot_pattern=part.lot_pattern,
         version=part.version, created_at=part.created_at, updated_at=part.updated_at,
     )
 
@@ -57,11 +59,11 @@ class PartsController(Controller):
     path = "/api/parts"
     tags = ["parts"]
 
-    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)])
-    async def create(self, data: PartIn, catalog: CatalogService) -> PartOut:
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)], raises=[AlreadyExists])
+    async def create(self, data: PartIn, catalog: CatalogService, request: Request[Principal, str, object]) -> PartOut:
         values = {name: getattr(data, name) for name in data.__struct_fields__}
         values["tracking"] = data.tracking.value
-        return part_out(await catalog.create_part(values))
+        return part_out(await catalog.create_part(values, actor_of(request.user)))
 
     @get("/")
     async def list_parts(
@@ -71,12 +73,12 @@ class PartsController(Controller):
         parts, total = await catalog.list_parts(q, limit, offset)
         return PartsPage(items=[part_out(p) for p in parts], total=total, limit=limit, offset=offset)
 
-    @get("/{key:path}")
+    @get("/{key:path}", raises=[NotFound])
     async def get_part(self, key: str, catalog: CatalogService) -> PartOut:
         """A part by id or part number (which may contain `/`)."""
         return part_out(await catalog.get_part(natural_key(key)))
 
-    @patch("/{key:path}", guards=[requires(Role.supervisor)])
+    @patch("/{key:path}", guards=[requires(Role.supervisor)], raises=[NotFound, AlreadyExists, TrackingSwitchBlocked])
     async def update(
         self, key: str, data: PartPatch, catalog: CatalogService, request: Request[Principal, str, object]
     ) -> PartOut:
@@ -91,24 +93,28 @@ class LocationsController(Controller):
     path = "/api/locations"
     tags = ["locations"]
 
-    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)])
-    async def create(self, data: LocationIn, catalog: CatalogService) -> LocationOut:
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Role.supervisor)], raises=[AlreadyExists, NotFound])
+    async def create(
+        self, data: LocationIn, catalog: CatalogService, request: Request[Principal, str, object]
+    ) -> LocationOut:
         values = {name: getattr(data, name) for name in data.__struct_fields__}
         values["kind"] = data.kind.value
-        location = await catalog.create_location(values)
+        location = await catalog.create_location(values, actor_of(request.user))
         return location_out(location, await catalog.parent_code(location))
 
     @get("/")
     async def list_locations(self, catalog: CatalogService, q: str | None = None) -> list[LocationOut]:
         return [location_out(loc, parent) for loc, parent in await catalog.list_locations(q)]
 
-    @patch("/{key:path}", guards=[requires(Role.supervisor)])
-    async def update(self, key: str, data: LocationPatch, catalog: CatalogService) -> LocationOut:
+    @patch("/{key:path}", guards=[requires(Role.supervisor)], raises=[NotFound, AlreadyExists])
+    async def update(
+        self, key: str, data: LocationPatch, catalog: CatalogService, request: Request[Principal, str, object]
+    ) -> LocationOut:
         """Edit a location, named by id or code (codes such as `PLANT-1/STORES` contain `/`)."""
         changes = patch_values(data)
         if "kind" in changes:
             changes["kind"] = changes["kind"].value
-        location = await catalog.update_location(natural_key(key), changes)
+        location = await catalog.update_location(natural_key(key), changes, actor_of(request.user))
         return location_out(location, await catalog.parent_code(location))
 
 
@@ -116,7 +122,7 @@ class SuppliersController(Controller):
     path = "/api/suppliers"
     tags = ["suppliers"]
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, raises=[AlreadyExists])
     async def create(self, data: SupplierIn, catalog: CatalogService) -> SupplierOut:
         return supplier_out(await catalog.create_supplier(data.name, data.code))
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from msgspec import Meta
 
+from server.api.files import disposition
 from server.api.schemas import Body
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
 from server.labels.layout import LabelSize, parse_size
 from server.labels.service import KINDS, MEDIA_TYPES, LabelItem, LabelOptions, LabelService
 from server.labels.symbols import Symbology
 
 DEFAULT_SIZE = "50x25"
 Key = Annotated[str, Meta(min_length=1, max_length=128)]
+LABEL_FILES = {"response_media_types": tuple(MEDIA_TYPES.values())}  # for the OpenAPI document
 
 
 def _size(text: str) -> LabelSize:
@@ -33,10 +34,7 @@ def _symbology(text: str) -> Symbology:
 
 
 def _file(content: bytes, fmt: str, name: str) -> Response[bytes]:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:80] or "label"
-    return Response(
-        content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'inline; filename="{safe}.{fmt}"'}
-    )
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers=disposition(name, fmt, "inline"))
 
 
 class SheetItem(Body, kw_only=True):
@@ -61,7 +59,7 @@ class LabelsController(Controller):
     path = "/api/labels"
     tags = ["labels"]
 
-    @get("/{name:str}")
+    @get("/{name:str}", raises=[NotFound], opt=LABEL_FILES)
     async def label(
         self,
         name: str,
@@ -89,7 +87,7 @@ class LabelsController(Controller):
         content = await labels.label(item, fmt, options)
         return _file(content, fmt, "-".join(v for v in (kind, part, lot, serial, location) if v))
 
-    @post("/sheet", status_code=200)
+    @post("/sheet", status_code=200, raises=[NotFound], opt=LABEL_FILES)
     async def sheet(self, data: SheetIn, labels: LabelService) -> Response[bytes]:
         """Many labels at once: `items` ([{kind, serial|part|lot|location, copies}]) as a PDF of A4 or
         Letter pages (`paper`), one SVG page, or a ZPL job of one label after the other."""

@@ -1,6 +1,6 @@
 """RFC 9457 problem details: the one place where errors become HTTP responses.
 
-Every problem has a stable `type` URI `/problems/<slug>` (served by the app, documented in the README),
+Every problem has a stable `type` URI `/problems/<slug>` (served by the app, documented in docs/api.md),
 a `title`, the HTTP `status`, a `detail` for people, and extension members: `reason` (the sync
 protocol's reason code, for op errors) and `field` (which input was wrong), plus any facts that help
 (e.g. `available`, `blocking_rows`).
@@ -8,6 +8,7 @@ protocol's reason code, for op errors) and `field` (which input was wrong), plus
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -20,9 +21,12 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from server.errors import DomainError
+from server.errors import DomainError, RetryLater
+from server.requestlog import request_id
+from server.transient import is_transient
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("gemba.errors")
 
 # slug → (title, status). Op reasons come from server/errors.py; these are the HTTP-level ones.
 HTTP_PROBLEMS: dict[str, tuple[str, int]] = {
@@ -50,7 +54,7 @@ def problem(slug: str, title: str, status: int, detail: str, request: Request, *
 
 
 def domain_error(request: Request, error: DomainError) -> Response[dict[str, Any]]:
-    return problem(
+    response = problem(
         error.slug,
         error.title,
         error.status_code,
@@ -60,20 +64,21 @@ def domain_error(request: Request, error: DomainError) -> Response[dict[str, Any
         field=error.field,
         **error.extra,
     )
+    if (retry_after := error.extra.get("retry_after")) is not None:  # seconds, also as the HTTP header
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def validation_error(request: Request, error: ValidationException) -> Response[dict[str, Any]]:
-    """Litestar's validation, naming the field and saying why: a body that fails is `invalid` (422); a
-    query or path parameter out of range is a malformed request (`bad_request`, 400)."""
+    """Litestar's validation, naming the field and saying why: a body, query, path, header or cookie value
+    that fails is `invalid` (422), as the domain's own validation."""
     field = None
     reason = error.detail
-    source = "body"
     if isinstance(error.extra, list) and error.extra:
         first = error.extra[0]
         if isinstance(first, dict):
             field = str(first.get("key") or "").removeprefix("$.") or None
             reason = first.get("message") or reason
-            source = first.get("source") or source
     if field is None and " - at `$." in str(error.detail):
         reason, _, where = str(error.detail).rpartition(" - at `$.")
         field = where.rstrip("`")
@@ -81,8 +86,6 @@ def validation_error(request: Request, error: ValidationException) -> Response[d
     if named and field in (None, "data"):  # the body as a whole: name the field it lacks or should not have
         field = named.group(1)
     detail = (f"{field}: {reason}" if field else str(reason)).replace("`", "")
-    if source in ("query", "path", "header", "cookie"):
-        return problem("bad_request", HTTP_PROBLEMS["bad_request"][0], 400, detail, request, reason="bad_request", field=field)
     return problem("invalid", "Invalid request", 422, detail, request, reason="invalid", field=field)
 
 
@@ -101,8 +104,24 @@ def http_error(request: Request, error: HTTPException) -> Response[dict[str, Any
     return response
 
 
+def too_deep(request: Request, error: RecursionError) -> Response[dict[str, Any]]:
+    """msgspec decodes JSON recursively, to Python's recursion limit (~1,000 levels), and then raises
+    RecursionError (in well under a millisecond): a body nested that deep (`[[[[…]]]]`) is malformed for
+    every route, the request's own validation or the sync protocol's. Any other RecursionError is the
+    server's."""
+    if "deserializing" not in str(error):
+        return internal_error(request, error)
+    return problem(
+        "bad_request", HTTP_PROBLEMS["bad_request"][0], 400,
+        "The JSON body is nested too deeply to be read", request, reason="bad_request", field="body",
+    )
+
+
 def internal_error(request: Request, error: Exception) -> Response[dict[str, Any]]:
-    request.logger.exception("unhandled error", exc_info=error)
+    if is_transient(error):  # a busy or unreachable database anywhere (a token check waiting for a connection)
+        return domain_error(request, RetryLater("The database is busy or unavailable: try again later"))
+    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=error,
+              extra={"fields": {"request_id": request_id(request.scope)}})
     return problem(
         "internal_error", "Internal server error", HTTP_500_INTERNAL_SERVER_ERROR,
         "The server failed; nothing was changed. Try again, and report it if it persists.", request,
@@ -113,6 +132,7 @@ EXCEPTION_HANDLERS = {
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    RecursionError: too_deep,
     Exception: internal_error,
 }
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import Parameter
 
+from server.api.params import Limit, Offset
 from server.api.schemas import InventoryItem, Out
 from server.api.security import actor_of, requires
 from server.auth import Principal
 from server.errors import Invalid
 from server.models import Role
+from server.ops.args import Amount
 from server.scan.service import ScanService
 
 MAX_CODE = 4000
@@ -28,7 +29,7 @@ class ScanFields(Out, kw_only=True):
     supplier_part: str | None = None
     manufacturer_part: str | None = None
     manufacturer: str | None = None
-    quantity: int | None = None
+    quantity: Amount | None = None
     lot: str | None = None
     serial: str | None = None
     expiry: date | None = None
@@ -71,7 +72,7 @@ class StockLine(Out, kw_only=True):
     location: str
     lot: str | None
     status: str
-    quantity: int
+    quantity: Amount
     rows: int
 
 
@@ -127,8 +128,8 @@ class ScanController(Controller):
     async def misses(
         self,
         scanner: ScanService,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> ScanMissesPage:
         """Codes that were scanned and matched nothing, most recently seen first, with how often."""
         items, total = await scanner.misses(limit, offset)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +12,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from server.models import LocationKind, Role, Tracking
-from server.ops.args import Code
+from server.ops.args import Amount, Code, Quantity
+from server.rules.dependencies import MAX_DEPENDS_ON
 
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
 Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
@@ -30,11 +33,19 @@ class Out(msgspec.Struct, kw_only=True):
 
 
 # ---- auth and users ---------------------------------------------------------------------------
+# At least 128 random bits (22 base64url characters), made by the phone at its first sign-in.
+DeviceSecret = Annotated[str, Meta(
+    min_length=22, max_length=128, pattern=r"^[A-Za-z0-9_-]+$",
+    description="the device's own secret, sent with every sign-in with its device_id (base64url or hex)",
+)]
+
+
 class TokenIn(Body, kw_only=True):
     username: Annotated[str, Meta(min_length=1, max_length=64)]
     password: Password
     device_id: UUID | None = None
     device_name: Name | None = None
+    device_secret: DeviceSecret | None = None
 
 
 class UserOut(Out, kw_only=True):
@@ -58,12 +69,24 @@ class UserIn(Body, kw_only=True):
 
 
 # ---- parts, locations, suppliers --------------------------------------------------------------
+Places = Annotated[int, Meta(ge=0, le=6, description="decimal places of its quantities; none: its unit's")]
+
+
+class Pack(Body, kw_only=True):
+    """A pack the part is bought in: `box` of 100 (its unit)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=32)]
+    quantity: Quantity
+
+
 class PartIn(Body, kw_only=True):
     part_number: Code64
     tracking: Tracking
     description: Annotated[str, Meta(max_length=2000)] = ""
     revision: Short = ""
     unit: Annotated[str, Meta(min_length=1, max_length=16)] = "ea"
+    quantity_places: Places | None = None
+    packs: list[Pack] | None = None
     serial_pattern: Pattern | None = None
     lot_pattern: Pattern | None = None
 
@@ -73,6 +96,8 @@ class PartPatch(Body, kw_only=True):
     description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
     revision: Short | UnsetType = UNSET
     unit: Annotated[str, Meta(min_length=1, max_length=16)] | UnsetType = UNSET
+    quantity_places: Places | None | UnsetType = UNSET
+    packs: list[Pack] | None | UnsetType = UNSET
     serial_pattern: Pattern | None | UnsetType = UNSET
     lot_pattern: Pattern | None | UnsetType = UNSET
 
@@ -84,6 +109,9 @@ class PartOut(Out, kw_only=True):
     description: str
     revision: str
     unit: str
+    places: int  # the decimal places its quantities may have (its own `quantity_places`, else its unit's)
+    quantity_places: int | None
+    packs: list[dict[str, Any]]  # [{name, quantity}]
     serial_pattern: str | None
     lot_pattern: str | None
     version: int
@@ -145,7 +173,7 @@ class OpIn(Body, kw_only=True):
     args: dict[str, Any]
     client_time: Annotated[str, Meta(max_length=64)] | None = None
     actor: Annotated[str, Meta(max_length=64)] | None = None
-    depends_on: list[UUID] = msgspec.field(default_factory=list)
+    depends_on: Annotated[list[UUID], Meta(max_length=MAX_DEPENDS_ON)] = msgspec.field(default_factory=list)
 
 
 class OpOut(Out, kw_only=True):
@@ -164,11 +192,11 @@ class InventoryItem(Out, kw_only=True):
     serial: str | None
     lot: str | None
     location: str
-    quantity: int
+    quantity: Amount
     status: str
     installed_in: str | None
     supplier: str | None
-    unit_cost: float | None
+    unit_cost: Decimal | None  # a decimal string on the wire: "0.12", "48.00"
     isolated: bool
     isolation_reason: str | None
     package_ref: str | None
@@ -184,7 +212,17 @@ class InventoryPage(Out, kw_only=True):
     offset: int
 
 
+class FieldChange(Out, kw_only=True):
+    field: str
+    from_: Any = msgspec.field(name="from")
+    to: Any
+
+
 class MovementOut(Out, kw_only=True):
+    """A line of the activity log: a movement of stock, or a master-data change (`op_type` part_create,
+    part_update, location_create or location_update; `action` Create or Edit; quantity 0; `changes` each
+    field from → to; `location` the location changed — `part` is null then)."""
+
     id: UUID
     at: datetime
     op_id: UUID
@@ -193,17 +231,65 @@ class MovementOut(Out, kw_only=True):
     actor: str
     device_id: UUID | None
     reason: str | None
-    part: str
+    part: str | None  # null only on a location's master-data change
     serial: str | None
     lot: str | None
-    quantity: int
+    quantity: Amount
     from_location: str | None
     to_location: str | None
     parent_serial: str | None
+    changes: list[FieldChange] | None = None
+    location: str | None = None
 
 
 class ActivityPage(Out, kw_only=True):
     items: list[MovementOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Bucket(StrEnum):
+    """The ledger's buckets (purchasing-and-costs.md, "The transactions ledger and balances")."""
+
+    on_hand = "on_hand"
+    on_order = "on_order"
+    demand = "demand"
+
+
+class TransactionOut(Out, kw_only=True):
+    """A signed ledger entry, with the op that wrote it (`op_type` null for an op the server holds no
+    record of)."""
+
+    id: UUID
+    at: datetime
+    bucket: Bucket
+    part: str
+    location: str
+    lot: str | None
+    delta: Amount
+    reason: str | None
+    op_id: UUID
+    op_type: str | None
+
+
+class TransactionPage(Out, kw_only=True):
+    items: list[TransactionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class BalanceOut(Out, kw_only=True):
+    part: str
+    location: str
+    lot: str | None
+    bucket: Bucket
+    quantity: Amount
+
+
+class BalancePage(Out, kw_only=True):
+    items: list[BalanceOut]
     total: int
     limit: int
     offset: int

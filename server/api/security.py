@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.actor import Actor
 from server.auth import AuthService, Principal
 from server.models import Role
-from server.ops.stock import Actor
 
 
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -26,14 +28,33 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def requires(role: Role):  # noqa: ANN201 - a Litestar guard
-    """Guard: the caller's role must be `role` or above (operator < supervisor < admin)."""
+    """Guard: the caller's role must be `role` or above (operator < supervisor < admin). Not on OPTIONS,
+    which the token middleware lets through unauthenticated (as CORS preflights are sent): it answers only
+    which methods the route has."""
 
     def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        if connection.scope["method"] == "OPTIONS":
+            return
         if not actor_of(connection.user).at_least(role):
             raise PermissionDeniedException(f"This needs the {role.value} role or above")
 
     return guard
 
 
+def client_address(connection: ASGIConnection) -> str:
+    """The peer's address, which the sign-in throttle counts by."""
+    return connection.client.host if connection.client else ""
+
+
 def actor_of(principal: Principal) -> Actor:
     return Actor(username=principal.username, role=principal.role, device_id=principal.device_id)
+
+
+def shown_devices(principal: Principal, movements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Movements as the caller may see them: the ids of other devices only for supervisors and admins (a
+    device id is half of what signing in on a device needed before device secrets)."""
+    if not actor_of(principal).at_least(Role.supervisor):
+        for movement in movements:
+            if movement["device_id"] != principal.device_id:
+                movement["device_id"] = None
+    return movements

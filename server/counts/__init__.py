@@ -1,6 +1,17 @@
 """Cycle counts: plans and the schedule, count sheets, closing locations, review, adjustments, accuracy.
 
-Import direction: `models`, `rules`, `locks` are imported by the op handlers (server/ops); the services
-apply adjustments through the same op path (server/ops/service.py `apply_op`). Nothing here imports the
-sync engine except `pages.py`, which hangs these pages on the supervisor pages' sign-in (sync/pages.py).
+Counts sit above the operations (server/ops) and below the sync engine (which sends counts and their lines
+to phones). The op handlers need two things from counts — recording a count line (the `count` op) and a
+count lifting its lock for a supervisor's adjust or move — which this package provides when it is imported
+(server/ops/counting.py); its services apply adjustments through the one op path (server/ops/service.py).
+Held operations (a sync concept) reach counts through what the app factory hands CountService.
 """
+
+from server.counts.lines import record_line
+from server.counts.locks import lift_count_lock
+from server.counts.models import CountLine
+from server.ops.batch import stamped
+from server.ops.counting import Counting, provide
+
+provide(Counting(record_line=record_line, lift_lock=lift_count_lock))
+stamped(CountLine.__table__)

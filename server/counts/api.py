@@ -14,6 +14,8 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from server.api.files import disposition
+from server.api.params import Limit, Offset
 from server.api.security import actor_of, requires
 from server.auth import Principal
 from server.counts.rules import DEFAULT_HORIZON_DAYS, DEFAULT_WINDOW_DAYS
@@ -24,14 +26,14 @@ from server.counts.schemas import (
 )
 from server.counts.service import CountService
 from server.counts.sheet import sheet_csv
+from server.errors import Conflict, CountNotOpen, NotFound
 from server.models import Role
 
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
 Days = Annotated[int, Parameter(ge=1, le=3650)]
 REVIEW_PAGE = 1000  # review lines per response unless asked otherwise: a page a phone can show
 ReviewLimit = Annotated[int, Parameter(ge=1, le=100_000)]
 SUPERVISOR = [requires(Role.supervisor)]
+CSV = "text/csv; charset=utf-8"
 
 
 class CountsController(Controller):
@@ -44,44 +46,43 @@ class CountsController(Controller):
         """Counts, due first. `status`: planned, open, review, closed, or several separated by commas."""
         return await counts.list(status, limit, offset)
 
-    @post("/", status_code=HTTP_201_CREATED, guards=SUPERVISOR)
+    @post("/", status_code=HTTP_201_CREATED, guards=SUPERVISOR, raises=[NotFound])
     async def plan(self, data: CountIn, counts: CountService, request: Request[Principal, str, Any]) -> CountOut:
         """Plan a count: `kind` location (with `location`: it and everything below it) or part (with `part`:
         in every location); `blind` hides expected quantities from the sheet; `closes_locations` locks the
         locations while it is open (location counts only); `due` its date."""
         return await counts.plan(data, actor_of(request.user))
 
-    @get("/{count_id:uuid}")
+    @get("/{count_id:uuid}", raises=[NotFound])
     async def get_count(self, count_id: UUID, counts: CountService) -> CountOut:
         return await counts.get(count_id)
 
-    @post("/{count_id:uuid}/start", status_code=200, guards=SUPERVISOR)
+    @post("/{count_id:uuid}/start", status_code=200, guards=SUPERVISOR, raises=[NotFound, Conflict])
     async def start(self, count_id: UUID, counts: CountService, request: Request[Principal, str, Any]) -> CountOut:
         """Open a planned count for counting; a count that closes its locations locks them now."""
         return await counts.start(count_id, actor_of(request.user))
 
-    @post("/{count_id:uuid}/finish", status_code=200, guards=SUPERVISOR)
+    @post("/{count_id:uuid}/finish", status_code=200, guards=SUPERVISOR, raises=[NotFound, Conflict])
     async def finish(self, count_id: UUID, counts: CountService) -> CountOut:
         """Counting is done: the count goes to review (recounts are still taken)."""
         return await counts.finish(count_id)
 
-    @get("/{count_id:uuid}/sheet")
+    @get("/{count_id:uuid}/sheet", raises=[NotFound])
     async def sheet(self, count_id: UUID, counts: CountService) -> SheetOut:
         """What should be there (not installed stock): per location, part, lot and serial; a blind count's
         sheet has no expected quantities."""
         return await counts.sheet_out(count_id)
 
-    @get("/{count_id:uuid}/sheet.csv")
+    @get("/{count_id:uuid}/sheet.csv", media_type=CSV, raises=[NotFound])
     async def sheet_as_csv(self, count_id: UUID, counts: CountService) -> Response[str]:
         """The sheet as CSV with an empty `counted` column to fill in (and `expected` unless blind)."""
         count, lines = await counts.sheet(count_id)
-        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in count.name)
         return Response(
-            sheet_csv(lines, count.blind), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="count-sheet-{name}.csv"'},
+            sheet_csv(lines, count.blind), media_type=CSV,
+            headers=disposition(f"count-sheet-{count.name}", "csv"),
         )
 
-    @get("/{count_id:uuid}/review", guards=SUPERVISOR)
+    @get("/{count_id:uuid}/review", guards=SUPERVISOR, raises=[NotFound])
     async def review(
         self, count_id: UUID, counts: CountService, lines: Literal["all", "open"] = "all",
         limit: ReviewLimit = REVIEW_PAGE, offset: Offset = 0,
@@ -92,18 +93,20 @@ class CountsController(Controller):
         serial), of `total_lines`."""
         return await counts.review(count_id, only_open=lines == "open", limit=limit, offset=offset)
 
-    @post("/{count_id:uuid}/decide", status_code=200, guards=SUPERVISOR)
+    @post("/{count_id:uuid}/decide", status_code=200, guards=SUPERVISOR, raises=[NotFound, Conflict, CountNotOpen])
     async def decide(self, count_id: UUID, data: DecideIn, counts: CountService,
                      request: Request[Principal, str, Any]) -> DecideOut:
         """Decide counted lines: `adjust`, `move` (to or back from a count-discrepancy location) or `leave`.
         One result per line; a refused line says why and does not undo the others."""
         return DecideOut(results=await counts.decide(count_id, data, actor_of(request.user)))
 
-    @post("/{count_id:uuid}/close", status_code=200, guards=SUPERVISOR)
+    @post("/{count_id:uuid}/close", status_code=200, guards=SUPERVISOR, raises=[NotFound, Conflict, CountNotOpen])
     async def close(self, count_id: UUID, data: CloseIn, counts: CountService,
                     request: Request[Principal, str, Any]) -> CloseOut:
-        """Record the results, reopen the locations, and re-evaluate the operations held on them."""
-        return await counts.close(count_id, data.note, actor_of(request.user))
+        """Record the results, reopen the locations, and re-evaluate the operations held on them. Expected lines
+        not counted refuse it (409 `count_incomplete`) unless `not_counted: true` with a `note` saying why:
+        they are then recorded as not counted and count against accuracy."""
+        return await counts.close(count_id, data.note, actor_of(request.user), data.not_counted)
 
     @get("/schedule", guards=SUPERVISOR)
     async def schedule(self, count_schedule: ScheduleService, window_days: Days = DEFAULT_WINDOW_DAYS,
@@ -111,7 +114,7 @@ class CountsController(Controller):
         """Each location's class (value and movement), cadence, last count and next count date."""
         return await count_schedule.schedule(today, window_days, horizon_days)
 
-    @put("/schedule/{location:path}", guards=SUPERVISOR)
+    @put("/schedule/{location:path}", guards=SUPERVISOR, raises=[NotFound])
     async def set_cadence(self, location: str, data: CadenceIn, count_schedule: ScheduleService) -> ScheduleItem | None:
         """Set a location's own cadence in days (null: back to its class's)."""
         return await count_schedule.set_cadence(location.removeprefix("/"), data)
@@ -122,7 +125,7 @@ class CountsController(Controller):
         """Locations due or overdue for a count, and planned or running counts due within the horizon."""
         return await count_schedule.due(today, horizon_days)
 
-    @get("/accuracy", guards=SUPERVISOR)
+    @get("/accuracy", guards=SUPERVISOR, raises=[NotFound])
     async def accuracy(self, count_schedule: ScheduleService, location: str | None = None,
                        since: date | None = None) -> AccuracyOut:
         """Accuracy of closed counts: overall, per count over time, and per location (with sub-locations

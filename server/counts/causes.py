@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from server.rules.quantities import quantity_text
+
 Cause = dict[str, Any]
 
 
@@ -96,7 +98,7 @@ def _short(f: Facts) -> list[Cause]:
     found: list[Cause] = []
     built = [m for m in f.recent if m.action == "Assemble" and m.from_code == f.location]
     if built:
-        n = sum(m.quantity for m in built)
+        n = quantity_text(sum(m.quantity for m in built))
         last = built[0]
         found.append(_cause(
             "not_consumed",

@@ -9,6 +9,9 @@ op record, ledger entries and movement-log lines, in one transaction with the de
 - `leave`: no change (the record was right, or it was fixed another way, e.g. consumed onto its assembly).
 
 A decision names the latest line of an item (a recount supersedes earlier lines); a line is decided once.
+It keeps the likely causes the review showed for the line when it was decided: what the supervisor decided
+on stays shown, although the decision itself changes what the data says (an added find is no longer
+"never received digitally").
 """
 
 from __future__ import annotations
@@ -20,25 +23,33 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
+from server.actor import Actor
 from server.counts.locks import active_count
-from server.counts.models import Count, CountDecision, DecisionAction
+from server.counts.models import Count, CountDecision, CountLine, DecisionAction
+from server.counts.review import causes_shown
 from server.counts.schemas import DecideIn, DecisionResult
 from server.db import Database
+from server.db.bulk import insert_rows
 from server.errors import Conflict, DomainError, Invalid, NotFound
-from server.models import CountLine, InventoryRow, Location, LocationKind, Part
-from server.ops.args import parse_args
-from server.ops.service import OpRequest, applied_record, apply_op
-from server.ops.stock import Actor, next_version
+from server.models import InventoryRow, Location, LocationKind, OpRecord, Part
+from server.ops.batch import WriteBatch
+from server.ops.records import applied_body, body_hash, op_record
+from server.ops.registry import parse_args
+from server.ops.service import OpRequest, apply_op
 
 
 async def decide(db: Database, count_id: UUID, data: DecideIn, supervisor: Actor) -> list[DecisionResult]:
     """Each line in its own transaction: one refused line does not undo the others."""
+    async with db.read() as session:  # the causes as the review shows them, before any of these decisions
+        count = await session.get(Count, count_id)
+        shown = await causes_shown(session, count, list(data.lines)) if count is not None else {}
     results = []
     for line_id in data.lines:
         try:
             async with db.write() as session:
-                version = await next_version(session)
-                results.append(await _decide_one(session, version, count_id, line_id, data, supervisor))
+                batch = await WriteBatch.start(session)
+                results.append(await _decide_one(batch, count_id, line_id, data, supervisor, shown.get(line_id, [])))
+                await batch.finish()
         except DomainError as error:
             results.append(DecisionResult(
                 line_id=line_id, status="refused", reason=error.reason, message=error.message, field=error.field,
@@ -47,8 +58,9 @@ async def decide(db: Database, count_id: UUID, data: DecideIn, supervisor: Actor
 
 
 async def _decide_one(
-    session: AsyncSession, version: int, count_id: UUID, line_id: UUID, data: DecideIn, supervisor: Actor
+    batch: WriteBatch, count_id: UUID, line_id: UUID, data: DecideIn, supervisor: Actor, causes: list[dict[str, Any]],
 ) -> DecisionResult:
+    session = batch.session
     count = await active_count(session, count_id)
     line = await session.get(CountLine, line_id)
     if line is None or line.count_id != count.id:
@@ -74,12 +86,15 @@ async def _decide_one(
     if op_type is not None:
         op_id = UUID(str(uuid7()))
         parsed = parse_args(op_type, args)
-        request = OpRequest(op_id, op_type, parsed)
-        result = await apply_op(session, request, parsed, supervisor, version)
-        session.add(applied_record(request, parsed, supervisor, result))
+        async with batch.savepoint():  # its rows written here: a constraint they break refuses this line
+            result = await apply_op(batch, OpRequest(op_id, op_type, parsed), parsed, supervisor, batch.next_version())
+        await insert_rows(session, OpRecord.__table__, [
+            op_record(op_id, op_type, supervisor, applied_body(op_type, parsed), body_hash(op_type, parsed), "applied",
+                      result),
+        ])
     session.add(CountDecision(
         count_id=count.id, count_line_id=line.id, action=data.action, op_id=op_id, op_type=op_type, delta=difference,
-        to_location_id=target.id if target else None, actor=supervisor.username, note=data.note,
+        to_location_id=target.id if target else None, actor=supervisor.username, note=data.note, causes=causes,
     ))
     await session.flush()
     return DecisionResult(

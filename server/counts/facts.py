@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.counts.causes import Facts, Moved, UnitNow
-from server.models import InventoryRow, Location, LocationKind, Movement
+from server.counts.sheet import ItemKey
+from server.models import InventoryRow, Location, LocationKind, Movement, is_stock
 
 FromLocation = aliased(Location, name="from_location")
 ToLocation = aliased(Location, name="to_location")
@@ -27,7 +28,7 @@ SET_ASIDE_KINDS = (LocationKind.quarantine.value, LocationKind.count_discrepancy
 class Item:
     """One discrepant line: what it is, where, expected vs counted."""
 
-    key: tuple[UUID, UUID, str | None, str | None]
+    key: ItemKey
     location_id: UUID
     part_id: UUID
     location: str
@@ -132,11 +133,12 @@ async def _set_aside(session: AsyncSession, parts: list[UUID]) -> dict[tuple[UUI
         .where(
             Location.kind.in_(SET_ASIDE_KINDS), InventoryRow.part_id.in_(parts), InventoryRow.serial.is_(None),
             InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False), InventoryRow.quantity > 0,
+            is_stock(),
         )
         .group_by(InventoryRow.part_id, InventoryRow.lot, Location.code)
         .order_by(Location.code)
     )
     found: dict[tuple[UUID, str | None], list[tuple[str, int]]] = defaultdict(list)
     for part_id, lot, code, quantity in rows:
-        found[(part_id, lot)].append((code, int(quantity)))
+        found[(part_id, lot)].append((code, quantity))
     return found

@@ -1,4 +1,5 @@
-"""What the op handlers (server/ops/handlers.py) ask of counts, inside the op's transaction:
+"""What the op handlers (server/ops/handlers.py, through server/ops/counting.py) ask of counts, inside the
+op's transaction:
 
 - a `count` op naming `count_id` records a line of that count: the count must be open (or in review, for
   recounts) and the line inside its scope — a location of a location count, the part of a part count;
@@ -55,11 +56,9 @@ async def unlocked_by_count(session: AsyncSession, count_id: UUID) -> set[UUID]:
     return set(rows)
 
 
-async def lift_count_lock(ctx: OpContext, count_id: UUID | None) -> None:
+async def lift_count_lock(ctx: OpContext, count_id: UUID) -> None:
     """An adjust or move that settles a line of an active count, by a supervisor, may touch the locations
     that count closed (they stay closed until its adjustments are done). The count must exist."""
-    if count_id is None:
-        return
     count = await count_of(ctx.session, count_id)
     if count.status in ACTIVE and ctx.actor.at_least(Role.supervisor):
         ctx.unlocked |= await unlocked_by_count(ctx.session, count.id)

@@ -1,4 +1,4 @@
-"""Cycle counts' tables (on the same metadata as server/models.py; the migration is written separately).
+"""Cycle counts' tables (on the same metadata as server/models.py).
 
 - `counts`: one count — location-based (a location and everything below it) or part-based (one part in
   every location) — with its life cycle planned → open → review → closed, and at close its summary
@@ -6,12 +6,15 @@
 - `count_locations`: the locations an open location count covers (the subtree when it was started), and
   whether this count closed (locked) each one, so that closing the count reopens exactly those.
 - `count_decisions`: a supervisor's decision on one counted line (the latest line of its item): an
-  adjustment, a move to a count-discrepancy location, or leave as is; with the op it applied.
-- `count_results`: at close, every counted line as reviewed (expected, counted, difference and its
-  value, major, causes, decision): the record of discrepancies and the source of accuracy figures.
+  adjustment, a move to a count-discrepancy location, or leave as is; with the op it applied and the
+  likely causes as the review showed them when deciding (what the decision was made on).
+- `count_results`: at close, every line as reviewed (expected, counted, difference and its value, major,
+  causes in full, decision) — lines left uncounted too (counted null, decision `not_counted`: the
+  supervisor closed the count without them): the record of discrepancies, the closed count's review (it
+  never changes after), and the source of accuracy figures.
 - `count_schedules`: a location's cadence set by hand (else the proposed one applies).
 
-The count lines themselves are `server.models.CountLine` (`count_lines`), written by the `count` op.
+- `count_lines`: what was counted (`CountLine`), a line per `count` op (server/counts/lines.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from server.models import Number, QuantityType
 
 
 class CountKind(StrEnum):
@@ -84,6 +88,8 @@ class Count(UUIDv7AuditBase):
     value_expected: Mapped[float | None] = mapped_column(Float)
     value_difference: Mapped[float | None] = mapped_column(Float)  # sum of |difference × unit cost|
     major_discrepancies: Mapped[int | None] = mapped_column(Integer)
+    lines_not_counted: Mapped[int | None] = mapped_column(Integer)  # expected lines closed without a count
+    value_not_counted: Mapped[float | None] = mapped_column(Float)  # their value expected
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: sync pull
 
 
@@ -105,10 +111,11 @@ class CountDecision(UUIDv7AuditBase):
     action: Mapped[str] = mapped_column(String(16))
     op_id: Mapped[UUID | None] = mapped_column()  # the adjust or move applied (none for `leave`)
     op_type: Mapped[str | None] = mapped_column(String(32))
-    delta: Mapped[int] = mapped_column(Integer)  # the difference decided on (counted - expected)
+    delta: Mapped[Number] = mapped_column(QuantityType)  # the difference decided on (counted - expected)
     to_location_id: Mapped[UUID | None] = mapped_column(ForeignKey("locations.id"))
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
+    causes: Mapped[list[Any] | None] = mapped_column(JsonB)  # as shown when decided (null: decided before kept)
 
 
 class CountResult(UUIDv7AuditBase):
@@ -118,17 +125,18 @@ class CountResult(UUIDv7AuditBase):
     count_id: Mapped[UUID] = mapped_column(ForeignKey("counts.id"))
     location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"), index=True)
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
-    count_line_id: Mapped[UUID] = mapped_column(ForeignKey("count_lines.id"))
+    count_line_id: Mapped[UUID | None] = mapped_column(ForeignKey("count_lines.id"))  # null: not counted
+    tracking: Mapped[str | None] = mapped_column(String(16))
     lot: Mapped[str | None] = mapped_column(String(128))
     serial: Mapped[str | None] = mapped_column(String(128))
-    expected: Mapped[int] = mapped_column(Integer)
-    counted: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[Number] = mapped_column(QuantityType)
+    counted: Mapped[Number | None] = mapped_column(QuantityType)  # null: not counted
     unit_cost: Mapped[float] = mapped_column(Float)
     value_expected: Mapped[float] = mapped_column(Float)
     value_difference: Mapped[float] = mapped_column(Float)  # (counted - expected) × unit cost, signed
     major: Mapped[bool] = mapped_column(Boolean, default=False)
-    causes: Mapped[list[Any]] = mapped_column(JsonB, default=list)
-    decision: Mapped[str | None] = mapped_column(String(16))
+    causes: Mapped[list[Any]] = mapped_column(JsonB, default=list)  # {code, text, fix, evidence} (codes before 0009)
+    decision: Mapped[str | None] = mapped_column(String(16))  # adjust, move, leave, not_counted
     op_id: Mapped[UUID | None] = mapped_column()
 
 
@@ -139,3 +147,32 @@ class CountSchedule(UUIDv7AuditBase):
     location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"), unique=True)
     cadence_days: Mapped[int | None] = mapped_column(Integer)  # null: the proposed cadence of its class
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class CountLine(UUIDv7AuditBase):
+    """One line of a cycle count (the `count` op): what was counted at a location, next to what the
+    server held there when the op was applied. It adjusts nothing by itself; a supervisor turns a
+    discrepancy into an adjustment (`adjust` with the line's `count_id`). Of several lines of one item in
+    one count, the one with the highest `version` (the change clock, i.e. commit order) is the count."""
+
+    __tablename__ = "count_lines"
+    __table_args__ = (
+        CheckConstraint("counted_quantity >= 0", name="ck_count_lines_counted_non_negative"),
+        Index("ix_count_lines_location_id_part_id", "location_id", "part_id"),
+        Index("ix_count_lines_count_id_location_id_part_id", "count_id", "location_id", "part_id"),  # the item in its count
+    )
+
+    op_id: Mapped[UUID] = mapped_column(unique=True)
+    count_id: Mapped[UUID | None] = mapped_column(ForeignKey("counts.id"), index=True)
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
+    tracking: Mapped[str] = mapped_column(String(16))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    lot: Mapped[str | None] = mapped_column(String(128))
+    counted_quantity: Mapped[Number] = mapped_column(QuantityType)
+    expected_quantity: Mapped[Number] = mapped_column(QuantityType)  # on hand there (free + isolated), not installed
+    actor: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[UUID | None] = mapped_column()
+    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: latest line wins
+    unit_cost: Mapped[float | None] = mapped_column(Float)  # of the stock there when counted (a unit: its own)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a later line of the item in its count

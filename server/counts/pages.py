@@ -1,9 +1,8 @@
-"""Supervisor pages for cycle counts, behind the supervisor pages' cookie sign-in and CSRF (sync/pages.py):
-the schedule (plan a count from it, set a cadence), the counts, one count (start, finish counting, the
-review with adjust / move-to-discrepancy / leave buttons, close), its printable sheet, and accuracy over
-time as a chart. Every action goes through CountService / ScheduleService, as the API's do.
-
-This module is a UI layer over both packages, like the app factory: it imports the sign-in from sync.
+"""Supervisor pages for cycle counts, on the supervisor pages' shell (server/supervisor/shell.py: cookie
+sign-in, CSRF, the page frame): the schedule (plan a count from it, set a cadence), the counts, one count
+(start, finish counting, the review with adjust / move-to-discrepancy / leave buttons, close, the operations
+held on its locations), its printable sheet, and accuracy over time as a chart. Every action goes through
+CountService / ScheduleService, as the API's do.
 """
 
 from __future__ import annotations
@@ -23,10 +22,10 @@ from server.counts.schedule import ScheduleService
 from server.counts.schemas import CadenceIn, CountIn, CountOut, DecideIn, DecisionResult
 from server.counts.service import CountService
 from server.errors import DomainError, Invalid
+from server.i18n import lang_of, translator
 from server.ops.args import invalid_from
-from sync.forms import op_summary
-from sync.pages import Session, checked_form, message, page
-from sync.reopened import held_on
+from server.supervisor.shell import Session, checked_form, message, page
+from server.supervisor.words import op_summary
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/counts"
@@ -47,11 +46,16 @@ def _page(name: str, session: Session, status_code: int = 200, **context: Any) -
     return page(f"counts/{name}", session, status_code, percent=_percent, **context)
 
 
-async def _found(counts: CountService, session: Session, count_id: UUID) -> CountOut | Template:
+def _no_count(request: Request, session: Session, count_id: UUID) -> Template:
+    t = translator(request)
+    return message(session, 404, t("count.no_such"), t("count.no_such_text", id=count_id))
+
+
+async def _found(request: Request, counts: CountService, session: Session, count_id: UUID) -> CountOut | Template:
     try:
         return await counts.get(count_id)
     except DomainError:
-        return message(session, 404, "No such count", f"There is no count {count_id}.")
+        return _no_count(request, session, count_id)
 
 
 @get("/counts")
@@ -75,7 +79,7 @@ async def plan(request: Request, session: Session, counts: CountService) -> Resp
     try:
         planned = await counts.plan(_parse(body, CountIn), actor_of(session.principal))
     except DomainError as error:
-        return message(session, error.status_code, "Not planned", error.message)
+        return message(session, error.status_code, translator(request)("counts.not_planned"), error.message)
     return Redirect(f"{BASE}/{planned.id}", status_code=303)
 
 
@@ -90,21 +94,24 @@ async def set_cadence(request: Request, session: Session, count_schedule: Schedu
     try:
         days = form.get("cadence_days", "").strip()
         if days and not days.isdigit():
-            raise Invalid(f"Cadence: {days!r} is not a whole number of days", field="cadence_days")
+            raise Invalid(translator(request)("schedule.not_whole", value=repr(days)), field="cadence_days")
         await count_schedule.set_cadence(form.get("location", ""), _parse({"cadence_days": days or None}, CadenceIn))
     except DomainError as error:
-        return message(session, error.status_code, "Cadence not set", error.message)
+        return message(session, error.status_code, translator(request)("schedule.not_set"), error.message)
     return Redirect(f"{BASE}/schedule", status_code=303)
 
 
 @get("/counts/accuracy")
-async def accuracy_page(session: Session, count_schedule: ScheduleService, location: str | None = None) -> Template:
+async def accuracy_page(
+    request: Request, session: Session, count_schedule: ScheduleService, location: str | None = None
+) -> Template:
+    t = translator(request)
     try:
         figures = await count_schedule.accuracy(location or None)
     except DomainError as error:
-        return message(session, error.status_code, "No accuracy", error.message)
-    title = f"Accuracy of {location}" if location else "Count accuracy over time"
-    return _page("accuracy.html", session, figures=figures, chart=accuracy_svg(figures.counts, title),
+        return message(session, error.status_code, t("counts.no_accuracy"), error.message)
+    title = t("counts.accuracy_of", location=location) if location else t("counts.accuracy_over_time")
+    return _page("accuracy.html", session, figures=figures, chart=accuracy_svg(figures.counts, title, lang_of(request)),
                  location=location or "")
 
 
@@ -118,12 +125,11 @@ async def count_page(
     offset = _offset(request.query_params.get("offset"))
     review = (await counts.review(count.id, only_open=True, limit=PAGE_LINES, offset=offset)
               if count.status in ("open", "review", "closed") else None)
-    async with request.app.state.db.read() as db_session:
-        held = [
-            {"id": conflict.id, "summary": op_summary(record.type, (record.body or {}).get("args")),
-             "actor": record.actor, "reevaluated": (conflict.details or {}).get("reevaluated")}
-            for conflict, record, _ in await held_on(db_session, set(count.locations))
-        ] if count.kind == "location" else []
+    held = [
+        {"id": op.conflict_id, "summary": op_summary(op.op_type, op.args, lang_of(request)), "actor": op.actor,
+         "reevaluated": op.reevaluated}
+        for op in await counts.held(count)
+    ]
     return _page(
         "count.html", session, status_code, count=review.count if review else count, review=review,
         open_lines=review.lines if review else [], held=held, results=results or [], error=error,
@@ -141,13 +147,13 @@ def _offset(value: str | None) -> int:
 
 @get("/counts/{count_id:uuid}")
 async def count_view(count_id: UUID, request: Request, session: Session, counts: CountService) -> Template:
-    found = await _found(counts, session, count_id)
+    found = await _found(request, counts, session, count_id)
     return found if isinstance(found, Template) else await count_page(request, session, counts, found)
 
 
 async def _act(request: Request, session: Session, counts: CountService, count_id: UUID, action: str) -> Response[Any]:
     form = await checked_form(request, session)
-    found = await _found(counts, session, count_id)
+    found = await _found(request, counts, session, count_id)
     if isinstance(found, Template):
         return found
     actor = actor_of(session.principal)
@@ -157,7 +163,7 @@ async def _act(request: Request, session: Session, counts: CountService, count_i
         elif action == "finish":
             await counts.finish(count_id)
         elif action == "close":
-            await counts.close(count_id, form.get("note", "").strip() or None, actor)
+            await counts.close(count_id, form.get("note", "").strip() or None, actor, form.get("not_counted") == "yes")
         else:
             lines = [UUID(text) for text in form.get("lines", "").split(",") if text.strip()]
             decision = _parse({"lines": lines, "action": form.get("action"), "to_location": form.get("to_location"),
@@ -167,7 +173,7 @@ async def _act(request: Request, session: Session, counts: CountService, count_i
                 return await count_page(request, session, counts, await counts.get(count_id), results=results,
                                         status_code=409)
     except (DomainError, ValueError) as error:
-        text = error.message if isinstance(error, DomainError) else "The form named a line that is not a line id"
+        text = error.message if isinstance(error, DomainError) else translator(request)("count.bad_line")
         code = error.status_code if isinstance(error, DomainError) else 422
         return await count_page(request, session, counts, await counts.get(count_id), status_code=code, error=text)
     return Redirect(f"{BASE}/{count_id}", status_code=303)
@@ -194,12 +200,12 @@ async def close(count_id: UUID, request: Request, session: Session, counts: Coun
 
 
 @get("/counts/{count_id:uuid}/sheet")
-async def sheet_page(count_id: UUID, session: Session, counts: CountService) -> Template:
+async def sheet_page(count_id: UUID, request: Request, session: Session, counts: CountService) -> Template:
     """The printable count sheet: a blank `Counted` column to write in (no expected quantity if blind)."""
     try:
         count, lines = await counts.sheet(count_id)
     except DomainError:
-        return message(session, 404, "No such count", f"There is no count {count_id}.")
+        return _no_count(request, session, count_id)
     return _page("sheet.html", session, count=count, lines=lines)
 
 

@@ -9,12 +9,15 @@ value, whether it is major, its likely causes, and the decision taken on it.
 - Items counted that the sheet did not list are finds (expected 0).
 - Value: the difference × the unit cost of the stock there (quantity-weighted), or of the part elsewhere
   when none is there (a find), else 0.
+- Causes: derived from the data now (server/counts/causes.py) — except on a decided line, which shows the
+  causes its decision was made on (kept with it), whatever the decision itself changed. A closed count's
+  review is its record, not this (server/counts/record.py).
 
 Built for size (a site of 50k lines): the latest line of each item is the one not `superseded` (marked when
 the line was written, server/counts/lines.py) and its unit cost was recorded with it, so the totals of the
 lines counted right are one aggregate query; only the lines shown (with `only_open`: not counted, or counted
-wrong) come into Python, keyed by raw ids (sheet.py `raw`); names are looked up for those, causes for the
-discrepancies.
+wrong) come into Python, keyed by the ids as the driver gives them (server/db/codecs.py `raw_id`); names are
+looked up for those, causes for the discrepancies.
 """
 
 from __future__ import annotations
@@ -24,51 +27,71 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, and_, exists, func, or_, select, type_coerce
+import msgspec
+
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.counts.causes import causes
 from server.counts.facts import Item, gather
-from server.counts.models import Count, CountDecision
-from server.counts.rules import NO_LINES, Accuracy, Thresholds, is_major
+from server.counts.models import Count, CountDecision, CountLine
+from server.counts.rules import Accuracy, Thresholds, is_major
 from server.counts.schemas import Decision, ReviewLine
-from server.counts.sheet import CHUNK, Group, RawKey, bulk, names, raw, sheet_groups
-from server.models import CountLine, InventoryRow, Location
+from server.counts.sheet import CHUNK, Group, ItemKey, names, sheet_groups
+from server.db.codecs import id_text, raw_id, raw_time, rfc3339, uuid_of
+from server.models import InventoryRow, Location, quantity_number
 
 WINDOW_DAYS = 90  # how far back the movement log is searched for causes
-ID, LOCATION, PART, TRACKING, LOT, SERIAL, COUNTED, EXPECTED, ACTOR, AT, COST = range(11)  # a count line row
 
 
 def _latest(count_id: UUID) -> list[Any]:
     return [CountLine.count_id == count_id, CountLine.superseded.is_(False)]
 
 
-async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> dict[RawKey, Any]:
-    """The latest line of each item (those matching `where`), by raw key."""
+class CountedLine(msgspec.Struct, gc=False):
+    """The latest count line of an item, as read (ids and time raw: server/db/codecs.py). Not tracked by the
+    cyclic garbage collector: a count has tens of thousands."""
+
+    id: Any
+    location_id: Any
+    part_id: Any
+    tracking: str
+    lot: str | None
+    serial: str | None
+    counted: int
+    expected: int
+    actor: str
+    at: Any
+    cost: float | None
+
+
+async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> dict[ItemKey, CountedLine]:
+    """The latest line of each item (those matching `where`), by item."""
     rows = await (await session.connection()).execute(
         select(
-            raw(session, CountLine.id), raw(session, CountLine.location_id), raw(session, CountLine.part_id),
+            raw_id(session, CountLine.id), raw_id(session, CountLine.location_id), raw_id(session, CountLine.part_id),
             CountLine.tracking, CountLine.lot, CountLine.serial, CountLine.counted_quantity,
             CountLine.expected_quantity, CountLine.actor, raw_time(session, CountLine.created_at), CountLine.unit_cost,
         ).where(*_latest(count_id), *where)
     )
-    return {(row[LOCATION], row[PART], None if row[SERIAL] else row[LOT], row[SERIAL]): row for row in rows}
+    lines = (CountedLine(*row) for row in rows)
+    return {ItemKey(line.location_id, line.part_id, None if line.serial else line.lot, line.serial): line for line in lines}
 
 
-async def recounts(session: AsyncSession, count_id: UUID) -> dict[RawKey, list[dict[str, Any]]]:
+async def recounts(session: AsyncSession, count_id: UUID) -> dict[ItemKey, list[dict[str, Any]]]:
     """The earlier lines of the items recounted, oldest first."""
     rows = await session.execute(
         select(
-            raw(session, CountLine.location_id), raw(session, CountLine.part_id), CountLine.lot, CountLine.serial,
+            raw_id(session, CountLine.location_id), raw_id(session, CountLine.part_id), CountLine.lot, CountLine.serial,
             CountLine.counted_quantity, CountLine.actor, CountLine.created_at,
         )
         .where(CountLine.count_id == count_id, CountLine.superseded.is_(True))
         .order_by(CountLine.version)
     )
-    found: dict[RawKey, list[dict[str, Any]]] = {}
+    found: dict[ItemKey, list[dict[str, Any]]] = {}
     for location_id, part_id, lot, serial, counted, actor, at in rows:
-        found.setdefault((location_id, part_id, None if serial else lot, serial), []).append(
+        found.setdefault(ItemKey(location_id, part_id, None if serial else lot, serial), []).append(
             {"counted": counted, "actor": actor, "at": at}
         )
     return found
@@ -77,7 +100,9 @@ async def recounts(session: AsyncSession, count_id: UUID) -> dict[RawKey, list[d
 async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, float]:
     """The lines counted right: how many, and their value."""
     n, value = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(CountLine.expected_quantity * func.coalesce(CountLine.unit_cost, 0.0)), 0.0))
+        select(func.count(), func.coalesce(func.sum(
+            quantity_number(CountLine.expected_quantity, session.bind.dialect.name) * func.coalesce(CountLine.unit_cost, 0.0)
+        ), 0.0))
         .where(*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity)
     )).one()
     return int(n), float(value)
@@ -86,14 +111,14 @@ async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, float]:
 async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decision]:
     """Decisions by the raw id of the line they name."""
     rows = await session.execute(
-        select(raw(session, CountDecision.count_line_id), CountDecision, Location.code)
+        select(raw_id(session, CountDecision.count_line_id), CountDecision, Location.code)
         .outerjoin(Location, Location.id == CountDecision.to_location_id)
         .where(CountDecision.count_id == count_id)
     )
     return {
         line_id: Decision(
             action=d.action, op_id=d.op_id, op_type=d.op_type, delta=d.delta, to_location=code, actor=d.actor,
-            at=d.created_at, note=d.note,
+            at=d.created_at, note=d.note, causes=d.causes,
         )
         for line_id, d, code in rows
     }
@@ -102,49 +127,25 @@ async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decis
 async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, float]:
     """Quantity-weighted unit cost of each part over all its rows with a cost: the value of a find."""
     found: dict[Any, float] = {}
-    part_id, wanted = raw(session, InventoryRow.part_id), list(part_ids)
+    part_id, wanted = raw_id(session, InventoryRow.part_id), list(part_ids)
     for start in range(0, len(wanted), CHUNK):
         rows = await session.execute(
-            select(part_id, func.sum(InventoryRow.quantity * InventoryRow.unit_cost), func.sum(InventoryRow.quantity))
+            select(part_id, func.sum(quantity_number(InventoryRow.quantity, session.bind.dialect.name) * InventoryRow.unit_cost),
+                   func.sum(InventoryRow.quantity))
             .where(part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
             .group_by(part_id)
         )
-        found.update((i, float(total) / int(quantity)) for i, total, quantity in rows if quantity)
+        found.update((i, float(total) / float(quantity)) for i, total, quantity in rows if quantity)
     return found
 
 
-def raw_time(session: AsyncSession, column: Any) -> Any:
-    """A time column as SQLite stores it (text, UTC), not parsed into a datetime per row (~2.5 µs each, a
-    tenth of a 50k-line review); PostgreSQL's driver gives datetimes at no cost. See `rfc3339`."""
-    return type_coerce(column, String) if session.bind.dialect.name == "sqlite" else column
+class Shown(msgspec.Struct, gc=False):
+    """A line of the review. Not tracked by the cyclic garbage collector: a count has tens of thousands, and
+    nothing they hold refers back to them."""
 
-
-def rfc3339(value: Any) -> str | None:
-    """A time as the API writes it: SQLite's stored text `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) or a datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return f"{value[:10]}T{value[11:]}Z"
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def uuid_of(value: Any) -> UUID:
-    return UUID(bytes=value) if isinstance(value, bytes) else value
-
-
-def line_id(value: Any) -> str:
-    """A count line's id as text, from its raw form (16 bytes on SQLite)."""
-    if isinstance(value, bytes):
-        h = value.hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    return str(value)
-
-
-@dataclass(slots=True)
-class Shown:
-    key: RawKey
+    key: ItemKey
     group: Group | None
-    row: Any  # the latest count line, or None
+    row: CountedLine | None  # the latest count line
     cost: float
     major: bool = False
     decision: Decision | None = None
@@ -157,44 +158,64 @@ async def build_review(
     """One page of the review's lines (with `only_open`: those not counted, or counted wrong), in order of
     location, part, lot and serial; how many lines there are in all; and the totals (always over every
     line). Only the page's lines are built, and causes looked up for its discrepancies."""
-    with bulk():  # tens of thousands of rows alive at once: no cyclic collections walking them meanwhile
-        return await _build_review(session, count, thresholds, now=now, window_days=window_days,
-                                   only_open=only_open, limit=limit, offset=offset)
-
-
-async def _build_review(
-    session: AsyncSession, count: Count, thresholds: Thresholds, *, now: datetime | None, window_days: int,
-    only_open: bool, limit: int | None, offset: int,
-) -> tuple[list[ReviewLine], int, dict[str, Any]]:
     wrong = CountLine.counted_quantity != CountLine.expected_quantity
     counted = await counted_lines(session, count.id, *([wrong] if only_open else []))
     uncounted = await sheet_groups(session, count, ~_counted_here(count.id))
     right = await _right(session, count.id)
     decided = await decisions_of(session, count.id)
-    fallback = await part_costs(session, {k[1] for k, row in counted.items() if row[COST] is None})
+    fallback = await part_costs(session, {key.part_id for key, row in counted.items() if row.cost is None})
     tally, shown = Tally(right=right), [Shown(key, group, None, group.unit_cost or 0.0) for key, group in uncounted.items()]
+    tally.not_counted = len(uncounted)
+    tally.not_counted_value = sum(float(group.expected) * (group.unit_cost or 0.0) for group in uncounted.values())
     for key, row in counted.items():
-        cost = row[COST] if row[COST] is not None else fallback.get(key[1], 0.0)
-        decision = decided.get(row[ID])
-        if row[COUNTED] != row[EXPECTED]:
-            major = is_major(row[EXPECTED], row[COUNTED], cost, thresholds)
-            tally.add(row[EXPECTED], row[COUNTED], cost, major, decision is not None)
+        cost = row.cost if row.cost is not None else fallback.get(key.part_id, 0.0)
+        decision = decided.get(row.id)
+        if row.counted != row.expected:
+            major = is_major(row.expected, row.counted, cost, thresholds)
+            tally.add(row.expected, row.counted, cost, major, decision is not None)
             shown.append(Shown(key, None, row, cost, major, decision))
         else:
             shown.append(Shown(key, None, row, cost, False, decision))
-    codes, parts = await names(session, {s.key[0] for s in shown}, {s.key[1] for s in shown})
-    shown.sort(key=lambda s: (codes[s.key[0]], parts[s.key[1]].number, s.key[2] or "", s.key[3] or ""))
+    codes, parts = await names(session, {s.key.location_id for s in shown}, {s.key.part_id for s in shown})
+    shown.sort(key=lambda s: (codes[s.key.location_id], parts[s.key.part_id].number, s.key.lot or "", s.key.serial or ""))
     page = shown[offset:] if limit is None else shown[offset : offset + limit]
-    wrong = [s for s in page if s.row is not None and s.row[COUNTED] != s.row[EXPECTED]]
-    isolated = await _isolated(session, count, wrong)
-    facts = await gather(session, [
-        Item(s.key, uuid_of(s.key[0]), uuid_of(s.key[1]), codes[s.key[0]], parts[s.key[1]].number, s.row[TRACKING],
-             s.row[LOT], s.row[SERIAL], s.row[EXPECTED], s.row[COUNTED], isolated.get(s.key, 0))
-        for s in wrong
-    ], window_days, now or datetime.now(UTC))
+    wrong = [s for s in page if s.row is not None and s.row.counted != s.row.expected and _kept(s.decision) is None]
+    facts = await _facts(session, count, wrong, codes, parts, window_days, now or datetime.now(UTC))
     earlier = await recounts(session, count.id)
-    tally.not_counted = len(uncounted)
     return [_line(s, codes, parts, earlier, facts) for s in page], len(shown), tally.totals()
+
+
+async def _facts(
+    session: AsyncSession, count: Count, wrong: list[Shown], codes: dict[Any, str], parts: dict[Any, Any],
+    window_days: int, now: datetime,
+) -> dict[Any, Any]:
+    """What the data says about these discrepant lines (server/counts/facts.py)."""
+    isolated = await _isolated(session, count, wrong)
+    return await gather(session, [
+        Item(s.key, uuid_of(s.key.location_id), uuid_of(s.key.part_id), codes[s.key.location_id],
+             parts[s.key.part_id].number, s.row.tracking, s.row.lot, s.row.serial, s.row.expected, s.row.counted,
+             isolated.get(s.key, 0))
+        for s in wrong
+    ], window_days, now)
+
+
+def _kept(decision: Decision | None) -> list[dict[str, Any]] | None:
+    """The causes a decision was made on (none for decisions taken before they were kept)."""
+    return None if decision is None else decision.causes
+
+
+async def causes_shown(session: AsyncSession, count: Count, line_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """The likely causes the review shows now for these counted lines (those counted wrong): what a decision
+    on them is made on, kept with it (server/counts/decisions.py)."""
+    rows = await counted_lines(
+        session, count.id, CountLine.id.in_(line_ids), CountLine.counted_quantity != CountLine.expected_quantity,
+    )
+    if not rows:
+        return {}
+    wrong = [Shown(key, None, row, 0.0) for key, row in rows.items()]
+    codes, parts = await names(session, {s.key.location_id for s in wrong}, {s.key.part_id for s in wrong})
+    facts = await _facts(session, count, wrong, codes, parts, WINDOW_DAYS, datetime.now(UTC))
+    return {UUID(id_text(s.row.id)): causes(facts[s.key]) for s in wrong if s.key in facts}
 
 
 def _counted_here(count_id: UUID) -> Any:
@@ -211,9 +232,9 @@ def _counted_here(count_id: UUID) -> Any:
     )
 
 
-async def _isolated(session: AsyncSession, count: Count, wrong: list[Shown]) -> dict[RawKey, int]:
+async def _isolated(session: AsyncSession, count: Count, wrong: list[Shown]) -> dict[ItemKey, int]:
     """How much of each discrepant lot/untracked item is isolated there (a cause: wrong status)."""
-    keys = {s.key for s in wrong if s.key[3] is None}
+    keys = {s.key for s in wrong if s.key.serial is None}
     if not keys:
         return {}
     groups = await sheet_groups(session, count, InventoryRow.isolated.is_(True))
@@ -226,20 +247,21 @@ def _state(counted: int | None, expected: int) -> str:
     return "match" if counted == expected else ("short" if counted < expected else "over")
 
 
-def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[RawKey, Any], facts: dict[Any, Any]) -> ReviewLine:
-    part, row, cost = parts[s.key[1]], s.row, round(s.cost, 6)
-    expected = row[EXPECTED] if row is not None else s.group.expected  # type: ignore[union-attr]
-    counted = row[COUNTED] if row is not None else None
+def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[ItemKey, Any], facts: dict[Any, Any]) -> ReviewLine:
+    part, row, cost = parts[s.key.part_id], s.row, round(s.cost, 6)
+    expected = row.expected if row is not None else s.group.expected  # type: ignore[union-attr]
+    counted = row.counted if row is not None else None
     difference = None if counted is None else counted - expected
     return ReviewLine(
-        line_id=line_id(row[ID]) if row is not None else None, location=codes[s.key[0]], part=part.number,
+        line_id=id_text(row.id) if row is not None else None, location=codes[s.key.location_id], part=part.number,
         revision=part.revision, description=part.description, unit=part.unit,
-        tracking=row[TRACKING] if row is not None else s.group.tracking,  # type: ignore[union-attr]
-        lot=s.key[2], serial=s.key[3], expected=expected, counted=counted, difference=difference, unit_cost=cost,
-        value_expected=round(expected * cost, 6), value_difference=None if difference is None else round(difference * cost, 6),
+        tracking=row.tracking if row is not None else s.group.tracking,  # type: ignore[union-attr]
+        lot=s.key.lot, serial=s.key.serial, expected=expected, counted=counted, difference=difference, unit_cost=cost,
+        value_expected=round(float(expected) * cost, 6),
+        value_difference=None if difference is None else round(float(difference) * cost, 6),
         state=_state(counted, expected), major=s.major,
-        causes=causes(facts[s.key]) if difference and s.key in facts else [],
-        counted_by=row[ACTOR] if row is not None else None, counted_at=rfc3339(row[AT]) if row is not None else None,
+        causes=_kept(s.decision) or (causes(facts[s.key]) if difference and s.key in facts else []),
+        counted_by=row.actor if row is not None else None, counted_at=rfc3339(row.at) if row is not None else None,
         recounts=earlier.get(s.key, []), decision=s.decision,
     )
 
@@ -252,6 +274,7 @@ class Tally:
 
     right: tuple[int, float]  # lines counted right, their value
     not_counted: int = 0
+    not_counted_value: float = 0.0
     wrong: int = 0
     found: int = 0
     short: int = 0
@@ -268,13 +291,16 @@ class Tally:
         self.over += counted > expected
         self.major += major
         self.decided += decided
-        self.value_expected += expected * cost
-        self.value_difference += abs(counted - expected) * cost
+        self.value_expected += float(expected) * cost
+        self.value_difference += float(abs(counted - expected)) * cost
 
     def totals(self) -> dict[str, Any]:
         right, right_value = self.right
         counted = right + self.wrong
-        accuracy = Accuracy(counted, right, self.value_expected + right_value, self.value_difference) if counted else NO_LINES
+        accuracy = Accuracy(
+            counted, right, self.value_expected + right_value, self.value_difference, self.not_counted,
+            self.not_counted_value,
+        )
         return {
             "lines": counted + self.not_counted,
             "expected_lines": counted - self.found + self.not_counted,
@@ -290,6 +316,7 @@ class Tally:
             "undecided": self.wrong - self.decided,
             "value_expected": round(accuracy.value_expected, 2),
             "value_difference": round(accuracy.value_difference, 2),
+            "value_not_counted": round(accuracy.value_not_counted, 2),
             "line_accuracy": accuracy.line_accuracy,
             "value_accuracy": accuracy.value_accuracy,
         }

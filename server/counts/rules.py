@@ -16,8 +16,12 @@ Review:
 - A discrepancy is major when its value (|difference| × unit cost) reaches the value threshold (default
   500) or its size reaches the percentage threshold (default 20 %) of the larger of expected and counted —
   so a serial missing or found, and anything the system did not expect at all, is 100 %: always major.
-- Accuracy of a set of lines: lines accurate / lines counted; value accuracy: 1 − Σ|value of difference| /
-  Σ value expected (0 at worst; 1 when nothing of value was expected and nothing differed).
+- Accuracy of a set of lines: lines accurate / lines reviewed, where the lines reviewed are those counted
+  and those expected but not counted (a line nobody counted is not known to be right: it counts against
+  accuracy, as a demanding inventory manager reads "accuracy"); value accuracy: 1 − (Σ|value of
+  difference| + value not counted) / (Σ value expected of the counted lines + value not counted) (0 at
+  worst; 1 when nothing of value was expected and nothing differed). A count cannot close with expected
+  lines uncounted unless a supervisor decides so explicitly (server/counts/record.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+
+from server.errors import Invalid
 
 A_SHARE, B_SHARE = 0.80, 0.95
 CADENCE_DAYS = {"A": 30, "B": 90, "C": 180}
@@ -95,11 +101,19 @@ def next_count(last_counted: date | None, cadence_days: int, today: date) -> dat
     return today if last_counted is None else last_counted + timedelta(days=cadence_days)
 
 
+def horizon_end(today: date, horizon_days: int) -> date:
+    """The horizon's last day; a `today` whose horizon ends after 9999-12-31 is invalid."""
+    try:
+        return today + timedelta(days=horizon_days)
+    except OverflowError:
+        raise Invalid(f"today {today} + horizon_days {horizon_days} passes {date.max}", field="today") from None
+
+
 def due_state(next_date: date, today: date, horizon_days: int = DEFAULT_HORIZON_DAYS) -> str:
     """overdue (the date has passed), due (within the horizon) or scheduled."""
     if next_date < today:
         return "overdue"
-    if next_date <= today + timedelta(days=horizon_days):
+    if next_date <= horizon_end(today, horizon_days):
         return "due"
     return "scheduled"
 
@@ -115,13 +129,13 @@ class Thresholds:
 
 def discrepancy_percent(expected: int, counted: int) -> float:
     base = max(expected, counted)
-    return 0.0 if base == 0 else abs(counted - expected) * 100.0 / base
+    return 0.0 if base == 0 else float(abs(counted - expected)) * 100.0 / float(base)
 
 
 def is_major(expected: int, counted: int, unit_cost: float, thresholds: Thresholds) -> bool:
     if counted == expected:
         return False
-    value = abs(counted - expected) * unit_cost
+    value = float(abs(counted - expected)) * unit_cost
     return value >= thresholds.value or discrepancy_percent(expected, counted) >= thresholds.percent
 
 
@@ -129,25 +143,31 @@ def is_major(expected: int, counted: int, unit_cost: float, thresholds: Threshol
 class Accuracy:
     lines_counted: int
     lines_accurate: int
-    value_expected: float
+    value_expected: float  # of the lines counted
     value_difference: float  # sum of |difference × unit cost|
+    lines_not_counted: int = 0  # expected, closed without a count
+    value_not_counted: float = 0.0  # their value expected
 
     @property
     def line_accuracy(self) -> float | None:
-        return None if self.lines_counted == 0 else self.lines_accurate / self.lines_counted
+        reviewed = self.lines_counted + self.lines_not_counted
+        return None if reviewed == 0 else self.lines_accurate / reviewed
 
     @property
     def value_accuracy(self) -> float | None:
-        if self.lines_counted == 0:
+        if self.lines_counted + self.lines_not_counted == 0:
             return None
-        if self.value_expected <= 0:
-            return 1.0 if self.value_difference == 0 else 0.0
-        return max(0.0, 1.0 - self.value_difference / self.value_expected)
+        whole = self.value_expected + self.value_not_counted
+        off = self.value_difference + self.value_not_counted
+        if whole <= 0:
+            return 1.0 if off == 0 else 0.0
+        return max(0.0, 1.0 - off / whole)
 
     def __add__(self, other: Accuracy) -> Accuracy:
         return Accuracy(
             self.lines_counted + other.lines_counted, self.lines_accurate + other.lines_accurate,
             self.value_expected + other.value_expected, self.value_difference + other.value_difference,
+            self.lines_not_counted + other.lines_not_counted, self.value_not_counted + other.value_not_counted,
         )
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.models import Count, CountKind, CountLocation, CountResult, CountSchedule, CountStatus
 from server.counts.rules import (
-    CADENCE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_WINDOW_DAYS, Accuracy, LocationStats, classify, due_state, next_count,
+    CADENCE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_WINDOW_DAYS, Accuracy, LocationStats, classify, due_state, horizon_end,
+    next_count,
 )
 from server.counts.schemas import (
     AccuracyOut, AccuracyPoint, CadenceIn, CountOut, DueOut, LocationAccuracy, ScheduleItem, ScheduleOut,
@@ -27,7 +28,7 @@ from server.counts.schemas import (
 from server.counts.service import count_out
 from server.db import Database
 from server.errors import NotFound
-from server.models import InventoryRow, Location, Movement
+from server.models import InventoryRow, Location, Movement, quantity_number
 from server.queries import location_subtree
 
 
@@ -39,6 +40,7 @@ class ScheduleService:
         self, today: date | None = None, window_days: int = DEFAULT_WINDOW_DAYS, horizon_days: int = DEFAULT_HORIZON_DAYS,
     ) -> ScheduleOut:
         today = today or date.today()
+        horizon_end(today, horizon_days)
         async with self.db.read() as session:
             items = await _items(session, today, window_days, horizon_days)
         return ScheduleOut(today=today, window_days=window_days, horizon_days=horizon_days, cadences=CADENCE_DAYS,
@@ -46,11 +48,12 @@ class ScheduleService:
 
     async def due(self, today: date | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> DueOut:
         today = today or date.today()
+        last_day = horizon_end(today, horizon_days)
         async with self.db.read() as session:
             items = await _items(session, today, DEFAULT_WINDOW_DAYS, horizon_days)
             counts = await session.scalars(
                 select(Count)
-                .where(Count.status != CountStatus.closed.value, Count.due_date <= today + timedelta(days=horizon_days))
+                .where(Count.status != CountStatus.closed.value, Count.due_date <= last_day)
                 .order_by(Count.due_date, Count.created_at)
             )
             due_counts: list[CountOut] = [await count_out(session, count) for count in counts]
@@ -81,7 +84,9 @@ async def _items(session: AsyncSession, today: date, window_days: int, horizon_d
     held = {
         location_id: float(value or 0.0)
         for location_id, value in await session.execute(
-            select(InventoryRow.location_id, func.sum(InventoryRow.quantity * func.coalesce(InventoryRow.unit_cost, 0.0)))
+            select(InventoryRow.location_id, func.sum(
+                quantity_number(InventoryRow.quantity, session.bind.dialect.name) * func.coalesce(InventoryRow.unit_cost, 0.0)
+            ))
             .where(InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False), InventoryRow.quantity > 0)
             .group_by(InventoryRow.location_id)
         )
@@ -139,10 +144,12 @@ async def _planned(session: AsyncSession, locations: dict[UUID, Any]) -> dict[UU
 
 async def _accuracy(session: AsyncSession, location: str | None, since: date | None) -> AccuracyOut:
     accurate = func.sum(case((CountResult.expected == CountResult.counted, 1), else_=0))
+    missing = CountResult.counted.is_(None)  # expected, closed without a count: counts against accuracy
     query = (
         select(
-            CountResult.count_id, Count.name, Count.closed_at, Location.code, func.count(), accurate,
-            func.sum(CountResult.value_expected), func.sum(func.abs(CountResult.value_difference)),
+            CountResult.count_id, Count.name, Count.closed_at, Location.code, func.count(CountResult.counted), accurate,
+            func.sum(case((missing, 0.0), else_=CountResult.value_expected)), func.sum(func.abs(CountResult.value_difference)),
+            func.sum(case((missing, 1), else_=0)), func.sum(case((missing, CountResult.value_expected), else_=0.0)),
         )
         .join(Count, Count.id == CountResult.count_id)
         .join(Location, Location.id == CountResult.location_id)
@@ -158,8 +165,9 @@ async def _accuracy(session: AsyncSession, location: str | None, since: date | N
         query = query.where(Count.closed_at >= datetime.combine(since, datetime.min.time(), UTC))
     per_count: dict[UUID, tuple[str, datetime, Accuracy]] = {}
     per_location: dict[str, list[AccuracyPoint]] = defaultdict(list)
-    for count_id, name, closed_at, code, n, ok, expected, difference in await session.execute(query):
-        figures = Accuracy(int(n), int(ok or 0), float(expected or 0.0), float(difference or 0.0))
+    for count_id, name, closed_at, code, n, ok, expected, difference, not_counted, not_counted_value in await session.execute(query):
+        figures = Accuracy(int(n), int(ok or 0), float(expected or 0.0), float(difference or 0.0), int(not_counted or 0),
+                           float(not_counted_value or 0.0))
         per_location[code].append(_point(count_id, name, closed_at, code, figures))
         _, _, before = per_count.get(count_id, (name, closed_at, Accuracy(0, 0, 0.0, 0.0)))
         per_count[count_id] = (name, closed_at, before + figures)
@@ -167,11 +175,12 @@ async def _accuracy(session: AsyncSession, location: str | None, since: date | N
     overall = sum((figures for _, _, figures in per_count.values()), Accuracy(0, 0, 0.0, 0.0))
     locations = []
     for code, history in sorted(per_location.items()):
-        total = sum((Accuracy(p.lines_counted, p.lines_accurate, p.value_expected, p.value_difference) for p in history),
-                    Accuracy(0, 0, 0.0, 0.0))
+        total = sum((Accuracy(p.lines_counted, p.lines_accurate, p.value_expected, p.value_difference,
+                              p.lines_not_counted, p.value_not_counted) for p in history), Accuracy(0, 0, 0.0, 0.0))
         locations.append(LocationAccuracy(
             location=code, lines_counted=total.lines_counted, lines_accurate=total.lines_accurate,
             line_accuracy=total.line_accuracy, value_accuracy=total.value_accuracy, history=history,
+            lines_not_counted=total.lines_not_counted,
         ))
     return AccuracyOut(overall=_figures(overall, len(counts)), counts=counts, locations=locations)
 
@@ -181,12 +190,14 @@ def _point(count_id: UUID, name: str, closed_at: datetime, code: str | None, a: 
         count_id=count_id, name=name, closed_at=closed_at, location=code, lines_counted=a.lines_counted,
         lines_accurate=a.lines_accurate, line_accuracy=a.line_accuracy, value_expected=round(a.value_expected, 2),
         value_difference=round(a.value_difference, 2), value_accuracy=a.value_accuracy,
+        lines_not_counted=a.lines_not_counted, value_not_counted=round(a.value_not_counted, 2),
     )
 
 
 def _figures(a: Accuracy, counts: int) -> dict[str, Any]:
     return {
         "counts": counts, "lines_counted": a.lines_counted, "lines_accurate": a.lines_accurate,
+        "lines_not_counted": a.lines_not_counted, "value_not_counted": round(a.value_not_counted, 2),
         "line_accuracy": a.line_accuracy, "value_expected": round(a.value_expected, 2),
         "value_difference": round(a.value_difference, 2), "value_accuracy": a.value_accuracy,
     }

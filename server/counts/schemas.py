@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from server.ops.args import Code
+from server.ops.args import Amount, Code
 
 Name = Annotated[str, Meta(min_length=1, max_length=128)]
 Note = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -66,7 +66,7 @@ class SheetLine(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):  # 
     tracking: str
     lot: str | None = None
     serial: str | None = None
-    expected: int | None = None  # left out on a blind count's sheet
+    expected: Amount | None = None  # left out on a blind count's sheet
     isolated: int | None = None
 
 
@@ -81,11 +81,12 @@ class Decision(msgspec.Struct, kw_only=True, gc=False):
     action: str
     op_id: UUID | None
     op_type: str | None
-    delta: int
+    delta: Amount
     to_location: str | None
     actor: str
     at: datetime
     note: str | None
+    causes: list[dict[str, Any]] | None = None  # the likely causes shown when it was decided
 
 
 class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
@@ -98,13 +99,13 @@ class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
     tracking: str
     lot: str | None
     serial: str | None
-    expected: int  # what the server held when it was counted (not counted: holds now)
-    counted: int | None
+    expected: Amount  # what the server held when it was counted (not counted: holds now)
+    counted: Amount | None
     difference: int | None
     unit_cost: float
     value_expected: float
     value_difference: float | None
-    state: str  # not_counted, match, short, over
+    state: str  # not_counted, match, short, over (a closed count's uncounted line: not_counted, decision not_counted)
     major: bool
     causes: list[dict[str, Any]]
     counted_by: str | None
@@ -140,7 +141,7 @@ class DecisionResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     action: str | None = None
     op_id: UUID | None = None
     op_type: str | None = None
-    delta: int | None = None
+    delta: Amount | None = None
     reason: str | None = None
     message: str | None = None
     field: str | None = None
@@ -151,7 +152,12 @@ class DecideOut(msgspec.Struct, kw_only=True):
 
 
 class CloseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Close a count. Expected lines still uncounted refuse it (409 `count_incomplete`) unless `not_counted`
+    is true — the supervisor's decision to close without them, recorded on each of them, with a `note`
+    saying why."""
+
     note: Note | None = None
+    not_counted: bool = False
 
 
 class CloseOut(msgspec.Struct, kw_only=True):
@@ -201,10 +207,12 @@ class AccuracyPoint(msgspec.Struct, kw_only=True):
     location: str | None
     lines_counted: int
     lines_accurate: int
-    line_accuracy: float | None
+    line_accuracy: float | None  # accurate / (counted + not counted)
     value_expected: float
     value_difference: float
     value_accuracy: float | None
+    lines_not_counted: int = 0
+    value_not_counted: float = 0.0
 
 
 class LocationAccuracy(msgspec.Struct, kw_only=True):
@@ -214,6 +222,7 @@ class LocationAccuracy(msgspec.Struct, kw_only=True):
     line_accuracy: float | None
     value_accuracy: float | None
     history: list[AccuracyPoint]
+    lines_not_counted: int = 0
 
 
 class AccuracyOut(msgspec.Struct, kw_only=True):

@@ -5,15 +5,18 @@
   are then held with `location_locked`, online (409) and at sync (held, a conflict for a supervisor).
 - Lines come from `count` ops naming the count (server/ops/handlers.py); decisions from
   server/counts/decisions.py.
-- Closing records every counted line as reviewed (`count_results`) and the count's summary, reopens the
+- Closing records every line as reviewed (`count_results`, server/counts/record.py: expected lines left
+  uncounted only by the supervisor's explicit `not_counted`) and the count's summary, reopens the
   locations this count locked (unless another open count closes them too), and hands the reopened
   locations to `on_reopen` in the same transaction — the app wires sync's re-evaluation of the operations
   held on them (sync/reopened.py), which stay for a supervisor to approve or reject.
+- `held_on` (wired the same way) lists the operations held on a count's locations, for its page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -22,21 +25,38 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.decisions import decide
-from server.counts.models import ACTIVE, Count, CountKind, CountLocation, CountResult, CountStatus
+from server.counts.models import ACTIVE, Count, CountKind, CountLocation, CountStatus
+from server.counts.record import record_results, recorded_review
 from server.counts.review import build_review
-from server.counts.rules import Thresholds
+from server.counts.rules import Accuracy, Thresholds
 from server.counts.schemas import (
     CloseOut, CountIn, CountOut, CountsPage, DecideIn, DecisionResult, ReviewOut, SheetLine, SheetOut,
 )
+from server.actor import Actor
+from server.clock import next_version
 from server.counts.sheet import sheet_lines
 from server.db import Database
 from server.errors import Conflict, CountNotOpen, Invalid, NotFound
-from server.models import CountLine, Location, Part
-from server.ops.stock import Actor, next_version
+from server.models import Location, Part
 from server.queries import location_subtree
 
 # (session, version, reopened locations, the count, who closed it) → what became of the held ops
 OnReopen = Callable[[AsyncSession, int, list[Location], Count, Actor], Awaitable[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldHere:
+    """An operation held for a supervisor because one of a count's locations was closed."""
+
+    conflict_id: UUID
+    op_type: str
+    args: Any
+    actor: str
+    reevaluated: dict[str, Any] | None  # what became of it when a count reopened its location
+
+
+# (session, location codes) → the operations held on them
+HeldOn = Callable[[AsyncSession, set[str]], Awaitable[list[HeldHere]]]
 STATUSES = tuple(status.value for status in CountStatus)
 
 
@@ -54,12 +74,16 @@ async def count_out(session: AsyncSession, count: Count) -> CountOut:
         ))
     summary = None
     if count.status == CountStatus.closed and count.lines_counted is not None:
+        figures = Accuracy(
+            count.lines_counted, count.lines_accurate or 0, count.value_expected or 0.0, count.value_difference or 0.0,
+            count.lines_not_counted or 0, count.value_not_counted or 0.0,
+        )
         summary = {
             "lines_expected": count.lines_expected, "lines_counted": count.lines_counted,
-            "lines_accurate": count.lines_accurate,
-            "line_accuracy": count.lines_accurate / count.lines_counted if count.lines_counted else None,
-            "value_expected": count.value_expected, "value_difference": count.value_difference,
-            "major_discrepancies": count.major_discrepancies,
+            "lines_accurate": count.lines_accurate, "lines_not_counted": figures.lines_not_counted,
+            "line_accuracy": figures.line_accuracy, "value_expected": count.value_expected,
+            "value_difference": count.value_difference, "value_not_counted": round(figures.value_not_counted, 2),
+            "value_accuracy": figures.value_accuracy, "major_discrepancies": count.major_discrepancies,
         }
     overdue = count.status != CountStatus.closed and count.due_date is not None and count.due_date < date.today()
     return CountOut(
@@ -72,10 +96,14 @@ async def count_out(session: AsyncSession, count: Count) -> CountOut:
 
 
 class CountService:
-    def __init__(self, db: Database, thresholds: Thresholds | None = None, on_reopen: OnReopen | None = None) -> None:
+    def __init__(
+        self, db: Database, thresholds: Thresholds | None = None, on_reopen: OnReopen | None = None,
+        held_on: HeldOn | None = None,
+    ) -> None:
         self.db = db
         self.thresholds = thresholds or Thresholds()
         self.on_reopen = on_reopen
+        self.held_on = held_on
 
     # ---- reading ------------------------------------------------------------------------------
     async def list(self, status: str | None, limit: int, offset: int) -> CountsPage:
@@ -97,6 +125,13 @@ class CountService:
         async with self.db.read() as session:
             return await count_out(session, await _count(session, count_id))
 
+    async def held(self, count: CountOut) -> list[HeldHere]:
+        """The operations held on a location count's locations."""
+        if count.kind != CountKind.location or self.held_on is None:
+            return []
+        async with self.db.read() as session:
+            return await self.held_on(session, set(count.locations))
+
     async def sheet(self, count_id: UUID) -> tuple[CountOut, list[SheetLine]]:
         """The count and its sheet (a blind count's without quantities)."""
         async with self.db.read() as session:
@@ -110,9 +145,12 @@ class CountService:
     async def review(self, count_id: UUID, only_open: bool = False, limit: int | None = None, offset: int = 0) -> ReviewOut:
         async with self.db.read() as session:
             count = await _count(session, count_id)
-            lines, total, totals = await build_review(
-                session, count, self.thresholds, only_open=only_open, limit=limit, offset=offset
-            )
+            if count.status == CountStatus.closed:  # its record, as it was closed
+                lines, total, totals = await recorded_review(session, count, only_open=only_open, limit=limit, offset=offset)
+            else:
+                lines, total, totals = await build_review(
+                    session, count, self.thresholds, only_open=only_open, limit=limit, offset=offset
+                )
             out = await count_out(session, count)
         return ReviewOut(count=out, totals=totals, thresholds=self._thresholds(), lines=lines, total_lines=total,
                          limit=limit, offset=offset)
@@ -179,14 +217,16 @@ class CountService:
     async def decide(self, count_id: UUID, data: DecideIn, supervisor: Actor) -> list[DecisionResult]:
         return await decide(self.db, count_id, data, supervisor)
 
-    async def close(self, count_id: UUID, note: str | None, actor: Actor) -> CloseOut:
+    async def close(self, count_id: UUID, note: str | None, actor: Actor, not_counted: bool = False) -> CloseOut:
+        """Record the results (expected lines left uncounted need `not_counted` and a note: refused with
+        `count_incomplete` otherwise), reopen the locations, re-evaluate the operations held on them."""
         async with self.db.write() as session:
             version = await next_version(session)
             count = await _count(session, count_id)
             if count.status == CountStatus.closed:
                 raise CountNotOpen(f"Count {count.name} is already closed", field="id")
             if count.status in ACTIVE:
-                await self._record_results(session, count)
+                await record_results(session, count, self.thresholds, not_counted=not_counted, note=note)
             count.status, count.closed_at, count.closed_by = CountStatus.closed.value, datetime.now(UTC), actor.username
             count.note = "\n".join(filter(None, [count.note, note])) or None
             count.version = version
@@ -195,28 +235,6 @@ class CountService:
             await session.flush()
             reevaluated = await self.on_reopen(session, version, reopened, count, actor) if reopened and self.on_reopen else []
         return CloseOut(count=await self.get(count_id), reopened=codes, reevaluated=reevaluated)
-
-    async def _record_results(self, session: AsyncSession, count: Count) -> None:
-        lines, _, totals = await build_review(session, count, self.thresholds)  # every line: no limit
-        ids = dict((str(line_id), (line_id, location_id, part_id)) for line_id, location_id, part_id in await session.execute(
-            select(CountLine.id, CountLine.location_id, CountLine.part_id).where(CountLine.count_id == count.id)
-        ))
-        for line in lines:
-            if line.line_id is None or line.counted is None:
-                continue
-            count_line_id, location_id, part_id = ids[line.line_id]
-            decision = line.decision
-            session.add(CountResult(
-                count_id=count.id, location_id=location_id, part_id=part_id, count_line_id=count_line_id,
-                lot=line.lot, serial=line.serial, expected=line.expected, counted=line.counted,
-                unit_cost=line.unit_cost, value_expected=line.value_expected,
-                value_difference=line.value_difference or 0.0, major=line.major,
-                causes=[cause["code"] for cause in line.causes],
-                decision=decision.action if decision else None, op_id=decision.op_id if decision else None,
-            ))
-        count.lines_expected, count.lines_counted = totals["expected_lines"], totals["counted"]
-        count.lines_accurate, count.major_discrepancies = totals["accurate"], totals["major"]
-        count.value_expected, count.value_difference = totals["value_expected"], totals["value_difference"]
 
 
 async def _count(session: AsyncSession, count_id: UUID) -> Count:

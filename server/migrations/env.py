@@ -1,26 +1,22 @@
 """Alembic environment: runs migrations on the engine named by `server.migrate` (SQLite or PostgreSQL).
 
-Like the app factory, this is wiring: it imports every module that defines tables, inventory and sync.
+Like the app factory, this is wiring: server/schema.py imports every module that defines tables.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from advanced_alchemy.base import orm_registry
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import server.models  # noqa: F401 - registers the inventory tables
-import server.counts.models  # noqa: F401 - registers the cycle-count tables
-import server.scan.models  # noqa: F401 - registers the scan tables
-import sync.models  # noqa: F401 - registers the sync tables
-
 from server.db import create_engine
+from server.migrate import migration_lock
+from server.schema import METADATA
 from server.settings import Settings
 
 config = context.config
-TARGET = orm_registry.metadata
+TARGET = METADATA
 
 
 def configure(connection: Connection | None = None) -> None:
@@ -38,9 +34,10 @@ def configure(connection: Connection | None = None) -> None:
 
 
 def run_on(connection: Connection) -> None:
-    configure(connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    with migration_lock(connection):  # another process migrating this database first: wait, then find it done
+        configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 async def run_online() -> None:

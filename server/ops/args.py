@@ -1,4 +1,5 @@
-"""The wire shapes of operations (sync protocol §2), declared once as msgspec Structs.
+"""The wire shapes of operations (sync protocol §2), declared once as msgspec Structs (each op type's is in
+the registry, server/ops/registry.py, which also parses them).
 
 Items are named the way operators scan them: serial, part + lot, part; locations by code.
 Beyond the protocol's table: `release` (undo isolate), `adjust`, `split` and `merge`, and an optional
@@ -10,20 +11,32 @@ names the cycle count they settle: a supervisor's may touch the locations that c
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
 
-from server.errors import Invalid, UnknownOpType
+from server.errors import Invalid
 from server.models import Tracking
+from server.rules.quantities import MAX_QUANTITY, parse_quantity  # noqa: F401 (MAX_QUANTITY: for the packages' args)
 
 Code = Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^\S(?:.*\S)?$")]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
-Quantity = Annotated[int, Meta(ge=1, le=1_000_000_000)]
-Delta = Annotated[int, Meta(ge=-1_000_000_000, le=1_000_000_000)]
-Cost = Annotated[float, Meta(ge=0, le=1e12)]
+# Quantities are exact decimals: a decimal string ("2.5") or a JSON number (read from its text, never through a
+# float). Their range and places are checked after decoding (`check_quantities`, server/rules/quantities.py)
+# and against the part's unit by the handlers; a whole quantity becomes an int (`canon`).
+_QUANTITY_DOC = 'a decimal string such as "2.5" or a number; at most 6 decimal places, at most the unit\'s precision'
+Quantity = Annotated[Decimal, Meta(description=f"more than 0: {_QUANTITY_DOC}")]
+Delta = Annotated[Decimal, Meta(description=f"signed, not 0: {_QUANTITY_DOC}")]
+Counted = Annotated[Decimal, Meta(description=f"0 or more: {_QUANTITY_DOC}")]
+# A quantity in an answer: an integer when whole (100), else a decimal string ("2.5") — exact either way
+Amount = Annotated[int | Decimal, Meta(description='an integer when whole (100), else a decimal string ("2.5")')]
+_MINIMUM = {Quantity: 1, Delta: -1, Counted: 0}  # parse_quantity's `minimum` per alias
+Cost = Annotated[Decimal, Meta(description='a decimal string such as "12.50" (a JSON number is taken too), '
+                                           "at most 6 decimal places")]  # checked by server/rules/money.py
 
 
 class Args(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -39,11 +52,14 @@ class ItemArgs(Args, kw_only=True):
 
 class Receive(ItemArgs, kw_only=True):
     location: Code
-    quantity: Quantity
+    quantity: Quantity  # of the part's unit, or of packs when `pack` is given
+    pack: Code | None = None  # one of the part's packs ("box"): `quantity` boxes, stored as the unit (× its size)
     supplier: Code | None = None
     unit_cost: Cost | None = None
+    package_price: Cost | None = None  # of the whole booking: the unit cost is package_price / quantity
     package_ref: Code | None = None
     po_line: Code | None = None
+    reason: Text | None = None  # why it came in when it is not a delivery: "opening balance" (server/importing)
 
 
 class Move(ItemArgs, kw_only=True):
@@ -106,34 +122,34 @@ class Merge(ItemArgs, kw_only=True):
 
 class Count(ItemArgs, kw_only=True):
     location: Code
-    counted_quantity: Annotated[int, Meta(ge=0, le=1_000_000_000)]
+    counted_quantity: Counted
     count_id: UUID | None = None
 
 
-ARGS_BY_TYPE: dict[str, type[Args]] = {
-    "receive": Receive,
-    "move": Move,
-    "install": Install,
-    "uninstall": Uninstall,
-    "scrap": Scrap,
-    "isolate": Isolate,
-    "release": Release,
-    "adjust": Adjust,
-    "split": Split,
-    "merge": Merge,
-    "count": Count,
-}
+def quantity_fields(shape: type[msgspec.Struct]) -> tuple[tuple[str, int], ...]:
+    """The fields of an args Struct that are quantities (`Quantity`, `Delta`, `Counted`, or one of them | None),
+    with the smallest each may be."""
+    found = _QUANTITY_FIELDS.get(shape)
+    if found is None:
+        found = tuple(
+            (name, _MINIMUM[hint]) for name, hint in get_type_hints(shape, include_extras=True).items()
+            for hint in (hint, *(get_args(hint) if get_origin(hint) in (UnionType, Union) else ()))
+            if hint in _MINIMUM
+        )
+        _QUANTITY_FIELDS[shape] = found
+    return found
 
 
-def parse_args(op_type: str, raw: Any) -> Args:
-    """Decode an op's args into its Struct, or raise Invalid naming the field and the reason."""
-    shape = ARGS_BY_TYPE.get(op_type)
-    if shape is None:
-        raise UnknownOpType(f"Unknown operation type {op_type!r}; known: {', '.join(ARGS_BY_TYPE)}", field="type")
-    try:
-        return msgspec.convert(raw, shape, strict=True)
-    except msgspec.ValidationError as error:
-        raise invalid_from(error, prefix="args") from None
+_QUANTITY_FIELDS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def check_quantities(args: msgspec.Struct, prefix: str = "args") -> None:
+    """Each quantity of `args` within range and places, in its one form (an int when whole). Raises Invalid
+    naming the field (`args.quantity`)."""
+    for name, minimum in quantity_fields(type(args)):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(args, name, parse_quantity(value, f"{prefix}.{name}", minimum=minimum))
 
 
 def invalid_from(error: msgspec.ValidationError, *, prefix: str) -> Invalid:

@@ -1,37 +1,71 @@
-"""One write transaction that applies a run of ops: a chunk of a sync push.
+"""One write transaction that applies ops: a chunk of a sync push, an online op (a batch of one), a
+supervisor's approval with the ops held behind it, a count decision. Callers hand the batch to `apply_op`
+(server/ops/service.py) explicitly.
 
-- The change clock is taken once, first (its lock, held until commit, serialises writers), and the ops
-  get consecutive versions from it: op 1 the value taken, op 2 the next, … The clock row is set to the
-  last value handed out before commit. No other writer can take a value in between (it waits for the
-  lock), and the chunk commits all or nothing, so versions still become visible in version order: a
-  change committing after a pull was answered has a version above that pull's cursor.
+- The ops get consecutive versions from the change clock (`next_version`): op 1 the first value, op 2 the
+  next, … Whoever takes the clock holds its row's lock until commit, so versions become visible in version
+  order: a change committing after a pull was answered has a version above that pull's cursor. A batch takes
+  it first (on PostgreSQL with the writers' lock exclusive: server/clock.py) — except a push chunk on
+  PostgreSQL (`start(beside_others=True)`: `late`), which takes it last, so that chunks of pushes from many
+  phones do their work side by side and queue only for the clock and the commit:
+  - until then the ops get provisional versions (from PROVISIONAL, far below any real one, seen by no one
+    else: the transaction has not committed), shifted to the real ones by one UPDATE per stamped table
+    when the clock is taken (`finish`);
+  - the stock rows it reads are locked (FOR UPDATE, in id order): two chunks that touch the same rows
+    take turns on them, as they took turns on the clock before; rows of other kinds take turns by key
+    (`take_turn`: a count's lines);
+  - it holds the writers' lock shared (server/clock.py `writers_shared`): writers that change parts,
+    locations or counts take the clock first and that lock exclusive, so they never run beside a chunk,
+    and what a chunk read of parts and locations stays true until it commits.
 - What the ops name is looked up once per transaction (`Lookups`), and can be fetched ahead in a few
-  queries (`prefetch`): parts, locations, units by serial with their trees of components, and the buckets
-  of those parts there. A SAVEPOINT rolled back expires what it touched: `refresh` fetches it again.
+  queries (`prefetch`): parts, locations, units by serial with their trees of components, the buckets
+  of those parts there, and the purchase order lines receipts name (server/ops/ordering.py). A SAVEPOINT rolled back expires what it touched: `refresh` fetches it again.
 - The ledger and movement-log rows of the ops are inserted in bulk when the batch finishes.
-- `savepoint()`: each op runs in its own SAVEPOINT; rolling it back also drops the op's trail rows.
-
-The batch registers itself in `session.info`, so `apply_op` (the one op path, also taken by online ops
-and supervisors' decisions, which run without a batch) finds it without a change of signature.
+- `savepoint()`: an op (or a run of ops) in its own SAVEPOINT; rolling it back also drops its trail rows.
+  `trial()`: the same, always rolled back (would the op apply now?).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.clock import CLOCK, bump_counter, next_version, writers_shared
 from server.models import Counter, Location, Part
+from server.ops.ordering import prefetch_lines
 from server.ops.rows import INVENTORY, SELECT_ROWS
-from server.ops.stock import BATCH, CLOCK, Lookups, Trail, bump_counter
+from server.ops.registry import places_named, units_named
+from server.ops.stock import BucketKey, Lookups, Trail
+from server.rules.text import NUL
 
 IN_BATCH = 500  # ids per IN (...) list
 SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("clock"))
+PROVISIONAL = -(2**62)  # a late batch's first provisional version (real versions are >= 0)
+
+
+def _shift(table: Table) -> Update:
+    """The rows of `table` a late batch stamped with provisional versions (by its version index), given their
+    real ones."""
+    return (
+        update(table).where(table.c.version.between(bindparam("low"), bindparam("high")))
+        .values(version=table.c.version + bindparam("offset"))
+    )
+
+
+# The tables whose rows ops stamp with their version: stock rows, and those of packages above that register
+# theirs (`stamped`: server/counts' count lines)
+SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY)}
+
+
+def stamped(table: Table) -> None:
+    """Rows of `table` get the version of the op that writes them: a late batch shifts them to real versions."""
+    SHIFTS.setdefault(table, _shift(table))
 
 
 def _components_of() -> Any:
@@ -49,51 +83,92 @@ LOCATIONS_NAMED = select(Location).where(Location.code.in_(bindparam("codes", ex
 UNITS_NAMED = SELECT_ROWS.where(INVENTORY.c.serial.in_(bindparam("serials", expanding=True)))
 # every bucket of those parts there, not installed: by the (part, location) index, the units there left out
 # row by row (not by `serial IS NULL`: SQLite, which keeps no statistics, would walk every serial-less row by
-# the serial index instead; serials are never ''). Units are looked up by serial: loading them here made the
-# chunk's fixed cost grow with the stock of its bins.
+# the serial index instead; serials are never ''). Units are looked up by serial, so that a chunk's
+# fixed cost does not grow with the stock of its bins.
 BUCKETS_AT = SELECT_ROWS.where(
     INVENTORY.c.part_id.in_(bindparam("parts", expanding=True)),
     INVENTORY.c.location_id.in_(bindparam("locations", expanding=True)),
     INVENTORY.c.installed_in_id.is_(None), func.coalesce(INVENTORY.c.serial, "") == "",
+    INVENTORY.c.po_line_id.is_(None),  # rows of a purchase order line are no bucket
 )
 COMPONENTS_OF = _components_of()
+TURN = select(func.pg_advisory_xact_lock(bindparam("key")))
+
+
+class Named(NamedTuple):
+    """What a run of ops names: part numbers, location codes, serials, (part number, location code) pairs, and
+    the purchase order lines receipts name."""
+
+    parts: Collection[str] = ()
+    codes: Collection[str] = ()
+    serials: Collection[str] = ()
+    places: Collection[tuple[str, str]] = ()
+    po_lines: Collection[str] = ()
+
+
+def named(ops: Iterable[tuple[str, Any]]) -> Named:
+    """What ops (type, raw args as sent) name, to prefetch it. Not a text with a NUL (no database may be asked
+    for it: its op is rejected)."""
+    parts: set[str] = set()
+    codes: set[str] = set()
+    serials: set[str] = set()
+    places: set[tuple[str, str]] = set()
+    po_lines: set[str] = set()
+    for op_type, args in ops:
+        part = args.get("part") if isinstance(args, dict) else None
+        if op_type == "receive" and named_text(line := args.get("po_line")):
+            po_lines.add(line)
+        if named_text(part):
+            parts.add(part)
+        for code in places_named(op_type, args):
+            if named_text(code):
+                codes.add(code)
+                if named_text(part):
+                    places.add((part, code))
+        serials.update(serial for serial in units_named(op_type, args) if named_text(serial))
+    return Named(parts, codes, serials, places, po_lines)
+
+
+def named_text(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and NUL not in value
 
 
 class WriteBatch:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, late: bool = False) -> None:
         self.session = session
+        self.late = late
         self.lookups = Lookups()
         self.trail = Trail()
         self.first_version = 0
         self.last_version = 0
-        self.named: tuple[Collection[str], Collection[str], Collection[str], Collection[tuple[str, str]]] = ((), (), (), ())
+        self.named = Named()
         self.stale = False  # a SAVEPOINT was rolled back: `lookups` lost its stock rows (`refresh`)
 
     @classmethod
-    def of(cls, session: AsyncSession) -> WriteBatch | None:
-        return session.info.get(BATCH)
-
-    @classmethod
-    async def start(cls, session: AsyncSession) -> WriteBatch:
-        """Take the change clock (first thing in the transaction) and register the batch."""
-        batch = cls(session)
-        batch.first_version = await bump_counter(session, CLOCK)
+    async def start(cls, session: AsyncSession, *, beside_others: bool = False) -> WriteBatch:
+        """Take the change clock, first thing in the transaction. `beside_others` (a push chunk): on PostgreSQL
+        take the writers' lock shared instead, and the clock last (see the module's docstring)."""
+        connection = await session.connection()
+        batch = cls(session, late=beside_others and connection.dialect.name == "postgresql")
+        if batch.late:
+            await writers_shared(connection)
+            batch.first_version = PROVISIONAL
+            batch.lookups.rows.lock = True
+        else:
+            batch.first_version = await next_version(session)
         batch.last_version = batch.first_version - 1
-        session.info[BATCH] = batch
         return batch
 
     def next_version(self) -> int:
         self.last_version += 1
         return self.last_version
 
-    async def prefetch(
-        self, part_numbers: Collection[str], codes: Collection[str], serials: Collection[str],
-        places: Collection[tuple[str, str]],
-    ) -> None:
+    async def prefetch(self, what: Named) -> None:
         """Load what a run of ops names, a query per kind: the parts, the locations, the units with these
-        serials, and every bucket (not installed) of the parts named with a location (`places`: (part
-        number, location code) pairs) at the locations named with a part."""
-        self.named = (part_numbers, codes, serials, places)
+        serials, and every bucket (not installed) of the parts named with a location (`places`) at the
+        locations named with a part."""
+        self.named = what
+        part_numbers, codes, serials, places, po_lines = what
         lookups, session = self.lookups, self.session
         if part_numbers:
             for part in (await session.execute(PARTS_NAMED, {"names": list(part_numbers)})).scalars():
@@ -118,8 +193,10 @@ class WriteBatch:
             places_named = {"parts": list(part_ids), "locations": list(location_ids)}
             rows = await lookups.rows.load(session, BUCKETS_AT, places_named)
             for row in rows:
-                lookups.buckets[(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
+                lookups.buckets[BucketKey(row.part_id, row.lot, row.location_id, row.isolated, row.scrapped)] = row
             lookups.complete.update(product(part_ids, location_ids))
+        if po_lines:
+            await prefetch_lines(session, lookups, po_lines)
 
     async def _components(self, ids: set[UUID]) -> None:
         """The whole trees of components of these rows (`Lookups.components`), one recursive query per
@@ -139,7 +216,7 @@ class WriteBatch:
         """After a SAVEPOINT was rolled back (`savepoint()`): what the last `prefetch` loaded, loaded again."""
         if self.stale:
             self.stale = False
-            await self.prefetch(*self.named)
+            await self.prefetch(self.named)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -159,12 +236,43 @@ class WriteBatch:
             self.stale = True
             raise
 
-    async def finish(self) -> None:
+    @asynccontextmanager
+    async def trial(self) -> AsyncIterator[None]:
+        """Whatever happens in the block is rolled back: a SAVEPOINT that is never kept (would an op apply?)."""
+        marks = self.trail.marks()
+        await self.lookups.rows.write(self.session)
+        savepoint = await self.session.begin_nested()
+        try:
+            yield
+        finally:
+            await savepoint.rollback()
+            self.trail.truncate(marks)
+            self.lookups.forget_stock()
+            self.stale = True
+
+    async def take_turn(self, key: UUID) -> None:
+        """In a late batch (a push chunk beside others, PostgreSQL): wait for the others that took a turn on
+        `key` to commit, and hold it until this one commits. Elsewhere the clock already serialises writers."""
+        if self.late:
+            connection = await self.session.connection()
+            await connection.execute(TURN, {"key": int.from_bytes(key.bytes[:8], signed=True)})
+
+    async def finish(self) -> int:
         """Write the stock rows and the trail, and move the clock to the last version handed out (still before
-        commit)."""
+        commit). A late batch takes the clock now and gives its rows their real versions. Returns what to add
+        to a version handed out to make it real (0 unless late)."""
         await self.lookups.rows.write(self.session)
         await self.trail.write(self.session)
-        if self.last_version > self.first_version:
-            connection = await self.session.connection()
-            await connection.execute(SET_CLOCK, {"clock": self.last_version})
-        del self.session.info[BATCH]
+        connection = await self.session.connection()
+        used = self.last_version - self.first_version + 1
+        if not self.late:
+            if used > 1:
+                await connection.execute(SET_CLOCK, {"clock": self.last_version})
+            return 0
+        if used < 1:
+            return 0
+        offset = await bump_counter(self.session, CLOCK, by=used) - self.last_version
+        for shift in SHIFTS.values():
+            await connection.execute(shift, {"low": self.first_version, "high": self.last_version, "offset": offset})
+        return offset
+

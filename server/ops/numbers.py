@@ -11,9 +11,10 @@ from typing import Literal
 
 from sqlalchemy import exists, select
 
+from server.clock import bump_counter
 from server.errors import Invalid
 from server.models import InventoryRow, Part
-from server.ops.stock import OpContext, bump_counter
+from server.ops.stock import OpContext
 from server.rules.patterns import expand
 
 

@@ -14,27 +14,32 @@ transaction has of them — or one op, for an op applied on its own:
   autoflush would: what a query finds is what the ops made so far;
 - `make(**values)` a new row (written at the next `write`);
 - `write()`: the new rows by one INSERT executemany (parents before the rows installed in them), then the
-  changed ones by one UPDATE executemany per set of changed columns (server/bulk.py), `updated_at` set as
-  the audit column's `onupdate` sets it. An ORM object of a written row the session also holds (a count
+  changed ones by one UPDATE executemany per set of changed columns (server/db/bulk.py), `updated_at` set as
+  the audit column's `onupdate` sets it; then what packages above registered in `also` (the PO lines
+  receipts changed), so that they are written, and rolled back, with the stock rows. An ORM object of a written row the session also holds (a count
   decision's look at a unit, say) is expired, so that it reads the row again;
 - after a rollback to a SAVEPOINT the objects may hold what was rolled back: `forget()` drops them all and
-  the transaction loads them again (server/ops/batch.py).
+  the transaction loads them again (server/ops/batch.py);
+- `lock`: a transaction that works beside other writers (a push chunk on PostgreSQL) reads rows FOR UPDATE.
 
-Constraints still decide: a duplicate serial or a second bucket fails the `write` (an IntegrityError), as
-it failed the flush.
+Constraints still decide: a duplicate serial fails the `write` (as `DuplicateSerial`, whoever applies the op),
+a second bucket too (an IntegrityError).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
-from server.bulk import insert_rows, update_rows
+from server.db.bulk import insert_rows, update_rows
+from server.errors import DuplicateSerial
 from server.models import InventoryRow
 
 INVENTORY = InventoryRow.__table__
@@ -75,6 +80,10 @@ class StockRows:
     def __init__(self) -> None:
         self.held: dict[UUID, Stock] = {}
         self.made: list[Stock] = []
+        self.lock = False  # rows are read FOR UPDATE, in id order (a push chunk beside others: server/ops/batch.py)
+        # rows of packages above that ops change beside stock rows, written with them (purchasing's PO lines):
+        # by name, what writes them
+        self.also: dict[str, Callable[[AsyncSession], Awaitable[None]]] = {}
 
     def make(self, **values: Any) -> Stock:
         row = Stock(values)
@@ -83,11 +92,15 @@ class StockRows:
         return row
 
     async def load(
-        self, session: AsyncSession, statement: Select[Any], params: dict[str, Any] | None = None
+        self, session: AsyncSession, statement: Select[Any], params: dict[str, Any] | None = None, *, write: bool = True
     ) -> list[Stock]:
-        """The rows `statement` (a `SELECT_ROWS.where(...)`) finds, those already held as they are held."""
-        await self.write(session)
+        """The rows `statement` (a `SELECT_ROWS.where(...)`) finds, those already held as they are held.
+        `write=False`: the caller knows that no row it may find was changed here (it need not wait for them)."""
+        if write:
+            await self.write(session)
         connection = await session.connection()
+        if self.lock:
+            statement = statement.order_by(INVENTORY.c.id).with_for_update()
         found = []
         for values in (await connection.execute(statement, params)).mappings():
             row = self.held.get(values["id"])
@@ -114,7 +127,12 @@ class StockRows:
                 row.changed.clear()
         if made:
             rows = [{key: getattr(row, key) for key in WRITTEN} for row in parents_first(made)]
-            await insert_rows(session, INVENTORY, rows)
+            try:
+                await insert_rows(session, INVENTORY, rows)
+            except IntegrityError as error:  # the unique index on serials is the last word on duplicates
+                if "serial" in str(error.orig).lower():
+                    raise DuplicateSerial("Serial already exists", field="args.serial") from error
+                raise
         if changed:
             now = datetime.now(UTC)
             for keys, rows in changed.items():
@@ -125,10 +143,13 @@ class StockRows:
                 for row in rows:
                     row.written("updated_at", now)
             expire_orm_copies(session, [row.id for rows in changed.values() for row in rows])
+        for write in self.also.values():
+            await write(session)
 
     def forget(self) -> None:
         self.held.clear()
         self.made.clear()
+        self.also.clear()
 
 
 def parents_first(rows: list[Stock]) -> list[Stock]:

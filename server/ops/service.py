@@ -1,28 +1,40 @@
-"""Applying operations: the one path shared by the online API (`POST /api/ops`) and sync push.
+"""Applying operations: the one path of every op, whoever sends it.
 
-`apply_op` runs inside a transaction the caller owns; `OpsService.apply_now` is the online form: one
-transaction per op, and an op id that was already applied is answered from its stored record.
+An op is applied in a write batch (server/ops/batch.py), the caller's write transaction: `apply_op` runs its
+handler there and hands its ledger and log rows to the batch. Online (`POST /api/ops`) an op is a batch of
+one (`OpsService.apply_now`); a sync push applies many to a batch (sync/push.py), a supervisor's approval
+an op and those held behind it (sync/conflicts.py), a count decision its adjustment (server/counts/
+decisions.py). Each writes the op's record with `op_record` (server/ops/records.py), and an op id the server
+already has is found by `recorded`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.actor import Actor
 from server.db import Database
-from server.errors import DomainError, DuplicateSerial, OpIdReused
+from server.db.bulk import insert_rows
+from server.db.codecs import json_of
+from server.errors import DomainError, Invalid, OpIdReused, RetryLater
 from server.models import OpRecord
-from server.ops.args import Args, parse_args
+from server.ops.args import Args
 from server.ops.batch import WriteBatch
-from server.ops.handlers import apply_args
-from server.ops.stock import Actor, OpContext, next_version
+from server.ops.records import applied_body, body_hash, op_record, recorded
+from server.ops.registry import op_type, parse_args
+from server.ops.stock import OpContext
+from server.rules.dependencies import check_received
+from server.transient import is_transient
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,7 @@ class OpRequest:
     type: str
     args: Any
     client_time: str | None = None
+    depends_on: Sequence[UUID] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,44 +54,28 @@ class OpOutcome:
     replayed: bool = False
 
 
-def body_hash(op_type: str, args: Args) -> str:
-    """Identity of an op's content: the same op id with another body is a reused id."""
-    canonical = msgspec.json.encode({"type": op_type, "args": args}, order="sorted")
-    return hashlib.sha256(canonical).hexdigest()
-
-
-async def stored_outcome(session: AsyncSession, op_id: UUID, digest: str) -> OpRecord | None:
-    record = (await session.execute(select(OpRecord).where(OpRecord.op_id == op_id))).scalar_one_or_none()
-    if record is not None and record.body_hash != digest:
-        raise OpIdReused(f"Operation id {op_id} was already used for a different operation", field="op_id")
-    return record
-
-
-async def apply_op(session: AsyncSession, op: OpRequest, args: Args, actor: Actor, version: int) -> dict[str, Any]:
-    """Apply one parsed op in the caller's transaction and return its result. Inside a WriteBatch (many ops
-    in one transaction) the op shares the batch's lookups and stock rows, leaves its ledger and log rows to
-    the batch and its stock rows to the batch's next write (its SAVEPOINT ends with one: a constraint the op
-    breaks fails there)."""
-    batch = WriteBatch.of(session)
-    ctx = OpContext(session=session, op_id=op.op_id, op_type=op.type, actor=actor, version=version)
-    if batch is not None:
-        ctx.lookups = batch.lookups
+async def apply_op(
+    batch: WriteBatch, op: OpRequest, args: Args, actor: Actor, version: int, *, approved: bool = False
+) -> dict[str, Any]:
+    """Apply one parsed op in the batch's transaction and return its result. The op shares the batch's
+    lookups and stock rows (written at the end of the SAVEPOINT around it, or by the batch: a constraint the
+    op breaks fails there), and leaves its ledger and log rows to the batch. `approved`: a supervisor
+    approves it, held (sync/conflicts.py)."""
+    ctx = OpContext(batch=batch, op_id=op.op_id, op_type=op.type, actor=actor, version=version, approved=approved)
     try:
-        result = await apply_args(ctx, args)
-        if batch is not None:  # stock rows written at the end of the batch's SAVEPOINT (this op's, or its run's)
-            batch.trail.extend(ctx.trail)
-        else:
-            await ctx.written()
-            await session.flush()
-            await ctx.trail.write(session)
-    except IntegrityError as error:  # the database's constraints are the last word on duplicates
-        if "serial" in str(error.orig).lower():
-            raise DuplicateSerial("Serial already exists", field="args.serial") from error
-        raise
+        result = await op_type(op.type).handler(ctx, args)
     except DomainError as error:
         error.field = args_path(error.field, args)
         raise
+    batch.trail.extend(ctx.trail)
     return result
+
+
+async def check_dependencies(session: AsyncSession, depends_on: Sequence[UUID]) -> None:
+    """The ops `depends_on` names must be ones the server has (applied online or pushed)."""
+    if depends_on:
+        received = await session.scalars(select(OpRecord.op_id).where(OpRecord.op_id.in_(set(depends_on))))
+        check_received(depends_on, set(received))
 
 
 def args_path(field: str | None, args: Args) -> str | None:
@@ -92,30 +89,38 @@ class OpsService:
         self.db = db
 
     async def apply_now(self, op: OpRequest, actor: Actor) -> OpOutcome:
+        """A batch of one, its own transaction. Any failure of applying it (a database error, a bug) is the op's
+        own problem, not a server error: 503 `retry_later` when transient, else 422 `invalid` (logged); nothing
+        of it is written."""
         args = parse_args(op.type, op.args)
         digest = body_hash(op.type, args)
-        async with self.db.write() as session:
-            version = await next_version(session)  # serialises writers: the replay check below is race-free
-            record = await stored_outcome(session, op.op_id, digest)
-            if record is not None:
-                return OpOutcome(op.op_id, record.status, record.result or {}, replayed=True)
-            result = await apply_op(session, op, args, actor, version)
-            session.add(applied_record(op, args, actor, result, digest))
+        try:
+            async with self.db.write() as session:
+                batch = await WriteBatch.start(session)  # the clock first: the replay check below is race-free
+                for known in await recorded(session, [op.op_id]):
+                    if known.body_hash != digest:
+                        raise OpIdReused(f"Operation id {op.op_id} was already used for a different operation",
+                                         field="op_id")
+                    return OpOutcome(op.op_id, known.status, json_of(known.result, dict[str, Any] | None) or {},
+                                     replayed=True)
+                await check_dependencies(session, op.depends_on)
+                result = await apply_op(batch, op, args, actor, batch.next_version())
+                record = op_record(op.op_id, op.type, actor, applied_body(op.type, args), digest, "applied", result,
+                                   client_time=op.client_time)
+                await batch.finish()
+                await insert_rows(session, OpRecord.__table__, [record])
+        except DomainError:
+            raise
+        except Exception as error:
+            if is_transient(error):
+                raise RetryLater("The database is busy or unavailable: send the operation again later") from error
+            raise Invalid(unapplied(op.op_id, error)) from error
         return OpOutcome(op.op_id, "applied", result)
 
 
-def applied_record(
-    op: OpRequest, args: Args, actor: Actor, result: dict[str, Any], digest: str | None = None
-) -> OpRecord:
-    """The op record of an op applied now by `actor` (online, or a supervisor's decision)."""
-    return OpRecord(
-        op_id=op.op_id,
-        device_id=actor.device_id,
-        type=op.type,
-        actor=actor.username,
-        client_time=op.client_time,
-        body_hash=digest or body_hash(op.type, args),
-        body={"type": op.type, "args": msgspec.to_builtins(args)},
-        status="applied",
-        result=result,
-    )
+def unapplied(op_id: UUID, error: Exception) -> str:
+    """Log an op whose applying failed otherwise than by a domain error (a database error, a bug), for someone
+    to look at, and say so to its sender: the op is refused `invalid`, never a server error."""
+    LOG.error("operation %s could not be applied", op_id, exc_info=error)
+    failed = "The database refused" if isinstance(error, DBAPIError) else "The server failed applying"
+    return f"{failed} this operation ({type(error).__name__}); nothing of it was applied"

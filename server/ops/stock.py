@@ -4,9 +4,8 @@ keys operators scan, move quantities between buckets, and write the ledger and t
 A "bucket" is the one lot/untracked row for (part, lot, location, parent unit, scrapped, isolated); the
 database's unique index `uq_inventory_bucket` guarantees there is never a second one.
 
-The ledger and movement-log lines of an op are collected as rows (`Trail`) and inserted in bulk: at the
-end of the op, or — when a write transaction applies many ops (server/ops/batch.py) — at the end of
-that transaction. What ops look up is remembered for the whole transaction (`Lookups`): parts and
+The ledger and movement-log lines of an op are collected as rows (`Trail`) and inserted in bulk at the end
+of the write transaction that applies it (server/ops/batch.py). What ops look up is remembered for the whole transaction (`Lookups`): parts and
 locations (no op changes them, and whoever does takes the change clock first, so they cannot change
 while a writer holds it), units by serial, free buckets and the components of assemblies (stock rows
 held and written by the transaction itself, server/ops/rows.py; forgotten when a SAVEPOINT rolls back).
@@ -18,62 +17,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
-from server.bulk import insert_rows
-from server.errors import InsufficientQuantity, LocationLocked, NotFound
-from server.models import Action, Counter, LedgerEntry, Location, Movement, Part, Role, Supplier
+from server.actor import Actor
+from server.db.bulk import insert_rows
+from server.errors import NotFound
+from server.models import Action, LedgerEntry, Location, Movement, Part, Supplier
 from server.ops.rows import INVENTORY, SELECT_ROWS, Stock, StockRows
+from server.rules.quantities import Number, canon, check_room
+from server.rules.stock import check_available, check_unlocked, weighted_cost
 
-CLOCK = "clock"
-BATCH = "gemba_write_batch"  # session.info key of the WriteBatch applying ops in this transaction, if any
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    username: str
-    role: Role
-    device_id: UUID | None = None
-
-    def at_least(self, role: Role) -> bool:
-        order = [Role.operator, Role.supervisor, Role.admin]
-        return order.index(self.role) >= order.index(role)
-
-
-# Core statements on the session's connection: no ORM evaluation of the session's objects for a counter row
-BUMP = (
-    update(Counter).where(Counter.key == bindparam("counter_key")).values(value=Counter.value + 1)
-    .returning(Counter.value)
-)
-
-
-async def bump_counter(session: AsyncSession, key: str) -> int:
-    """Next value of a named counter. The row lock held until commit serialises concurrent writers."""
-    connection = await session.connection()
-    value = (await connection.execute(BUMP, {"counter_key": key})).scalar_one_or_none()
-    if value is not None:
-        return value
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    await connection.execute(dialect_insert(Counter).values(key=key, value=0).on_conflict_do_nothing())
-    return (await connection.execute(BUMP, {"counter_key": key})).scalar_one()
-
-
-async def next_version(session: AsyncSession) -> int:
-    """The change clock: one value per write transaction, taken first and held until commit, so that
-    version order is commit order (the sync pull cursor relies on it). In a transaction that applies
-    many ops (server/ops/batch.py), the batch's next consecutive value."""
-    batch = session.info.get(BATCH)
-    if batch is not None:
-        return batch.next_version()
-    return await bump_counter(session, CLOCK)
-
+if TYPE_CHECKING:
+    from server.ops.batch import WriteBatch
 
 # A new unit's columns other than those an op gives (id, part, location, serial, version).
 UNIT: dict[str, Any] = {
@@ -81,14 +42,21 @@ UNIT: dict[str, Any] = {
     "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,
 }
 
-BucketKey = tuple[UUID, str | None, UUID, bool, bool]  # part, lot, location, isolated, scrapped (not installed)
+class BucketKey(NamedTuple):
+    """A bucket not installed in a unit: the part, lot, location, and whether isolated and scrapped."""
+
+    part_id: UUID
+    lot: str | None
+    location_id: UUID
+    isolated: bool
+    scrapped: bool
 
 
 @dataclass
 class Lookups:
     """What ops of one write transaction found: parts and locations by natural key (and locations by id),
-    units by serial, and buckets not installed in a unit (None: known not to exist). `complete`: the
-    (part, location) pairs all of whose buckets are in `buckets` (prefetched, server/ops/batch.py).
+    suppliers by name, units by serial, and buckets not installed in a unit (None: known not to exist).
+    `complete`: the (part, location) pairs all of whose buckets are in `buckets` (prefetched, server/ops/batch.py).
     `absent`: serials not in the database when prefetched (a unit made since is in `units`).
 
     `components`: for rows whose whole tree of components is known here (prefetched, or made in this
@@ -106,6 +74,11 @@ class Lookups:
     absent: set[str] = field(default_factory=set)
     components: dict[UUID, list[Stock]] = field(default_factory=dict)
     rows: StockRows = field(default_factory=StockRows)
+    suppliers: dict[str, Supplier] = field(default_factory=dict)  # by the name ops gave (made on the fly too)
+    # each part's max per constrained location (server/purchasing/limits.py): read once per transaction
+    maxima: dict[UUID, dict[UUID, Any]] = field(default_factory=dict)
+    # purchase order lines received against, by name, with their On-order rows (server/purchasing/receiving.py)
+    po_lines: dict[str, Any] = field(default_factory=dict)
 
     def forget_stock(self) -> None:
         """After a rollback to a SAVEPOINT: the stock rows held may hold what it undid, or be gone."""
@@ -115,6 +88,8 @@ class Lookups:
         self.complete.clear()
         self.absent.clear()  # a unit made before the SAVEPOINT is no longer in `units` to say it exists
         self.components.clear()
+        self.suppliers.clear()  # one made on the fly inside it is gone
+        self.po_lines.clear()  # their rows are among the stock rows, and what it undid of them is undone
 
     def serial_taken(self, serial: str) -> bool | None:
         """Whether a unit has this serial: True or False when known here, None when the database must say."""
@@ -141,51 +116,67 @@ class Lookups:
         known = self.components.get(parent_id)
         if known is None:
             return False
-        part_id, lot, _location, isolated, scrapped = key
         for row in known:
-            if (row.serial is None and row.part_id == part_id and row.lot == lot and row.isolated == isolated
-                    and row.scrapped == scrapped):
+            if (row.serial is None and row.part_id == key.part_id and row.lot == key.lot
+                    and row.isolated == key.isolated and row.scrapped == key.scrapped):
                 return row
         return None
 
 
 @dataclass
 class Trail:
-    """The ledger and movement-log rows of ops, waiting to be inserted in bulk."""
+    """The ledger and movement-log rows of ops, waiting to be inserted in bulk; and rows of packages above
+    the operations that refer to stock rows (`records`: purchasing's receipts), inserted after them."""
 
     ledger: list[dict[str, object]] = field(default_factory=list)
     movements: list[dict[str, object]] = field(default_factory=list)
+    records: list[tuple[Table, dict[str, object]]] = field(default_factory=list)
 
     def extend(self, other: Trail) -> None:
         self.ledger += other.ledger
         self.movements += other.movements
+        self.records += other.records
 
-    def truncate(self, marks: tuple[int, int]) -> None:
-        del self.ledger[marks[0] :], self.movements[marks[1] :]
+    def truncate(self, marks: tuple[int, int, int]) -> None:
+        del self.ledger[marks[0] :], self.movements[marks[1] :], self.records[marks[2] :]
 
-    def marks(self) -> tuple[int, int]:
-        return len(self.ledger), len(self.movements)
+    def marks(self) -> tuple[int, int, int]:
+        return len(self.ledger), len(self.movements), len(self.records)
 
     async def write(self, session: AsyncSession) -> None:
-        """One INSERT (executemany) per table (server/bulk.py)."""
+        """One INSERT (executemany) per table (server/db/bulk.py)."""
         await insert_rows(session, LedgerEntry.__table__, self.ledger)
         await insert_rows(session, Movement.__table__, self.movements)
-        self.ledger, self.movements = [], []
+        tables: dict[Table, list[dict[str, object]]] = {}
+        for table, row in self.records:
+            tables.setdefault(table, []).append(row)
+        for table, rows in tables.items():
+            await insert_rows(session, table, rows)
+        self.ledger, self.movements, self.records = [], [], []
 
 
 @dataclass
 class OpContext:
-    """One operation being applied in one transaction."""
+    """One operation being applied in a write batch (server/ops/batch.py): the batch's session and lookups,
+    the op's own trail rows (handed to the batch when the op is done)."""
 
-    session: AsyncSession
+    batch: WriteBatch
     op_id: UUID
     op_type: str
     actor: Actor
     version: int
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     unlocked: set[UUID] = field(default_factory=set)  # closed locations this op may touch (its count's own)
-    lookups: Lookups = field(default_factory=Lookups)
+    approved: bool = False  # a supervisor approves this held op: a receipt its PO line did not expect is accepted
     trail: Trail = field(default_factory=Trail)
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.batch.session
+
+    @property
+    def lookups(self) -> Lookups:
+        return self.batch.lookups
 
     # ---- lookups by natural key -------------------------------------------------------------
     async def part(self, part_number: str) -> Part:
@@ -238,9 +229,10 @@ class OpContext:
         self.lookups.row_made(row)
         return row
 
-    async def load(self, statement: Any) -> list[Stock]:
-        """Stock rows by a `SELECT_ROWS.where(...)` (server/ops/rows.py: what the ops wrote so far included)."""
-        return await self.lookups.rows.load(self.session, statement)
+    async def load(self, statement: Any, *, write: bool = True) -> list[Stock]:
+        """Stock rows by a `SELECT_ROWS.where(...)` (server/ops/rows.py: what the ops wrote so far included;
+        `write=False`: none of the rows it finds was changed in this transaction)."""
+        return await self.lookups.rows.load(self.session, statement, write=write)
 
     async def row(self, row_id: UUID) -> Stock:
         return await self.lookups.rows.get(self.session, row_id)
@@ -251,13 +243,16 @@ class OpContext:
 
     async def supplier(self, name: str) -> Supplier:
         """Suppliers are picked by autocomplete or created on the fly, as on a receiving screen."""
-        found = (
-            await self.session.execute(select(Supplier).where(func.lower(Supplier.name) == name.lower()))
-        ).scalar_one_or_none()
+        found = self.lookups.suppliers.get(name)
         if found is None:
-            found = Supplier(name=name)
-            self.session.add(found)
-            await self.session.flush()
+            found = (
+                await self.session.execute(select(Supplier).where(Supplier.named(name)))
+            ).scalar_one_or_none()
+            if found is None:
+                found = Supplier(name=name)
+                self.session.add(found)
+                await self.session.flush()
+            self.lookups.suppliers[name] = found
         return found
 
     # ---- buckets ------------------------------------------------------------------------------
@@ -271,7 +266,7 @@ class OpContext:
         isolated: bool = False,
         scrapped: bool = False,
     ) -> Stock | None:
-        key = (part.id, lot, location.id, isolated, scrapped)
+        key = BucketKey(part.id, lot, location.id, isolated, scrapped)
         if installed_in is None:
             if key in self.lookups.buckets:
                 return self.lookups.buckets[key]
@@ -287,6 +282,7 @@ class OpContext:
             func.coalesce(INVENTORY.c.installed_in_id, INVENTORY.c.location_id) == place,
             INVENTORY.c.part_id == part.id,
             INVENTORY.c.serial.is_(None),
+            INVENTORY.c.po_line_id.is_(None),  # the index's too: rows of a purchase order line are no bucket
             INVENTORY.c.lot.is_(None) if lot is None else INVENTORY.c.lot == lot,
             INVENTORY.c.location_id == location.id,
             INVENTORY.c.installed_in_id.is_(None)
@@ -302,19 +298,14 @@ class OpContext:
         return row
 
     async def take(
-        self, part: Part, lot: str | None, location: Location, quantity: int, **where: object
+        self, part: Part, lot: str | None, location: Location, quantity: Number, **where: object
     ) -> Stock:
         """Remove `quantity` from a bucket, or refuse with how much is there."""
         row = await self.bucket(part, lot, location, **where)  # type: ignore[arg-type]
-        have = row.quantity if row else 0
-        if row is None or have < quantity:
-            what = f"{part.part_number}" + (f" lot {lot}" if lot else "")
-            raise InsufficientQuantity(
-                f"{location.code} holds {have} {part.unit} of {what}, the operation takes {quantity}",
-                field="quantity",
-                available=have,
-            )
-        row.quantity -= quantity
+        have = row.quantity if row else None
+        check_available(have, quantity, part.part_number + (f" lot {lot}" if lot else ""), location.code, part.unit)
+        assert row is not None  # check_available refuses a bucket that does not exist
+        row.quantity = canon(row.quantity - quantity)
         row.version = self.version
         return row
 
@@ -323,22 +314,25 @@ class OpContext:
         part: Part,
         lot: str | None,
         location: Location,
-        quantity: int,
+        quantity: Number,
         *,
         tracking: str,
-        unit_cost: float | None = None,
+        unit_cost: Decimal | None = None,
         like: Stock | None = None,
         installed_in: Stock | None = None,
         isolated: bool = False,
         scrapped: bool = False,
         isolation_reason: str | None = None,
+        field_name: str = "quantity",
     ) -> Stock:
-        """Add `quantity` to a bucket, creating it if needed; unit cost becomes the weighted average."""
+        """Add `quantity` to a bucket, creating it if needed; unit cost becomes the weighted average. A bucket
+        holds at most MAX_QUANTITY (`field_name`: the argument refused if it would hold more)."""
         if like is not None:
             unit_cost = like.unit_cost if unit_cost is None else unit_cost
         row = await self.bucket(
             part, lot, location, installed_in=installed_in, isolated=isolated, scrapped=scrapped
         )
+        check_room(row.quantity if row else 0, quantity, lambda: bucket_name(part, lot, location), field_name)
         if row is None:
             row = self.lookups.rows.make(
                 id=new_id(),
@@ -360,19 +354,19 @@ class OpContext:
             )
             self.lookups.row_made(row)
             if installed_in is None:
-                self.lookups.buckets[(part.id, lot, location.id, isolated, scrapped)] = row
+                self.lookups.buckets[BucketKey(part.id, lot, location.id, isolated, scrapped)] = row
             else:
                 self.lookups.installed(installed_in.id, row)
             return row
         row.unit_cost = weighted_cost(row.quantity, row.unit_cost, quantity, unit_cost)
-        row.quantity += quantity
+        row.quantity = canon(row.quantity + quantity)
         row.version = self.version
         if isolation_reason:
             row.isolation_reason = isolation_reason
         return row
 
     # ---- trail --------------------------------------------------------------------------------
-    def ledger(self, part: Part, location_id: UUID, lot: str | None, delta: int, reason: str | None = None) -> None:
+    def ledger(self, part: Part, location_id: UUID, lot: str | None, delta: Number, reason: str | None = None) -> None:
         if delta:
             self.trail.ledger.append(
                 {"op_id": self.op_id, "part_id": part.id, "location_id": location_id, "lot": lot, "delta": delta,
@@ -384,7 +378,7 @@ class OpContext:
         action: Action,
         part: Part,
         row: Stock | None,
-        quantity: int,
+        quantity: Number,
         *,
         lot: str | None = None,
         from_location: Location | None = None,
@@ -418,14 +412,5 @@ def new_id() -> UUID:
     return uuid7()
 
 
-def check_unlocked(location: Location, field_name: str = "location") -> None:
-    if location.count_locked:
-        raise LocationLocked(f"{location.code} is closed for a cycle count", field=field_name)
-
-
-def weighted_cost(q1: int, c1: float | None, q2: int, c2: float | None) -> float | None:
-    if c1 is None or q1 <= 0:
-        return c2 if c2 is not None else c1
-    if c2 is None or q2 <= 0:
-        return c1
-    return round((q1 * c1 + q2 * c2) / (q1 + q2), 6)
+def bucket_name(part: Part, lot: str | None, location: Location) -> str:
+    return f"{location.code}'s bucket of {part.part_number}" + (f" lot {lot}" if lot else "") + f" ({part.unit})"

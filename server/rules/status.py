@@ -4,8 +4,9 @@ property test proves the two agree.
 First rule that matches wins (domain.md):
 scrapped → installed → wip → kitted → on_order → unavailable → available.
 
-Production runs, kits and purchase orders do not exist yet; their inputs are already part of the rule
-and default to "not on one" so that adding those tables only means passing real expressions in.
+Production runs and kits do not exist yet; their inputs are already part of the rule and default to "not
+on one" so that adding those tables only means passing real expressions in. A purchase order's part is the
+inventory row's own `po_state` (server/purchasing/): NULL, or `open` (on order), `received`, `cancelled`.
 """
 
 from __future__ import annotations
@@ -67,12 +68,17 @@ def derive_status(row: StatusInputs) -> Status:
     return Status.available
 
 
-def _optional_inputs(on_open_run: Any, in_open_kit: Any, po_state: Any) -> tuple[Any, Any, Any]:
-    """Runs, kits and POs default to "not on one"; NULL (e.g. an outer join that found none) means the same."""
+def _optional_inputs(on_open_run: Any, in_open_kit: Any) -> tuple[Any, Any]:
+    """Runs and kits default to "not on one"; NULL (e.g. an outer join that found none) means the same."""
     on_open_run = false() if on_open_run is None else func.coalesce(on_open_run, false())
     in_open_kit = false() if in_open_kit is None else func.coalesce(in_open_kit, false())
-    po_state = None if po_state is None else func.coalesce(po_state, PoState.none.value)
-    return on_open_run, in_open_kit, po_state
+    return on_open_run, in_open_kit
+
+
+def _po_is(po_state: Any, state: PoState) -> ColumnElement[bool]:
+    """`po_state` is `state`; NULL is none (not on a PO). Spelled so that its negation holds for NULL too
+    and the positive form can use the partial index on `po_state`."""
+    return false() if po_state is None else and_(po_state.is_not(None), po_state == state.value)
 
 
 def status_sql(
@@ -87,9 +93,8 @@ def status_sql(
     po_state: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
-    on_open_run, in_open_kit, po_state = _optional_inputs(on_open_run, in_open_kit, po_state)
-    on_order = false() if po_state is None else po_state == PoState.open.value
-    cancelled = false() if po_state is None else po_state == PoState.cancelled.value
+    on_open_run, in_open_kit = _optional_inputs(on_open_run, in_open_kit)
+    on_order, cancelled = _po_is(po_state, PoState.open), _po_is(po_state, PoState.cancelled)
     return case(
         (scrapped, Status.scrapped.value),
         (installed, Status.installed.value),
@@ -106,14 +111,14 @@ def status_sql(
 
 def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElement[str]:
     """Status of an `InventoryRow` joined to its `Location` (the form every query uses). `optional`:
-    `on_open_run`, `in_open_kit`, `po_state` expressions, once runs, kits and POs exist."""
+    `on_open_run`, `in_open_kit` expressions, once runs and kits exist (`po_state`: the row's own)."""
     return status_sql(
         scrapped=row.scrapped,
         installed=row.installed_in_id.is_not(None),
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **optional,
+        **{"po_state": row.po_state, **optional},
     )
 
 
@@ -127,18 +132,20 @@ def status_filter_sql(
     po_state: Any = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause for one status, written as plain column predicates so the planner can use indexes:
-    the status's own condition and the negation of every rule before it."""
-    run, kit, po = _optional_inputs(on_open_run, in_open_kit, po_state)
+    the status's own condition and the negation of every rule before it. `po_state`: the row's own unless
+    given."""
+    run, kit = _optional_inputs(on_open_run, in_open_kit)
+    po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),
         (Status.installed, row.installed_in_id.is_not(None)),
         (Status.wip, run),
         (Status.kitted, kit),
-        (Status.on_order, false() if po is None else po == PoState.open.value),
+        (Status.on_order, _po_is(po, PoState.open)),
         (
             Status.unavailable,
             or_(
-                false() if po is None else po == PoState.cancelled.value,
+                _po_is(po, PoState.cancelled),
                 location.available == false(),
                 row.isolated,
                 row.quantity <= 0,

@@ -37,6 +37,20 @@ def check_item_args(
             raise TrackingMismatch("an untracked part has no lots", field="lot")
 
 
+BLOCKER_KINDS = ("on_hand", "isolated", "installed", "on_order")
+# What ends each kind of blocking row, with the ops that exist (a row stops blocking once it is scrapped or
+# at quantity 0): `scrap`, a supervisor's `adjust` to zero, `release`, `uninstall`; a row on order stops
+# blocking when its purchase order line is closed short or its PO cancelled (it will not come).
+BLOCKER_FIX = {
+    "on_hand": "scrap it, or adjust it to zero (a supervisor's adjust)",
+    "isolated": "scrap it with isolated: true, or release it and adjust it to zero",
+    "installed": "uninstall it from its assembly, then scrap it or adjust it to zero",
+    "on_order": "close its purchase order line short, or cancel the purchase order",
+}
+BLOCKER_WHAT = {"on_hand": "on hand", "isolated": "isolated", "installed": "installed in an assembly",
+                "on_order": "on order"}
+
+
 def switch_blockers(current: str, new: str, rows_by_tracking: dict[str, int]) -> tuple[int, str] | None:
     """None when switching `current` → `new` is allowed; else (blocking row count, explanation).
 
@@ -51,5 +65,13 @@ def switch_blockers(current: str, new: str, rows_by_tracking: dict[str, int]) ->
         return None
     noun = "serialized unit" if current == Tracking.serial else "lot-tracked row"
     plural = "s" if blocking != 1 else ""
-    verb = "consume, scrap or remove them first" if current == Tracking.serial else "empty them first"
-    return blocking, f"{blocking} {noun}{plural} of this part exist{'s' if blocking == 1 else ''}: {verb}"
+    return blocking, f"{blocking} {noun}{plural} of this part exist{'s' if blocking == 1 else ''}"
+
+
+def blocker_advice(rows_by_kind: dict[str, int]) -> tuple[str, list[dict[str, object]]]:
+    """What to do with the blocking rows of each kind (on hand, isolated, installed): a sentence, and per
+    kind {kind, rows, fix}."""
+    kinds = [{"kind": kind, "rows": rows_by_kind[kind], "fix": BLOCKER_FIX[kind]}
+             for kind in BLOCKER_KINDS if rows_by_kind.get(kind)]
+    text = "; ".join(f"{k['rows']} {BLOCKER_WHAT[str(k['kind'])]}: {k['fix']}" for k in kinds)
+    return text, kinds

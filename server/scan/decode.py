@@ -1,12 +1,12 @@
 """Read the barcodes in one photo: bytes in, symbols out. No HTTP here.
 
 1. `load`: sniff the format from the bytes (JPEG, PNG, WebP only), check the byte and pixel limits
-   before decoding pixels, apply the EXIF orientation, flatten transparency onto white, make it
-   grayscale and at most `WORK_SIDE` pixels on its long side.
+   before decoding pixels, make it 8-bit grayscale right away (transparency flattened onto white),
+   at most `WORK_SIDE` pixels on its long side, and upright (EXIF orientation).
 2. `decode_image` runs the `CASCADE` of steps (an engine on a preprocessed copy) and stops at the
    first step after which the reads add up to a trustworthy symbol. The steps and their order were
    chosen by `tests/benchmarks/bench_decode.py --select` on one half of the photo set and checked on
-   the other half (README, "Scanning: decoding").
+   the other half (docs/scanning.md).
 3. `decide` is the trust rule. Reads of one place in the photo that disagree are dropped (an
    ambiguous photo is a re-scan, never a guess). A linear code (EAN/UPC, Code 128, Code 39, ...)
    needs two independent reads that agree: both engines, or zxing-cpp on two different
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import zxingcpp
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageChops
 from pyzbar import wrapper as zbar
 
 from server.errors import ImageTooLarge, UnreadableImage, UnsupportedImage
@@ -83,7 +83,9 @@ def sniff(data: bytes) -> str:
 
 
 def load(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
-    """The working image (grayscale, upright, long side <= WORK_SIDE) or a domain error."""
+    """The working image (grayscale, upright, long side <= WORK_SIDE) or a domain error. Memory: the
+    decoded pixels (a JPEG at the smallest scale that still gives WORK_SIDE) and two 8-bit planes of
+    their size at most; the decoded pixels are freed before the grey plane is scaled down."""
     if len(data) > max_bytes:
         raise ImageTooLarge(f"The image has {len(data)} bytes; the limit is {max_bytes}", field="image", max_bytes=max_bytes)
     if not data:
@@ -99,26 +101,42 @@ def load(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
             )
         if kind == "JPEG":
             image.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at 1/2, 1/4 or 1/8 scale when that is enough
-        image = flatten(ImageOps.exif_transpose(image))
+        upright = UPRIGHT.get(image.getexif().get(ExifTags.Base.Orientation, 1))
+        gray = flatten(image)
+        image.close()  # the decoded pixels freed before scaling the grey plane down
     except ImageTooLarge:
         raise
     except Image.DecompressionBombError as error:
         raise ImageTooLarge(str(error), field="image", max_pixels=max_pixels) from error
     except Exception as error:  # noqa: BLE001 - any failure to decode untrusted bytes is the file's fault
         raise UnreadableImage(f"The {kind} file is truncated or corrupt", field="image") from error
-    if max(image.size) > WORK_SIDE:
-        factor = WORK_SIDE / max(image.size)
-        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))), Image.BILINEAR)
-    return image
+    if max(gray.size) > WORK_SIDE:
+        factor = WORK_SIDE / max(gray.size)
+        gray = gray.resize((max(1, round(gray.width * factor)), max(1, round(gray.height * factor))), Image.BILINEAR)
+    return gray if upright is None else gray.transpose(upright)
+
+
+# EXIF orientation → the turn or flip that makes the photo upright (as ImageOps.exif_transpose does it),
+# applied to the small grey working image instead of the decoded photo
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def flatten(image: Image.Image) -> Image.Image:
-    """Grayscale; transparent pixels become white paper (a label PNG on a transparent background)."""
+    """8-bit grey, straight from the decoded pixels; transparent pixels become white paper (a label PNG
+    on a transparent background)."""
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        image = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    elif image.mode.startswith("I"):  # 16/32-bit grayscale: keep the top 8 bits instead of clipping
-        image = image.convert("I").point(lambda value: value * (1 / 256))
+        if image.mode not in ("RGBA", "LA"):
+            image = image.convert("RGBA")  # a palette's or a tRNS chunk's transparency as an alpha band
+        clear = ImageChops.invert(image.getchannel("A"))  # 255 where fully transparent
+        gray = image.convert("L")
+        gray.paste(255, mask=clear)  # on white: grey × alpha + 255 × (1 − alpha)
+        return gray
+    if image.mode.startswith("I"):  # 16/32-bit grayscale: keep the top 8 bits instead of clipping
+        return image.point(lambda value: value * (1 / 256)).convert("L")  # I;16 stays 16-bit until then
     return image.convert("L")
 
 

@@ -1,7 +1,7 @@
 """The preprocessings a decoding step may run on the working image before an engine reads it.
 
 `PREPARE` is the menu `tests/benchmarks/bench_decode.py --select` chooses the cascade's steps from;
-not all of it is shipped (README, "Scanning: decoding", also for what was tried and left out). Each
+not all of it is shipped (docs/scanning.md, also for what was tried and left out). Each
 entry says whether it already makes the image black and white (then zxing-cpp's own binarizer has
 nothing left to decide, and its reads count as a binarization of their own); `back` maps a point
 of the prepared copy onto the working image, so that reads of one symbol on different copies meet

@@ -22,13 +22,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
-from server.db import Database
+from server.actor import Actor
+from server.db import Database, dialect_insert
 from server.models import InventoryRow, Location, Part
-from server.ops.stock import Actor
 from server.queries import InventoryFilter, InventoryQueries, location_subtree
 from server.rules.status import inventory_status_sql
 from server.scan import codes
@@ -274,8 +272,7 @@ class ScanService:
             "code": code, "kind": kind, "count": 1, "last_user": actor.username,
             "last_device_id": actor.device_id, "last_seen_at": now, "created_at": now, "updated_at": now,
         }
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
-        statement = insert(ScanMiss).values(**values)
+        statement = dialect_insert(self.db.dialect, ScanMiss).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[ScanMiss.code_hash],
             set_={

@@ -33,10 +33,10 @@ import httpx
 from sqlalchemy import func, insert, select, text
 
 from server.app import create_app
-from server.counts.models import Count, CountLocation
+from server.counts.models import Count, CountLine, CountLocation
 from server.counts.sheet import sheet_groups
 from server.db import Database
-from server.models import CountLine, InventoryRow, Location, Movement
+from server.models import InventoryRow, Location, Movement
 from server.settings import Settings
 from tests.benchmarks import dataset
 from tests.benchmarks.common import (
@@ -71,9 +71,9 @@ async def counted_site(db: Database, client: httpx.AsyncClient, headers: dict[st
         )
         version = int(await session.scalar(text("SELECT value FROM counters WHERE key = 'clock'")) or 0)
     lines, moves, shape = [], [], {"right": 0, "short": 0, "over": 0, "missing": 0, "found": 0}
-    ids = {key: (_uuid(key[0]), _uuid(key[1])) for key in groups}
+    ids = {key: (_uuid(key.location_id), _uuid(key.part_id)) for key in groups}
     for key, g in groups.items():
-        (location_id, part_id), lot, serial = ids[key], key[2], key[3]
+        (location_id, part_id), lot, serial = ids[key], key.lot, key.serial
         roll = rng.random()
         got = g.expected
         if roll < 0.03 and not serial:
@@ -93,7 +93,7 @@ async def counted_site(db: Database, client: httpx.AsyncClient, headers: dict[st
             moves.append({"id": uuid.uuid4(), "op_id": uuid.uuid4(), "op_type": "move", "action": "Move", "actor": "bench",
                           "part_id": part_id, "serial": serial, "lot": lot, "quantity": 1,
                           "to_location_id": location_id, "created_at": at, "updated_at": at})
-    units = [ids[key] for key in groups if key[3]]
+    units = [ids[key] for key in groups if key.serial]
     for n in range(500):  # finds: serials the server never heard of, next to units of their part
         location_id, part_id = units[rng.randrange(len(units))]
         version += 1

@@ -37,12 +37,11 @@ import httpx
 import msgspec
 from sqlalchemy import update
 
-import sync.models  # noqa: F401 - registers the sync tables for create_schema
 from server.auth import AuthService
+from server.clock import CLOCK, bump_counter
 from server.db import Database
 from server.models import Counter as CounterRow
 from server.models import Location, Part
-from server.ops.stock import CLOCK, bump_counter
 from server.settings import Settings
 from tests.benchmarks import common, dataset
 from tests.benchmarks.common import (
@@ -291,6 +290,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "db": args.db, "ops": args.ops, "devices": args.devices, "batch": args.batch, "rows": args.rows,
         "pull_limit": args.pull_limit, "repeats": args.repeats, "summary": summary,
+        "sqlite_synchronous": Settings.from_env({**os.environ, "DATABASE_URL": "sqlite://"}).sqlite_synchronous,
         "push_runs": push_runs, "pull_runs": pull_runs,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -22,12 +22,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-from advanced_alchemy.base import orm_registry
 from sqlalchemy.engine import make_url
 
-import server.models  # noqa: F401 - registers the tables
 from server.auth import AuthService
 from server.db import Database
+from server.schema import METADATA
 from server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +112,7 @@ async def create_schema(url: str) -> None:
     db = Database(Settings(database_url=url))
     try:
         async with db.engine.begin() as connection:
-            await connection.run_sync(orm_registry.metadata.create_all)
+            await connection.run_sync(METADATA.create_all)
     finally:
         await db.dispose()
 
@@ -144,8 +143,12 @@ class Server:
     """`uvicorn server.app:create_app --factory` on a free port, in its own process."""
 
     def __init__(
-        self, database_url: str, log_path: Path, extra_args: list[str] | None = None, app: str = "server.app:create_app"
+        self, database_url: str, log_path: Path, extra_args: list[str] | None = None, app: str = "server.app:create_app",
+        code: Path = REPO, start_seconds: float = 120, env: dict[str, str] | None = None,
     ) -> None:
+        self.code = code  # the checkout whose server/ and sync/ are served (another commit's, to compare)
+        self.start_seconds = start_seconds
+        self.env = env or {}  # added to this process's environment
         self.database_url = database_url
         self.app = app
         self.log_path = log_path
@@ -159,7 +162,8 @@ class Server:
 
     async def __aenter__(self) -> Server:
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": self.database_url, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path[1:]])}
+        env = {**os.environ, **self.env, "DATABASE_URL": self.database_url,
+               "PYTHONPATH": os.pathsep.join([str(self.code), *sys.path[1:]])}
         env.pop("GEMBA_SQL_ECHO", None)
         command = [
             sys.executable, "-m", "uvicorn", self.app, "--factory",
@@ -167,8 +171,8 @@ class Server:
             *self.extra_args,
         ]
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        self.process = subprocess.Popen(command, cwd=self.code, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.start_seconds
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -180,7 +184,7 @@ class Server:
                     pass
                 await asyncio.sleep(0.05)
         await self.__aexit__(None, None, None)
-        raise RuntimeError("server did not answer /healthz within 30 s")
+        raise RuntimeError(f"server did not answer /healthz within {self.start_seconds} s")
 
     def cpu_seconds(self) -> float | None:
         """CPU time the server process has used so far (Linux /proc; None elsewhere)."""
@@ -194,7 +198,7 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -3,14 +3,15 @@ inventory rows inserted or updated, the ledger entries, the movement-log line an
 prepared raw SQL in one process, one transaction per op, and nothing else (no reads: the floor knows
 the state, having applied every earlier op itself).
 
-SQLite through the stdlib sqlite3 module with the server's pragmas (WAL, synchronous=NORMAL, foreign
-keys, BEGIN IMMEDIATE); PostgreSQL through one asyncpg connection.
+SQLite through the stdlib sqlite3 module with the server's pragmas (WAL, synchronous as the server's
+GEMBA_SQLITE_SYNCHRONOUS, foreign keys, BEGIN IMMEDIATE); PostgreSQL through one asyncpg connection.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from typing import Any
 import asyncpg
 import uuid_utils
 
+from server.settings import Settings
 from tests.benchmarks.workload import Op
 
 CLOCK = "UPDATE counters SET value = value + 1, updated_at = ? WHERE key = 'clock' RETURNING value"
@@ -71,7 +73,9 @@ class _Backend:
 class SqliteFloor(_Backend):
     def __init__(self, path: str) -> None:
         self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        # as the server started from the same environment
+        synchronous = Settings.from_env({**os.environ, "DATABASE_URL": f"sqlite:///{path}"}).sqlite_synchronous
+        for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "foreign_keys=ON", "busy_timeout=10000"):
             self.con.execute(f"PRAGMA {pragma}")
         self.cursor = self.con.cursor()
 

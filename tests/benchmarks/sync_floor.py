@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from server.models import CountLine
+from server.counts.models import CountLine
 from tests.benchmarks.common import PG_ADMIN_URL, asyncpg_dsn
 from tests.benchmarks.floor import Floor, PostgresFloor, SqliteFloor
 from tests.benchmarks.sync_workload import Op

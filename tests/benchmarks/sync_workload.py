@@ -76,13 +76,15 @@ class _Device:
         return op
 
 
-def generate(devices: int, ops_per_device: int, bins: list[str], parts: dict[str, list[str]], seed: int = 11) -> list[list[Op]]:
+def generate(
+    devices: int, ops_per_device: int, bins: list[str], parts: dict[str, list[str]], seed: int = 11, first: int = 0
+) -> list[list[Op]]:
     """One queue per device. `bins`: location codes (shared out between devices); `parts`: part numbers
-    by tracking type."""
+    by tracking type; `first`: the first device's number (serials and lots are named after it)."""
     kinds, weights = list(MIX), list(MIX.values())
     queues = []
-    for d in range(devices):
-        device = _Device(d, f"dev{d:02d}", bins[d::devices], random.Random(seed * 1000 + d))
+    for d in range(first, first + devices):
+        device = _Device(d, f"dev{d:02d}", bins[d - first :: devices], random.Random(seed * 1000 + d))
         while len(device.ops) < ops_per_device:
             _next(device, device.rng.choices(kinds, weights)[0], parts)
         queues.append(device.ops)

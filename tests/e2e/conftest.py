@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -75,6 +76,19 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def until(page: Any, expression: str, timeout_ms: float = TIMEOUT_MS) -> None:
+    """Wait until the JavaScript `expression` is true; a promise is awaited. (page.wait_for_function takes
+    a promise for true at once, so it cannot wait on IndexedDB.)"""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout_ms / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
+
+
+PENDING_NONE = "import('/app/outbox.js').then(async (o) => (await o.pendingStats()).pending === 0)"
+
+
 class Phone:
     """One phone: a browser context with the app open, as an operator uses it."""
 
@@ -85,6 +99,8 @@ class Phone:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self._cdp: Any = None
+        self._last_key = 0.0
 
     def open(self) -> Phone:
         self.page.goto(self.server.url + "/")
@@ -106,6 +122,9 @@ class Phone:
         self.page.wait_for_function(f"navigator.onLine === {str(not offline).lower()}")
 
     def wait_synced(self) -> None:
+        """The outbox holds nothing pending and the chip says Synced (an op just queued is in the outbox a
+        moment before the chip counts it: the chip's "Synced" from before must not pass for it)."""
+        until(self.page, PENDING_NONE, timeout_ms=60_000)
         self.page.wait_for_selector("#syncchip[data-phase='synced']", timeout=60_000)
 
     def pending(self) -> int:
@@ -116,6 +135,26 @@ class Phone:
         self.page.evaluate(f"location.hash = '#/{route}'")
         self.page.wait_for_function(f"location.hash.startsWith('#/{route}')")
 
+    def keys(self, text: str, gap_ms: float, enter: bool = False) -> None:
+        """Keystrokes into whatever has the focus, `gap_ms` apart on the events' own clock (their timestamps go
+        through the DevTools protocol): a busy test machine may deliver them late, but a scanner's burst stays a
+        burst and a person's slow typing stays slow, as the app measures them."""
+        if self._cdp is None:
+            self._cdp = self.context.new_cdp_session(self.page)
+        at = max(time.time(), self._last_key + 1.0)  # a pause before: a new burst, never the tail of the last one
+        events = [{"key": ch, "text": ch, "unmodifiedText": ch} for ch in text]
+        if enter:
+            events.append({"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r", "unmodifiedText": "\r"})
+        for i, event in enumerate(events):
+            stamp = at + i * gap_ms / 1000
+            self._cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": stamp, **event})
+            self._cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": stamp, "key": event["key"]})
+        self._last_key = at + len(events) * gap_ms / 1000
+
+    def wedge(self, code: str) -> None:
+        """A keyboard-wedge scanner: the code as a burst of keys 3 ms apart, then Enter, wherever the focus is."""
+        self.keys(code, 3, enter=True)
+
     def scan(self, code: str) -> None:
         """Typed entry in the scan bar (what a person does when a label will not read)."""
         self.page.fill("#code", code)
@@ -125,7 +164,7 @@ class Phone:
         self.go("receive")
         self.page.fill("input[name=part]", part)
         self.page.dispatch_event("input[name=part]", "change")
-        self.page.wait_for_selector("p.tracking:has-text('tracked by')")
+        self.page.wait_for_selector("p.tracking[data-tracking]:not([data-tracking=''])")
         if serial:
             self.page.fill("input[name=serial]", serial)
         if lot:
@@ -141,7 +180,7 @@ class Phone:
         return self.page.evaluate("import('/app/outbox.js').then(async (o) => (await o.recent(100000)).length)")
 
     def wait_queued(self, count: int) -> None:
-        self.page.wait_for_function(f"import('/app/outbox.js').then(async (o) => (await o.recent(100000)).length >= {count})")
+        until(self.page, f"import('/app/outbox.js').then(async (o) => (await o.recent(100000)).length >= {count})")
 
     def outcomes(self) -> list[str]:
         self.go("sync")
@@ -168,10 +207,12 @@ def phones(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iter
     """A factory of phones (each its own context: its own IndexedDB, device_id and service worker)."""
     made: list[Phone] = []
 
-    def make(user: str = "olga", browser_: Any = None, before_open: Callable[[Phone], None] | None = None) -> Phone:
+    def make(
+        user: str = "olga", browser_: Any = None, before_open: Callable[[Phone], None] | None = None, locale: str = "en-US"
+    ) -> Phone:
         """`before_open(phone)` runs in the fresh context before the app first loads (to leave what an
-        older version of the app kept on the phone, say)."""
-        context = (browser_ or browser).new_context(**PHONE, service_workers="allow")
+        older version of the app kept on the phone, say). `locale`: the browser's language."""
+        context = (browser_ or browser).new_context(**PHONE, locale=locale, service_workers="allow")
         phone = Phone(context, server)
         made.append(phone)
         if before_open:

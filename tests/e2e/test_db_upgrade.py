@@ -1,4 +1,4 @@
-"""A phone that ran version 1 of the app (IndexedDB schema 1) loads the current one (schema 2): the work it
+"""A phone that ran version 1 of the app (IndexedDB schema 1) loads the current one (schema 4): the work it
 queued offline is pushed and applied once, it pulls everything again (counts, which version 1 never kept,
 included), and it works on the new stores with no error shown."""
 
@@ -183,9 +183,8 @@ def test_a_version_1_phone_upgrades_keeps_its_queue_and_pulls_everything_again(p
         phone.page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
 
     phone = phones(None, before_open=leave_a_version_1_phone)  # the current app, signed in as version 1 left it
-    # the chip says "Synced" for a moment at start, before the app has counted its outbox: wait until the
-    # server has answered every queued op, then for the end of that sync (its pull)
-    phone.page.wait_for_function("import('/app/outbox.js').then(async (o) => (await o.pendingStats()).pending === 0)", polling=100)
+    # the chip says "Synced" for a moment at start, before the app has counted its outbox: wait_synced waits
+    # until the server has answered every queued op, then for the end of that sync (its pull)
     phone.wait_synced()
     first_pull = pulls[0]  # with the marker the upgrade left as cursor, which the server answers with a reset
     assert (first_pull.request.post_data_json["cursor"], first_pull.json()["reset"]) == ("v1-upgraded", True)
@@ -202,7 +201,7 @@ def test_a_version_1_phone_upgrades_keeps_its_queue_and_pulls_everything_again(p
     assert [(r["status"], r["original_status"]) for r in again["results"]] == [("duplicate", "applied")] * 3
 
     # a full pull: the phone's copy is the server's, counts and everyone's count lines included
-    assert local["version"] == 2 and {"counts", "count_lines"} <= set(local["stores"])
+    assert local["version"] == 4 and {"counts", "count_lines", "po_lines"} <= set(local["stores"])
     assert local["cursor"].startswith("g1.")
     assert {tuple(row[field] for field in FIELDS) for row in local["rows"]} == server_rows(server)
     assert count["id"] in local["counts"] and counted in local["lines"]
@@ -230,3 +229,48 @@ def push_again(server: Any, v1: dict[str, Any], ops: list[dict[str, Any]]) -> An
                         json={"protocol": 1, "device_id": v1["deviceId"], "ops": wire}, timeout=30)
     answer.raise_for_status()
     return answer.json()
+
+
+# What a version-2 phone holds (IndexedDB schema 2, as version 2 of pwa/db.js made it, written out on purpose):
+# a part pulled before parts had `words`, and the cursor of its last pull.
+LEAVE_V2_COPY = """async (number) => {
+  const opening = indexedDB.open('gemba', 2);
+  opening.onupgradeneeded = () => {
+    const db = opening.result;
+    db.createObjectStore('meta');
+    const outbox = db.createObjectStore('outbox', { keyPath: 'seq' });
+    outbox.createIndex('state_seq', ['state', 'seq']);
+    outbox.createIndex('op_id', 'op_id', { unique: true });
+    outbox.createIndex('keys', 'keys', { multiEntry: true });
+    outbox.createIndex('pending_keys', 'pending_keys', { multiEntry: true });
+    outbox.createIndex('live', 'live');
+    const rows = db.createObjectStore('rows', { keyPath: 'key' });
+    for (const [name, path] of [['id', 'id'], ['serial', 'view.serial'], ['part', 'view.part'], ['lot', 'view.lot'],
+      ['location', 'view.location'], ['parent', 'view.installed_in'], ['server_location', 'server.location']]) rows.createIndex(name, path);
+    db.createObjectStore('parts', { keyPath: 'id' }).createIndex('number', 'part_number', { unique: false });
+    db.createObjectStore('locations', { keyPath: 'id' }).createIndex('code', 'code', { unique: false });
+    db.createObjectStore('counts', { keyPath: 'id' });
+    db.createObjectStore('count_lines', { keyPath: 'id' }).createIndex('count', 'count_id');
+  };
+  const db = await new Promise((resolve, reject) => { opening.onsuccess = () => resolve(opening.result); opening.onerror = () => reject(opening.error); });
+  const t = db.transaction(['parts', 'meta'], 'readwrite');
+  t.objectStore('parts').put({ id: 'p-old', part_number: number, tracking: 'untracked', description: 'Brass widget, 40 mm' });
+  t.objectStore('meta').put('g1.5', 'cursor');
+  await new Promise((resolve) => { t.oncomplete = resolve; });
+  db.close();
+}"""
+
+
+def test_a_version_2_copy_finds_its_parts_by_words_after_the_upgrade(phones: Any, server: Any, uid: str) -> None:
+    number = f"OLD-{uid}"
+
+    def leave_a_version_2_copy(phone: Phone) -> None:
+        phone.page.goto(server.url + "/healthz")
+        phone.page.evaluate(LEAVE_V2_COPY, number)
+
+    phone = phones(None, before_open=leave_a_version_2_copy)
+    assert phone.page.evaluate("import('/app/db.js').then(async (db) => (await db.openDb()).version)") == 4
+    found = phone.page.evaluate("import('/app/store.js').then(async (s) => (await s.find('widget bra')).parts.map((p) => p.part_number))")
+    assert found == [number]  # the upgrade gave the part kept before it its words
+    # version 3 kept the cursor; version 4 pulls everything again, for the open PO lines no copy kept before
+    assert phone.page.evaluate("import('/app/db.js').then((db) => db.getMeta('cursor'))") == "v3-upgraded"

@@ -30,7 +30,8 @@ def test_uninstall_scrap_and_isolate_offline(phones: Any, server: Any, artifacts
     phone.page.fill("input[name=quantity]", "3")
     phone.page.click("button.chip:has-text('Damaged')")
     phone.screenshot(artifacts, "13-scrap")
-    phone.page.click("button.primary:has-text('Scrap')")
+    phone.page.click("button.primary:has-text('Scrap')")  # one tap arms, a second one scraps
+    phone.page.click(f"button.primary.armed:has-text('Tap again to scrap 3 × ')")
     phone.wait_queued(2)
 
     phone.go("isolate")

@@ -23,9 +23,10 @@ def test_a_deploy_updates_the_app_without_mixing_versions(phones: Any, server: A
     phone.wait_synced()
     phone.go("")
 
+    vendor_before = [name for name in dict(phone.page.evaluate(CACHED_VERSIONS)) if name.startswith("gemba-vendor-")]
     build = Path(server.env["GEMBA_PWA_DIR"])  # deploy a new release: one file changes
-    home = build / "views" / "home.js"
-    home.write_text(home.read_text().replace("'Recent work'", "'Recent work today'"))
+    words = build / "locales" / "en.json"  # the home screen's heading, in the English catalogue
+    words.write_text(words.read_text(encoding="utf-8").replace('"Recent work"', '"Recent work today"'), encoding="utf-8")
     server.restart()
 
     phone.page.reload()  # still the old version (from its cache), which finds the new one
@@ -37,8 +38,10 @@ def test_a_deploy_updates_the_app_without_mixing_versions(phones: Any, server: A
     phone.page.wait_for_selector("h2:has-text('Recent work today')")
 
     caches = dict(phone.page.evaluate(CACHED_VERSIONS))
-    assert list(caches) == [f"gemba-shell-{new}"]  # the old version's cache is gone
+    vendor = [name for name in caches if name.startswith("gemba-vendor-")]
+    assert sorted(caches) == sorted([f"gemba-shell-{new}", *vendor]) and len(vendor) == 1  # the old version's cache is gone
     assert caches[f"gemba-shell-{new}"] and set(caches[f"gemba-shell-{new}"]) == {f"?v={new}"}
+    assert vendor == vendor_before and caches[vendor[0]]  # the barcode reader, unchanged, keeps its cache
     assert phone.page.evaluate("import('/app/outbox.js').then(async (o) => (await o.recent(10)).length)") == 1
 
     phone.offline()  # and the new version works offline

@@ -82,8 +82,13 @@ async def decide(api: Api, count: dict[str, Any], lines: list[str], action: str 
     return response.json()["results"]
 
 
-async def close(api: Api, count: dict[str, Any], note: str | None = None) -> dict[str, Any]:
-    response = await api.post(f"/api/counts/{count['id']}/close", {"note": note} if note else {}, "supervisor")
+async def close(api: Api, count: dict[str, Any], note: str | None = None, *, not_counted: bool = True) -> dict[str, Any]:
+    """Close a count; by default the supervisor decides that lines left uncounted are recorded as not counted
+    (test_counts_accuracy.py tests the refusal without that decision)."""
+    body: dict[str, Any] = {"not_counted": not_counted} if not_counted else {}
+    if note or not_counted:
+        body["note"] = note or "the rest was not counted"
+    response = await api.post(f"/api/counts/{count['id']}/close", body, "supervisor")
     assert response.status_code == 200, response.text
     return response.json()
 

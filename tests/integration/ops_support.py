@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import InventoryRow, LedgerEntry
+from server.models import InventoryRow, LedgerEntry, is_stock
 
 Key = tuple[UUID, UUID, str | None]  # part id, location id, lot
 
@@ -65,16 +65,17 @@ async def ledger_sums(session: AsyncSession) -> dict[Key, int]:
         .group_by(LedgerEntry.part_id, LedgerEntry.location_id, LedgerEntry.lot)
         .having(total != 0)
     )
-    return {(part, location, lot): int(value) for part, location, lot, value in await session.execute(query)}
+    return {(part, location, lot): value for part, location, lot, value in await session.execute(query)}
 
 
 async def on_hand(session: AsyncSession) -> dict[Key, int]:
-    """Stock on hand per part, location and lot: rows in a location, not scrapped, not installed."""
+    """Stock on hand per part, location and lot: rows in a location, not scrapped, not installed, not on a
+    purchase order (still on order, or cancelled)."""
     total = func.sum(InventoryRow.quantity)
     query = (
         select(InventoryRow.part_id, InventoryRow.location_id, InventoryRow.lot, total)
-        .where(InventoryRow.scrapped.is_(False), InventoryRow.installed_in_id.is_(None))
+        .where(InventoryRow.scrapped.is_(False), InventoryRow.installed_in_id.is_(None), is_stock())
         .group_by(InventoryRow.part_id, InventoryRow.location_id, InventoryRow.lot)
         .having(total != 0)
     )
-    return {(part, location, lot): int(value) for part, location, lot, value in await session.execute(query)}
+    return {(part, location, lot): value for part, location, lot, value in await session.execute(query)}

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from advanced_alchemy.base import orm_registry
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -30,7 +29,7 @@ from server.models import Device, InventoryRow, LedgerEntry, Location, Movement,
 from server.settings import Settings
 from sync.models import SyncConflict, SyncOp
 from sync.views import inventory_select, is_gone
-from tests.dbs import fresh_database
+from tests.dbs import database_with_tables
 from tests.integration.ops_support import ledger_sums, on_hand
 
 PASSWORD = "simulation-pass"
@@ -63,11 +62,9 @@ class Twin:
 
     @classmethod
     async def open(cls, name: str, engine: str, tmp: Path, stack: AsyncExitStack, device_ids: list[str]) -> Twin:
-        url = await stack.enter_async_context(fresh_database(engine, tmp))
+        url = await stack.enter_async_context(database_with_tables(engine, tmp))
         db = Database(Settings(database_url=url, scrypt_log2_n=4))
         stack.push_async_callback(db.dispose)
-        async with db.engine.begin() as connection:
-            await connection.run_sync(orm_registry.metadata.create_all)
         auth = AuthService(db)
         for username, role in USERS.items():
             await auth.add_user(username, role, PASSWORD)

@@ -70,8 +70,8 @@ async def test_sign_in_gives_a_bearer_token_valid_for_at_least_a_week(api: Api, 
 
 
 async def test_a_device_id_binds_the_device_and_its_ops_carry_it(api: Api, db: Database) -> None:
-    device = uuid.uuid4()
-    response = await sign_in(api, "operator", device_id=str(device), device_name="Zebra TC52 #4")
+    device, secret = uuid.uuid4(), "s3cret-of-this-phone-only-0123456789"
+    response = await sign_in(api, "operator", device_id=str(device), device_name="Zebra TC52 #4", device_secret=secret)
     assert response.status_code == 200, response.text
     assert response.json()["device_id"] == str(device)
     phone = {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -81,11 +81,11 @@ async def test_a_device_id_binds_the_device_and_its_ops_carry_it(api: Api, db: D
     op = {"op_id": str(uuid.uuid4()), "type": "receive",
           "args": {"part": "PN-DEV", "tracking": "untracked", "location": "DOCK", "quantity": 5}}
     assert (await api.client.post("/api/ops", json=op, headers=phone)).status_code == 201
-    trail = (await api.get("/api/activity", params={"op_id": op["op_id"]})).json()["items"]
+    trail = (await api.get("/api/activity", "supervisor", params={"op_id": op["op_id"]})).json()["items"]
     assert [(m["actor"], m["device_id"]) for m in trail] == [("operator", str(device))]
 
-    # A shared phone: the latest sign-in binds it to the new user.
-    assert (await sign_in(api, "supervisor", device_id=str(device))).status_code == 200
+    # A shared phone (it holds the device's secret): the latest sign-in binds it to the new user.
+    assert (await sign_in(api, "supervisor", device_id=str(device), device_secret=secret)).status_code == 200
     async with db.read() as session:
         bound_to = await session.scalar(select(Device.user_id).where(Device.id == device))
     supervisor_id = (await sign_in(api, "supervisor")).json()["user"]["id"]
@@ -100,7 +100,8 @@ def api_routes(db: Database) -> list[tuple[str, str]]:
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
             continue
-        path = re.sub(r"\{(\w+):(\w+)\}", lambda m: str(uuid.UUID(int=7)) if m.group(2) == "uuid" else "X-1", route.path)
+        samples = {"uuid": str(uuid.UUID(int=7)), "int": "1"}
+        path = re.sub(r"\{(\w+):(\w+)\}", lambda m: samples.get(m.group(2), "X-1"), route.path)
         for method in route.methods - {"OPTIONS", "HEAD"}:  # CORS pre-flights carry no credentials
             if (method, route.path) != SIGN_IN:
                 routes.add((method, path))

@@ -1,4 +1,4 @@
-"""server/bulk.py: rows inserted by `insert_rows` are stored exactly as SQLAlchemy's own insert stores them
+"""server/db/bulk.py: rows inserted by `insert_rows` are stored exactly as SQLAlchemy's own insert stores them
 (UUIDs, JSON including null, times, booleans, defaults), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, select
 
-from server.bulk import insert_rows
+from server.db.bulk import insert_rows
 from server.db import Database
 from server.models import Movement, OpRecord
 from sync.models import SyncConflict

@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from advanced_alchemy.base import orm_registry
 
 from server.app import create_app
 from server.auth import AuthService
 from server.db import Database
+from server.schema import METADATA
 from server.settings import Settings
 from tests.conftest import PASSWORD, Api
 from tests.dbs import ENGINES, fresh_database
@@ -30,7 +30,7 @@ async def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     async with fresh_database(request.param, tmp) as url:
         db = Database(Settings(database_url=url, scrypt_log2_n=4))
         async with db.engine.begin() as connection:
-            await connection.run_sync(orm_registry.metadata.create_all)
+            await connection.run_sync(METADATA.create_all)
         auth = AuthService(db)
         tokens = {}
         for role in ("operator", "supervisor", "admin"):
@@ -148,6 +148,37 @@ async def test_tracking_switches_follow_the_rules_and_say_what_blocks_them(api: 
     assert (await api.patch("/api/parts/BULK", {"tracking": "serial"}, "admin")).json()["tracking"] == "serial"
 
 
+async def test_a_refused_switch_names_its_blocking_rows_and_what_ends_each(api: Api) -> None:
+    """Installed units block too; the advice for each kind names an op that exists, and following it works."""
+    await api.location("DOCK-BL")
+    await api.part("SWB-PART", "serial")
+    await api.part("ASM-BL", "serial")
+    await api.ok("receive", part="ASM-BL", tracking="serial", location="DOCK-BL", quantity=1, serial="ASM-B1")
+    for serial in ("SWB-1", "SWB-2", "SWB-3"):
+        await api.ok("receive", part="SWB-PART", tracking="serial", location="DOCK-BL", quantity=1, serial=serial)
+    unit = {"part": "SWB-PART", "tracking": "serial"}
+    await api.ok("install", **unit, serial="SWB-1", parent_serial="ASM-B1", quantity=1)
+    await api.ok("isolate", **unit, serial="SWB-2", location="DOCK-BL", quantity=1, reason="MRB")
+    blocked = assert_problem(await api.patch("/api/parts/SWB-PART", {"tracking": "untracked"}, "admin"), 409,
+                             "tracking-switch-blocked", "tracking")
+    assert blocked["blocking_rows"] == 3
+    assert [(k["kind"], k["rows"]) for k in blocked["blockers"]] == [("on_hand", 1), ("isolated", 1), ("installed", 1)]
+    assert "consume" not in blocked["detail"] and "uninstall it from its assembly" in blocked["detail"]
+    assert [(r["kind"], r["serial"], r["location"], r["installed_in"]) for r in blocked["rows"]] == [
+        ("installed", "SWB-1", "DOCK-BL", "ASM-B1"), ("isolated", "SWB-2", "DOCK-BL", None), ("on_hand", "SWB-3", "DOCK-BL", None),
+    ]
+
+    # Following the advice for each kind ends the block.
+    await api.ok("uninstall", **unit, serial="SWB-1", parent_serial="ASM-B1", to_location="DOCK-BL", quantity=1)
+    await api.ok("adjust", "supervisor", **unit, serial="SWB-1", location="DOCK-BL", delta=-1, reason="switch")
+    await api.ok("scrap", **unit, serial="SWB-2", location="DOCK-BL", quantity=1, reason="switch", isolated=True)
+    still = assert_problem(await api.patch("/api/parts/SWB-PART", {"tracking": "untracked"}, "admin"), 409,
+                           "tracking-switch-blocked", "tracking")
+    assert (still["blocking_rows"], [r["serial"] for r in still["rows"]]) == (1, ["SWB-3"])
+    await api.ok("scrap", **unit, serial="SWB-3", location="DOCK-BL", quantity=1, reason="switch")
+    assert (await api.patch("/api/parts/SWB-PART", {"tracking": "untracked"}, "admin")).json()["tracking"] == "untracked"
+
+
 async def test_a_pattern_whose_numbers_cannot_fit_is_refused_at_receive(api: Api) -> None:
     await api.location("DOCK-LONG")
     number = "W" * 60
@@ -234,3 +265,65 @@ async def test_suppliers_are_created_once_and_found_by_autocomplete_prefix_first
     assert await complete("_") == []
     all_names = [s["name"] for s in (await api.get("/api/suppliers")).json()]
     assert all_names == sorted(all_names) and len(all_names) >= 7
+
+
+async def test_a_supplier_name_with_capitals_beyond_ascii_is_taken_once(api: Api) -> None:
+    """SQLite's lower() folds ASCII only: a name is compared folded the same way on both sides (found by the
+    contract run: the second create was a 500, a UNIQUE violation)."""
+    created = await api.post("/api/suppliers", {"name": "Ärzte Ölmühle"})
+    assert created.status_code == 201, created.text
+    assert_problem(await api.post("/api/suppliers", {"name": "Ärzte Ölmühle"}), 409, "already-exists", "name")
+    await api.part("PN-ÄU", "untracked")
+    await api.location("DOCK-Ä")
+    for _ in range(2):  # a receive names the supplier it creates on the fly, or finds
+        await api.ok("receive", part="PN-ÄU", tracking="untracked", location="DOCK-Ä", quantity=1, supplier="Ärzte Ölmühle")
+    names = [s["name"] for s in (await api.get("/api/suppliers", params={"limit": 100})).json()]
+    assert names.count("Ärzte Ölmühle") == 1
+
+
+async def test_master_data_changes_are_in_the_activity_log(api: Api) -> None:
+    """Who changed which part or location, when, and each field from → to — next to the movements."""
+    await api.location("AUD-SITE")
+    await api.location("AUD-BIN", parent="AUD-SITE")
+    await api.part("AUD-PART", "untracked", description="Bracket")
+    await api.ok("receive", part="AUD-PART", tracking="untracked", location="AUD-BIN", quantity=5)
+    assert (await api.patch("/api/parts/AUD-PART", {"description": "Bracket, steel", "revision": ""}, "supervisor")).status_code == 200
+    assert (await api.patch("/api/parts/AUD-PART", {"tracking": "lot"}, "admin")).status_code == 200
+    assert (await api.patch("/api/locations/AUD-BIN", {"available": False, "name": "Bin A"}, "supervisor")).status_code == 200
+    refused = await api.patch("/api/parts/AUD-PART", {"tracking": "serial", "description": "x"}, "supervisor")
+    assert refused.status_code == 403  # refused: leaves no trail
+
+    part_log = (await api.get("/api/activity", params={"part": "AUD-PART"})).json()
+    assert [(e["op_type"], e["action"], e["actor"], e["changes"]) for e in part_log["items"]] == [
+        ("part_update", "Edit", "admin", [{"field": "tracking", "from": "untracked", "to": "lot"}]),
+        ("part_update", "Edit", "supervisor", [{"field": "description", "from": "Bracket", "to": "Bracket, steel"}]),
+        ("receive", "Add", "operator", None),
+        ("part_create", "Create", "admin", [
+            {"field": "part_number", "from": None, "to": "AUD-PART"}, {"field": "tracking", "from": None, "to": "untracked"},
+            {"field": "description", "from": None, "to": "Bracket"}, {"field": "unit", "from": None, "to": "ea"},
+        ]),
+    ]
+    assert part_log["total"] == 4
+    switch = part_log["items"][0]
+    assert (switch["part"], switch["reason"], switch["quantity"], switch["location"]) == (
+        "AUD-PART", "tracking: untracked → lot", 0, None)
+    assert switch["at"] >= part_log["items"][2]["at"]
+
+    site_log = (await api.get("/api/activity", params={"location": "AUD-SITE"})).json()["items"]
+    assert [(e["op_type"], e["location"], e["part"], e["changes"]) for e in site_log][:2] == [
+        ("location_update", "AUD-BIN", None, [
+            {"field": "name", "from": "", "to": "Bin A"}, {"field": "available", "from": True, "to": False},
+        ]),
+        ("receive", None, "AUD-PART", None),
+    ]
+    assert site_log[0]["reason"] == "name: (empty) → Bin A; available: yes → no"
+    assert [e["op_type"] for e in site_log[2:]] == ["location_create", "location_create"]
+    assert site_log[2]["changes"] == [
+        {"field": "code", "from": None, "to": "AUD-BIN"}, {"field": "parent", "from": None, "to": "AUD-SITE"},
+        {"field": "kind", "from": None, "to": "normal"}, {"field": "available", "from": None, "to": True},
+    ]
+    by_id = (await api.get("/api/activity", params={"op_id": switch["op_id"]})).json()["items"]
+    assert [e["id"] for e in by_id] == [switch["id"]]
+    edits = (await api.get("/api/activity", params={"action": "Edit", "actor": "supervisor", "limit": 500})).json()["items"]
+    assert {(e["op_type"], e["location"] or e["part"]) for e in edits} >= {("location_update", "AUD-BIN"), ("part_update", "AUD-PART")}
+    assert (await api.get("/api/activity", params={"part": "AUD-PART", "lot": "L-1"})).json()["total"] == 0

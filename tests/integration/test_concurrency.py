@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from advanced_alchemy.base import orm_registry
 from sqlalchemy import func, select
 
+from server.actor import Actor
 from server.catalog import CatalogService
 from server.db import Database
 from server.errors import DuplicateSerial
 from server.models import Counter, InventoryRow, LedgerEntry, Role
 from server.ops.service import OpOutcome, OpRequest, OpsService
-from server.ops.stock import Actor
+from server.schema import METADATA
 from server.settings import Settings
 from tests.conftest import Api
 from tests.dbs import PG_URL, fresh_database
@@ -36,7 +36,7 @@ async def pg_db(tmp_path: Path) -> AsyncIterator[Database]:
     async with fresh_database("postgresql", tmp_path) as url:
         db = Database(Settings(database_url=url))
         async with db.engine.begin() as connection:
-            await connection.run_sync(orm_registry.metadata.create_all)
+            await connection.run_sync(METADATA.create_all)
         yield db
         await db.dispose()
 
@@ -59,11 +59,11 @@ async def all_at_once(services: list[OpsService], bodies: list[dict[str, Any]]) 
 
 
 async def setup_catalog(db: Database) -> None:
-    catalog = CatalogService(db)
-    await catalog.create_location({"code": "DOCK", "parent": None})
-    await catalog.create_part({"part_number": "CTRL", "tracking": "serial", "serial_pattern": "CTRL-{seq:03}"})
-    await catalog.create_part({"part_number": "CAP", "tracking": "lot", "lot_pattern": "LOT-{seq:04}"})
-    await catalog.create_part({"part_number": "PSU", "tracking": "serial"})
+    catalog, admin = CatalogService(db), Actor("admin", Role.admin)
+    await catalog.create_location({"code": "DOCK", "parent": None}, admin)
+    await catalog.create_part({"part_number": "CTRL", "tracking": "serial", "serial_pattern": "CTRL-{seq:03}"}, admin)
+    await catalog.create_part({"part_number": "CAP", "tracking": "lot", "lot_pattern": "LOT-{seq:04}"}, admin)
+    await catalog.create_part({"part_number": "PSU", "tracking": "serial"}, admin)
 
 
 async def counters(db: Database, kind: str) -> dict[str, int]:

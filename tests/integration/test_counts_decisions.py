@@ -90,11 +90,13 @@ async def test_closing_records_results_and_accuracy_follows_per_location_over_ti
     await counted(room, first, SERIAL | {"serial": "P-3"}, "CAGE/S2", 1)
     body = await review(room, first)
     await decide(room, first, [line_of(body, lot="L-1")["line_id"], line_of(body, serial="P-2")["line_id"]])
-    closed = (await close(room, first))["count"]
+    closed = (await close(room, first))["count"]  # the screws and L-2 closed not counted
     summary = closed["summary"]
     assert (summary["lines_expected"], summary["lines_counted"], summary["lines_accurate"]) == (6, 4, 2)
+    assert (summary["lines_not_counted"], summary["value_not_counted"], summary["line_accuracy"]) == (2, 35.0, 2 / 6)
     assert (summary["major_discrepancies"], summary["value_difference"]) == (1, 407.5)
     assert summary["value_expected"] == 100.0 + 400 * 3
+    assert summary["value_accuracy"] == 1 - (407.5 + 35) / (1300 + 35)
 
     second = await started(room, location="CAGE/S1", name="Shelf 1")
     await counted(room, second, LOT | {"lot": "L-1"}, "CAGE/S1", 37)
@@ -102,12 +104,15 @@ async def test_closing_records_results_and_accuracy_follows_per_location_over_ti
 
     figures = (await room.get("/api/counts/accuracy", "supervisor")).json()
     assert [(p["name"], p["lines_accurate"], p["lines_counted"]) for p in figures["counts"]] == [("Cage 1", 2, 4), ("Shelf 1", 1, 1)]
-    assert figures["overall"]["lines_counted"] == 5 and figures["overall"]["line_accuracy"] == 0.6
+    overall = figures["overall"]  # Shelf 1 left P-1 and the screws uncounted: 3 right of 9 lines
+    assert (overall["lines_counted"], overall["lines_accurate"], overall["lines_not_counted"]) == (5, 3, 4)
+    assert overall["line_accuracy"] == 3 / 9
     per_location = {loc["location"]: loc for loc in figures["locations"]}
-    assert (per_location["CAGE/S1"]["lines_accurate"], per_location["CAGE/S1"]["lines_counted"]) == (2, 4)
-    assert len(per_location["CAGE/S1"]["history"]) == 2 and per_location["CAGE/S2"]["line_accuracy"] == 1.0
+    s1 = per_location["CAGE/S1"]
+    assert (s1["lines_accurate"], s1["lines_counted"], s1["lines_not_counted"]) == (2, 4, 3)
+    assert len(s1["history"]) == 2 and per_location["CAGE/S2"]["line_accuracy"] == 0.5  # P-3 right, L-2 not counted
     shelf = (await room.get("/api/counts/accuracy", "supervisor", params={"location": "CAGE/S2"})).json()
-    assert [p["name"] for p in shelf["counts"]] == ["Cage 1"] and shelf["overall"]["value_accuracy"] == 1.0
+    assert [p["name"] for p in shelf["counts"]] == ["Cage 1"] and shelf["overall"]["value_accuracy"] == 1 - 25 / 425
     refused(await room.get("/api/counts/accuracy", "operator"), 403, "forbidden")
     major = [line for line in (await review(room, first))["lines"] if line["major"]]
     assert [(line["serial"], line["decision"]["action"]) for line in major] == [("P-2", "adjust")]

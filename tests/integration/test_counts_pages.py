@@ -52,19 +52,24 @@ async def test_plan_from_the_schedule_start_review_decide_and_close(room: Api, b
     bad = await supervisor.submit(page, f"{page}/decide", {"lines": "not-an-id", "action": "leave"})
     assert bad.status_code == 422
 
-    closed = await supervisor.submit(page, f"{page}/close", {"note": "done"})
+    assert "Close without counting the 1 expected line(s) left" in shown
+    incomplete = await supervisor.submit(page, f"{page}/close", {"note": "done"})
+    assert incomplete.status_code == 409 and "1 expected line(s)" in incomplete.text  # the unit P-1 is not counted
+    closed = await supervisor.submit(page, f"{page}/close", {"note": "P-1 out for repair", "not_counted": "yes"})
     assert closed.status_code == 303
     shown = (await supervisor.get(page)).text
     assert 'data-status="closed"' in shown and "Results" in shown and "Close the count" not in shown
+    assert 'data-decision="not_counted"' in shown and "P-1 out for repair" in shown
+    assert "line accuracy 25.0% over 4 lines (1 not counted count as inaccurate)" in shown
     assert "it would apply now" in shown  # the held move, re-evaluated, waits for a decision
     conflict = (await supervisor.get(f"/supervisor/conflicts/{held['conflict_id']}")).text
     assert 'data-reevaluated="applies"' in conflict and "It waits for your decision" in conflict
 
     accuracy = (await supervisor.get("/supervisor/counts/accuracy")).text
-    assert "<svg" in accuracy and 'data-series="line_accuracy" data-value="0.3333"' in accuracy
-    assert "1 of 3 (33.3%)" in accuracy and "CAGE/S1" in accuracy
+    assert "<svg" in accuracy and 'data-series="line_accuracy" data-value="0.2500"' in accuracy
+    assert "1 of 4 (25.0%) — 1 closed not counted" in accuracy and "CAGE/S1" in accuracy
     listing = (await supervisor.get("/supervisor/counts")).text
-    assert "1/3 lines accurate" in listing and "1 major" in listing
+    assert "1/4 lines accurate" in listing and "1 not counted" in listing and "1 major" in listing
 
 
 async def test_operators_get_403_and_forms_need_the_csrf_token(room: Api, browsers: Any) -> None:  # noqa: F811

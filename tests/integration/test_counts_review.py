@@ -137,4 +137,4 @@ async def test_the_review_comes_in_pages_whose_lines_add_up_to_the_whole(room: A
     assert len(open_page["lines"]) == 1 and open_page["lines"][0]["state"] != "match"
     for bad in ({"limit": 0}, {"offset": -1}, {"limit": 100_001}):
         response = await room.get(f"/api/counts/{count['id']}/review", "supervisor", params=bad)
-        assert response.status_code == 400, response.text
+        assert response.status_code == 422, response.text

@@ -1,20 +1,27 @@
-"""POST /api/decode through HTTP: raw bodies and multipart, the token, and the 413/415/422 problems."""
+"""POST /api/decode through HTTP: raw bodies and multipart, the token, the 413/415/422 problems, and the
+decode slots (503 when they stay taken)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
+import threading
+import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 import pytest
 from PIL import Image
 
+import server.api.decode as decode_api
 from server.app import create_app
 from server.db import Database
+from server.scan.decode import Symbol
 from tests.conftest import Api
 
 PHOTOS = Path(__file__).resolve().parents[1] / "data" / "barcodes"  # part of ../shared/data/barcodes, copied
@@ -144,3 +151,53 @@ async def test_images_may_exceed_the_request_limit_of_other_routes(api: Api, db:
     assert response.status_code == 200, response.text
     response = await api.client.post("/api/ops", content=b"{" + b" " * len(big) + b"}", headers={**api.headers("operator"), "content-type": "application/json"})
     assert response.status_code == 413
+
+
+@pytest.fixture
+async def one_slot(api: Api, db: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Api, threading.Event, threading.Event]]:
+    """An app with one decode slot, whose decodes wait for `release` (after setting `started`) before
+    decoding for real: a decode in progress for as long as the test needs."""
+    started, release = threading.Event(), threading.Event()
+    real = decode_api.decode
+
+    def held(data: bytes, **limits: int) -> list[Symbol]:
+        started.set()
+        release.wait(60)
+        return real(data, **limits)
+
+    monkeypatch.setattr(decode_api, "decode", held)
+    app = create_app(replace(db.settings, decode_concurrency=1), db)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as client:
+            yield Api(client, api.tokens), started, release
+    finally:
+        release.set()
+
+
+async def test_a_photo_waits_a_moment_for_a_decode_slot_then_is_refused_503_with_retry_after(one_slot) -> None:  # noqa: ANN001
+    api, started, release = one_slot
+    first = asyncio.create_task(post_raw(api, photo(DIGIKEY), "image/webp"))
+    assert await anyio.to_thread.run_sync(started.wait, 30), "the first decode did not start"
+    waited = time.perf_counter()
+    busy = await post_raw(api, photo(GS1), "image/webp")
+    waited = time.perf_counter() - waited
+    assert busy.status_code == 503, busy.text
+    assert problem_type(busy) == "/problems/decoder-busy"
+    assert busy.headers["retry-after"] == "1" and busy.json()["retry_after"] == 1
+    assert decode_api.DECODE_WAIT_S <= waited < decode_api.DECODE_WAIT_S + 5
+    release.set()
+    answered = await first
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["symbols"] == [{"format": "datamatrix", "text": expected(DIGIKEY), "gs1": False}]
+    again = await post_raw(api, photo(GS1), "image/webp")  # the slot is free again
+    assert again.status_code == 200, again.text
+
+
+async def test_a_failed_decode_gives_its_slot_back(one_slot) -> None:  # noqa: ANN001
+    api, _started, release = one_slot
+    release.set()
+    for _ in range(3):
+        truncated = await post_raw(api, photo("qrcode/cpp-qrcode-2_#199b.jpg")[:600], "image/jpeg")
+        assert truncated.status_code == 422
+    answered = await post_raw(api, photo(DIGIKEY), "image/webp")
+    assert answered.status_code == 200, answered.text

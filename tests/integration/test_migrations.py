@@ -5,22 +5,25 @@ inventory row per tracking key — on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
-from advanced_alchemy.base import orm_registry
+from advanced_alchemy.types import GUID, DateTimeUTC
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Boolean, Float, Integer, String, column, func, inspect, select, table, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import server.counts.models  # noqa: F401
-import server.models  # noqa: F401
-import server.scan.models  # noqa: F401
-import sync.models  # noqa: F401
-from server.migrate import upgrade_to_head
+from server.migrate import alembic_config, upgrade_to_head
+from server.models import InventoryRow, LedgerEntry
+from server.schema import METADATA
 from tests.dbs import ENGINES, fresh_database
 
 
@@ -52,7 +55,7 @@ def differences(connection: Connection) -> list[Any]:
     # cry wolf there; schema_of() compares the reflected types of both databases instead.
     compare_type = connection.dialect.name != "sqlite"
     context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
-    return compare_metadata(context, orm_registry.metadata)
+    return compare_metadata(context, METADATA)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -65,7 +68,7 @@ async def test_upgrade_to_head_builds_exactly_the_models(engine: str, tmp_path: 
         declared = create_async_engine(declared_url)
         try:
             async with declared.begin() as connection:
-                await connection.run_sync(orm_registry.metadata.create_all)
+                await connection.run_sync(METADATA.create_all)
                 expected = await connection.run_sync(schema_of)
             async with migrated.connect() as connection:
                 actual = await connection.run_sync(schema_of)
@@ -81,3 +84,99 @@ async def test_upgrade_to_head_builds_exactly_the_models(engine: str, tmp_path: 
         assert actual["tables"][table] == shape, table
     assert actual["indexes"] == expected["indexes"]
     assert "uq_inventory_bucket" in actual["indexes"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_exact_money_keeps_the_unit_costs_written_as_floats(engine: str, tmp_path: Path) -> None:
+    """Unit costs the float column held (rounded to 6 places by the old code) are the same amounts after
+    the migration to exact money, as decimals."""
+    written = [0.12, 48.0, 0.1 + 0.2, 1234.567891, 999999.999999, None]
+    inventory = table(
+        "inventory", column("id", GUID()), column("part_id", GUID()), column("location_id", GUID()),
+        column("quantity", Integer()), column("tracking", String()), column("scrapped", Boolean()),
+        column("isolated", Boolean()), column("version", Integer()), column("unit_cost", Float()),
+        column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()),
+    )
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "c24e7f1a0009")  # before exact money
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                if engine == "postgresql":  # the rows' parts and locations do not matter here
+                    await connection.execute(text("SET session_replication_role = replica"))
+                now = datetime.now(UTC)
+                await connection.execute(inventory.insert(), [
+                    {"id": uuid4(), "part_id": uuid4(), "location_id": uuid4(), "quantity": n, "tracking": "untracked",
+                     "scrapped": False, "isolated": False, "version": n, "unit_cost": cost, "created_at": now,
+                     "updated_at": now}
+                    for n, cost in enumerate(written, start=1)
+                ])
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                kept = (await connection.execute(
+                    select(InventoryRow.unit_cost).order_by(InventoryRow.quantity)
+                )).scalars().all()
+        finally:
+            await database.dispose()
+    assert kept == [Decimal("0.12"), Decimal("48"), Decimal("0.3"), Decimal("1234.567891"), Decimal("999999.999999"), None]
+    assert [str(cost) for cost in kept[:3]] == ["0.12", "48.00", "0.30"]  # as the wire shows them
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_decimal_quantities_keep_every_integer_and_the_checks_hold(engine: str, tmp_path: Path) -> None:
+    """The integer quantities of a database before decimal quantities are the same quantities after it (SQLite
+    holds them as millionths now), and the CHECKs still refuse a negative quantity and a unit of 2 — and take
+    a unit of 1 and 2.5 m."""
+    def rows(n: int) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [{"id": uuid4(), "part_id": uuid4(), "location_id": uuid4(), "quantity": quantity, "tracking": tracking,
+                 "serial": serial, "scrapped": False, "isolated": False, "version": n + i, "created_at": now, "updated_at": now}
+                for i, (quantity, tracking, serial) in enumerate([(1, "serial", f"SN-{n}"), (0, "serial", f"SN-{n}-0"),
+                                                                  (250, "untracked", None), (1_000_000_000, "untracked", None)])]
+
+    inventory = table(
+        "inventory", column("id", GUID()), column("part_id", GUID()), column("location_id", GUID()),
+        column("quantity", Integer()), column("tracking", String()), column("serial", String()), column("scrapped", Boolean()),
+        column("isolated", Boolean()), column("version", Integer()), column("created_at", DateTimeUTC()),
+        column("updated_at", DateTimeUTC()),
+    )
+    ledger = table("ledger", column("id", GUID()), column("op_id", GUID()), column("bucket", String()), column("part_id", GUID()),
+                   column("location_id", GUID()), column("delta", Integer()), column("created_at", DateTimeUTC()),
+                   column("updated_at", DateTimeUTC()))
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "f7b2d9c10012")  # before decimal quantities
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                if engine == "postgresql":
+                    await connection.execute(text("SET session_replication_role = replica"))
+                await connection.execute(inventory.insert(), rows(1))
+                now = datetime.now(UTC)
+                await connection.execute(ledger.insert(), [
+                    {"id": uuid4(), "op_id": uuid4(), "bucket": "on_hand", "part_id": uuid4(), "location_id": uuid4(),
+                     "delta": delta, "created_at": now, "updated_at": now} for delta in (-3, 250)])
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                kept = (await connection.execute(select(InventoryRow.quantity).order_by(InventoryRow.version))).scalars().all()
+                deltas = (await connection.execute(select(LedgerEntry.delta).order_by(LedgerEntry.delta))).scalars().all()
+                total = await connection.scalar(select(func.sum(LedgerEntry.delta)))
+            refused = []
+            for change in ({"quantity": 2, "serial": "SN-1"}, {"quantity": -1, "serial": None}):
+                async with database.begin() as connection:
+                    try:
+                        await connection.execute(update(InventoryRow).where(
+                            InventoryRow.serial == change["serial"] if change["serial"] else InventoryRow.tracking == "untracked"
+                        ).values(quantity=change["quantity"]))
+                    except IntegrityError:
+                        refused.append(change["quantity"])
+                    await connection.rollback()
+            async with database.begin() as connection:
+                await connection.execute(update(InventoryRow).where(InventoryRow.tracking == "untracked").values(quantity=Decimal("2.5")))
+                await connection.execute(update(InventoryRow).where(InventoryRow.serial == "SN-1-0").values(quantity=1))
+                after = (await connection.execute(select(InventoryRow.quantity).order_by(InventoryRow.version))).scalars().all()
+        finally:
+            await database.dispose()
+    assert kept == [1, 0, 250, 1_000_000_000] and all(type(q) is int for q in kept)
+    assert deltas == [-3, 250] and total == 247
+    assert refused == [2, -1]
+    assert after == [1, 1, Decimal("2.5"), Decimal("2.5")]

@@ -50,10 +50,44 @@ async def test_receive_lot_merges_a_repeat_receipt_into_one_row_per_location(sho
     await shop.ok("receive", **LOT, location="SHELF", quantity=1, lot="LOT-A")
     rows = await shop.items(part="LOT-PART", location="DOCK")
     assert len(rows) == 1 and rows[0]["id"] == result["inventory_id"]
-    assert (rows[0]["lot"], rows[0]["quantity"], rows[0]["unit_cost"]) == ("LOT-A", 15, 3.0)  # weighted average
+    assert (rows[0]["lot"], rows[0]["quantity"], rows[0]["unit_cost"]) == ("LOT-A", 15, "3.00")  # weighted average, a decimal string
     assert await quantities(shop, "LOT-PART") == {
         ("DOCK", "LOT-A", "available"): 15, ("SHELF", "LOT-A", "available"): 1,
     }
+
+
+async def test_receive_takes_money_as_a_string_or_a_number_and_averages_it_exactly(shop):
+    await shop.ok("receive", **LOT, location="DOCK", quantity=1, lot="LOT-M", unit_cost="0.1")
+    await shop.ok("receive", **LOT, location="DOCK", quantity=1, lot="LOT-M", unit_cost=0.2)
+    (row,) = await shop.items(part="LOT-PART", location="DOCK")
+    assert row["unit_cost"] == "0.15"  # (0.1 + 0.2) / 2; floats make it 0.15000000000000002
+    await shop.ok("receive", **LOT, location="DOCK", quantity=1, lot="LOT-M", unit_cost="0.000002")
+    (row,) = await shop.items(part="LOT-PART", location="DOCK")
+    assert row["unit_cost"] == "0.100001"  # 0.300002 / 3 = 0.1000006…, to 6 places
+    await shop.ok("receive", **SERIAL, location="DOCK", quantity=1, serial="SN-M", unit_cost="123456789012.345678")
+    assert (await one(shop, serial="SN-M"))["unit_cost"] == "123456789012.345678"  # beyond a float's 15 digits
+
+
+async def test_receive_refuses_money_that_is_not_an_amount(shop):
+    for bad in ("0.1234567", "-1", "12,50", "1e400", 1e13):
+        response = await shop.op("receive", **LOT, location="DOCK", quantity=1, lot="LOT-X", unit_cost=bad)
+        refused(response, 422, "invalid", "args.unit_cost")
+    assert await shop.items(part="LOT-PART") == []
+
+
+async def test_receive_costs_a_package_price_over_the_quantity(shop):
+    await shop.ok("receive", **LOT, location="DOCK", quantity=60, lot="LOT-P", package_price="126.00", package_ref="PK-1")
+    (row,) = await shop.items(part="LOT-PART", location="DOCK")
+    assert (row["quantity"], row["unit_cost"], row["package_ref"]) == (60, "2.10", "PK-1")
+    await shop.ok("receive", **BULK, location="DOCK", quantity=3, package_price=10, unit_cost="3.333333")  # both, alike
+    assert (await shop.items(part="BULK"))[0]["unit_cost"] == "3.333333"
+
+
+async def test_receive_refuses_a_package_price_and_a_unit_cost_that_disagree(shop):
+    response = await shop.op("receive", **LOT, location="DOCK", quantity=50, lot="LOT-P", package_price="100", unit_cost="2.10")
+    body = refused(response, 422, "invalid", "args.package_price")
+    assert "unit_cost" in body["detail"]
+    assert await shop.items(part="LOT-PART") == []
 
 
 async def test_receive_lot_generates_the_lot_when_none_is_given(shop):
@@ -201,7 +235,7 @@ async def test_a_refused_op_can_be_corrected_and_sent_again_under_the_same_id(sh
 async def test_invalid_args_name_the_field(shop):
     cases = [
         ({**BULK, "location": "DOCK", "quantity": 0}, "args.quantity"),
-        ({**BULK, "location": "DOCK", "quantity": "3"}, "args.quantity"),
+        ({**BULK, "location": "DOCK", "quantity": "three"}, "args.quantity"),
         ({**BULK, "location": "DOCK"}, "args.quantity"),
         ({**BULK, "location": "DOCK", "quantity": 1, "colour": "red"}, "args.colour"),
         ({"part": "BULK", "tracking": "bulk", "location": "DOCK", "quantity": 1}, "args.tracking"),
@@ -247,9 +281,9 @@ async def test_every_op_writes_the_activity_log_and_the_ledger_matches_stock_on_
         ("release", "operator", {**LOT, "lot": "LOT-A", "location": "MRB", "quantity": 1}, ["Release"]),
         ("adjust", "supervisor", {**BULK, "location": "DOCK", "delta": -3, "reason": "count"}, ["Adjust"]),
         ("split", "operator", {**LOT, "lot": "LOT-A", "location": "DOCK", "quantity": 2, "new_lot": "LOT-B"},
-         ["Split"]),
+         ["Split", "Split"]),  # out of LOT-A, into LOT-B
         ("merge", "operator", {**LOT, "lots": ["LOT-A", "LOT-B"], "into_lot": "LOT-A", "location": "DOCK"},
-         ["Merge"]),
+         ["Merge", "Merge"]),  # out of LOT-B, into LOT-A
         ("uninstall", "operator", {**SERIAL, "serial": "SN-1", "parent_serial": "ASM-1", "to_location": "LINE",
                                    "quantity": 1}, ["Disassemble"]),
     ]

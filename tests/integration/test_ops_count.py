@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from server.counts.models import CountLine
 from server.db import Database
-from server.models import CountLine, LedgerEntry
+from server.models import LedgerEntry
 from tests.integration.ops_support import refused, shop  # noqa: F401
 
 SERIAL = {"part": "SN-PART", "tracking": "serial"}

@@ -175,6 +175,31 @@ async def test_merge_whole_lots_into_one(shop, db):
         assert await ledger_sums(session) == await on_hand(session)
 
 
+async def lot_events(shop, lot):
+    response = await shop.get(f"/api/lots/LOT-PART/{lot}/history")
+    assert response.status_code == 200, response.text
+    return [(e["action"], e["quantity"], e["from_location"], e["to_location"], e["reason"]) for e in response.json()["events"]]
+
+
+async def test_split_and_merge_show_in_both_lots_histories(shop):
+    await shop.ok("receive", **LOT, location="DOCK", quantity=10, lot="LOT-A")
+    split = "0190a000-0000-7000-8000-000000000022"
+    assert (await shop.op("split", op_id=split, **LOT, lot="LOT-A", location="DOCK", quantity=4, new_lot="LOT-B")).status_code == 201
+    assert (await lot_events(shop, "LOT-A"))[1:] == [("Split", 4, "DOCK", None, "split into lot LOT-B")]
+    assert await lot_events(shop, "LOT-B") == [("Split", 4, None, "DOCK", "split from lot LOT-A")]
+    await shop.ok("receive", **LOT, location="DOCK", quantity=2, lot="LOT-C")
+    await shop.ok("merge", **LOT, lots=["LOT-B", "LOT-C"], into_lot="LOT-A", location="DOCK")
+    assert (await lot_events(shop, "LOT-B"))[1:] == [("Merge", 4, "DOCK", None, "merged into lot LOT-A")]
+    assert (await lot_events(shop, "LOT-C"))[1:] == [("Merge", 2, "DOCK", None, "merged into lot LOT-A")]
+    assert (await lot_events(shop, "LOT-A"))[2:] == [
+        ("Merge", 4, None, "DOCK", "merged from lot LOT-B"), ("Merge", 2, None, "DOCK", "merged from lot LOT-C"),
+    ]
+    log = (await shop.get("/api/activity", params={"op_id": split})).json()["items"]
+    assert {(entry["lot"], entry["from_location"], entry["to_location"]) for entry in log} == {
+        ("LOT-A", "DOCK", None), ("LOT-B", None, "DOCK"),
+    }
+
+
 # ---- tracking switches ----------------------------------------------------------------------------
 async def test_a_serialized_part_cannot_switch_while_units_exist(shop):
     part = (await shop.get("/api/parts/SN-PART")).json()

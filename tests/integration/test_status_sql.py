@@ -137,6 +137,8 @@ INVENTORY_ROWS = st.fixed_dictionaries(
         "isolated": st.booleans(),
         "available_location": st.booleans(),
         "quantity": st.integers(0, 3),
+        # made by a purchase order line: on order, its line done, its order cancelled (the row's own column)
+        "po_state": st.sampled_from([None, None, *(state.value for state in PoState if state != PoState.none)]),
     }
 )
 
@@ -161,12 +163,13 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
                 "serial": f"SN-{n}" if spec["serial"] else None, "lot": None if spec["serial"] else f"LOT-{n}",
                 "installed_in_id": parent_id if installed else None,
                 "scrapped": spec["scrapped"], "isolated": spec["isolated"], "version": 1,
+                "po_state": spec["po_state"], "po_line_id": uuid.uuid4() if spec["po_state"] else None,
             }
         )
         expected[row_id] = derive_status(
             StatusInputs(
                 scrapped=spec["scrapped"], installed=installed, location_available=spec["available_location"],
-                isolated=spec["isolated"], quantity=quantity,
+                isolated=spec["isolated"], quantity=quantity, po_state=PoState(spec["po_state"] or "none"),
             )
         )
     async with db.write_sessions() as session:

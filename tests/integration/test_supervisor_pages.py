@@ -60,6 +60,7 @@ async def browsers(db: Database, api: Api) -> AsyncIterator[Any]:
         clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url))
         return Browser(clients[-1])
 
+    new.app = app  # type: ignore[attr-defined]
     yield new
     for client in clients:
         await client.aclose()
@@ -109,12 +110,43 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_operators_get_403(shop
     assert refused.status_code == 403 and "Supervisors only" in refused.text
     assert "gemba_supervisor=" not in ";".join(refused.headers.get_list("set-cookie")).replace("gemba_supervisor_login=", "")
     operator.client.cookies.set("gemba_supervisor", shop.tokens["operator"], path="/supervisor")
-    page = await operator.get("/supervisor/conflicts")
-    assert page.status_code == 403 and "an operator" in page.text
+    assert (await operator.get("/supervisor/conflicts")).status_code == 303  # an API token is no page session
 
     out = await anonymous.submit("/supervisor/conflicts", "/supervisor/logout", {})
     assert out.status_code == 303
     assert (await anonymous.get("/supervisor/conflicts")).status_code == 303
+
+
+async def test_a_page_session_opens_only_the_pages_and_an_api_token_only_the_api(shop: Api, browsers: Any) -> None:
+    supervisor = browsers()
+    assert (await supervisor.sign_in("supervisor")).status_code == 303
+    session = supervisor.client.cookies.get("gemba_supervisor")
+    assert session and session != shop.tokens["supervisor"]
+    assert (await supervisor.get("/supervisor/conflicts")).status_code == 200
+
+    as_bearer = await shop.client.get("/api/sync/conflicts", headers={"Authorization": f"Bearer {session}"})
+    assert as_bearer.status_code == 401 and as_bearer.json()["type"] == "/problems/unauthorized"
+    assert (await shop.get("/api/sync/conflicts", "supervisor")).status_code == 200  # the API's own token
+
+    api_cookie = browsers()
+    api_cookie.client.cookies.set("gemba_supervisor", shop.tokens["supervisor"], path="/supervisor")
+    refused = await api_cookie.get("/supervisor/conflicts")
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/supervisor/login")
+
+
+async def test_sign_in_on_the_page_is_throttled_with_the_api(shop: Api, browsers: Any) -> None:
+    now = browsers.app.state.auth.throttle.clock()
+    browsers.app.state.auth.throttle.clock = lambda: now  # the test's own time: no wait runs out meanwhile
+    guesser = browsers()
+    for _ in range(5):
+        assert (await guesser.sign_in("supervisor", "not the password")).status_code == 401
+    for password in ("still not it", PASSWORD):  # locked for this address: even the right one waits
+        locked = await guesser.sign_in("supervisor", password)
+        assert locked.status_code == 429 and locked.headers["retry-after"] == "1"
+        assert "Too many failed sign-ins: try again in 1 s" in locked.text
+        assert "gemba_supervisor=" not in ";".join(locked.headers.get_list("set-cookie"))
+    token = await guesser.client.post("/api/auth/token", json={"username": "supervisor", "password": PASSWORD})
+    assert token.status_code == 429 and token.json()["type"] == "/problems/too-many-attempts"
 
 
 async def test_forms_without_the_sessions_csrf_token_are_refused(shop: Api, phone: Phone, browsers: Any) -> None:
@@ -178,7 +210,7 @@ async def test_approve_with_corrected_args_applies_them_and_the_decision_is_logg
     fields = {f"args.{key}": str(value) for key, value in sent.items()}
 
     typo = await supervisor.submit(page, f"{page}/approve", {**fields, "args.quantity": "five"})
-    assert typo.status_code == 422 and "is not a whole number" in typo.text and 'value="five"' in typo.text
+    assert typo.status_code == 422 and "is not a number" in typo.text and 'value="five"' in typo.text
     approved = await supervisor.submit(page, f"{page}/approve", {**fields, "args.quantity": "5", "note": "counted 5"})
     assert approved.status_code == 303 and approved.headers["location"] == page
     assert await untracked_at(shop) == {"B": 5}  # the corrected move; the one behind it (8 from B) held again
@@ -226,3 +258,100 @@ async def test_reject_with_a_note_rejects_the_ops_behind_it(shop: Api, phone: Ph
     assert "An earlier operation it builds on was rejected" in log
     open_list = (await supervisor.get("/supervisor/conflicts")).text
     assert "There is less stock there than this takes" not in open_list
+
+
+def serial_at(phone: Phone, serial: str, location: str) -> dict[str, Any]:
+    return phone.op("receive", part="PN-S", tracking="serial", location=location, quantity=1, serial=serial)
+
+
+def move_serial(phone: Phone, serial: str, source: str, target: str) -> dict[str, Any]:
+    return phone.op("move", part="PN-S", tracking="serial", from_location=source, to_location=target, quantity=1,
+                    serial=serial)
+
+
+async def stale_move(shop: Api, phone: Phone) -> str:
+    """SN-1 received at A, moved to C on the server; the phone, not knowing, moves it from A to B: held."""
+    [received] = (await phone.push(serial_at(phone, "SN-1", "A")))["results"]
+    assert received["status"] == "applied"
+    await shop.ok("move", part="PN-S", tracking="serial", from_location="A", to_location="C", quantity=1, serial="SN-1")
+    [result] = (await phone.push(move_serial(phone, "SN-1", "A", "B")))["results"]
+    assert (result["status"], result["reason"]) == ("held", "stale_location")
+    return f"/supervisor/conflicts/{result['conflict_id']}"
+
+
+async def test_a_stale_move_is_applied_from_where_the_unit_is_now_in_one_click(
+    shop: Api, phone: Phone, browsers: Any
+) -> None:
+    page = await stale_move(shop, phone)
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    shown = (await supervisor.get(page)).text
+    assert "SN-1 is at C now, not A" in shown and "Apply from where it is now (C)" in shown
+    form = re.search(r"<form[^>]*data-here-now>(.*?)</form>", shown, re.S).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert fields["args.from_location"] == "C" and fields["args.to_location"] == "B" and fields["args.serial"] == "SN-1"
+
+    sent = {"args.part": "PN-S", "args.tracking": "serial", "args.from_location": "A", "args.to_location": "B",
+            "args.quantity": "1", "args.serial": "SN-1"}
+    as_sent = await supervisor.submit(page, f"{page}/approve", sent)
+    assert as_sent.status_code == 409 and "The unit is not where the operator said it was" in as_sent.text
+    assert {item["serial"]: item["location"] for item in await shop.items(part="PN-S")} == {"SN-1": "C"}
+
+    applied = await supervisor.submit(page, f"{page}/approve", {key: value for key, value in fields.items() if key != "csrf"})
+    assert applied.status_code == 303
+    assert {item["serial"]: item["location"] for item in await shop.items(part="PN-S")} == {"SN-1": "B"}
+    resolution = (await shop.get(f"/api/sync/conflicts/{page.rsplit('/', 1)[1]}", "supervisor")).json()["resolution"]
+    assert resolution["args"]["from_location"] == "C" and resolution["outcome"] == "applied"
+
+
+async def test_a_stale_move_whose_unit_was_moved_back_is_approved_as_sent(
+    shop: Api, phone: Phone, browsers: Any
+) -> None:
+    page = await stale_move(shop, phone)
+    await shop.ok("move", part="PN-S", tracking="serial", from_location="C", to_location="A", quantity=1, serial="SN-1")
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    shown = (await supervisor.get(page)).text
+    assert "Apply from where it is now" not in shown  # it is where the operator said again
+    approved = await supervisor.submit(page, f"{page}/approve", {
+        "args.part": "PN-S", "args.tracking": "serial", "args.from_location": "A", "args.to_location": "B",
+        "args.quantity": "1", "args.serial": "SN-1", "note": "it came back"})
+    assert approved.status_code == 303
+    assert {item["serial"]: item["location"] for item in await shop.items(part="PN-S")} == {"SN-1": "B"}
+
+
+async def test_on_the_server_now_shows_the_rows_the_op_names_then_a_count_with_a_link(
+    shop: Api, phone: Phone, browsers: Any
+) -> None:
+    await phone.push(*[serial_at(phone, f"SN-A{n:02}", "A") for n in range(30)],
+                     *[serial_at(phone, f"SN-B{n:02}", "B") for n in range(3)])
+    page = await stale_move(shop, phone)  # SN-1: at C, the phone says A
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    shown = (await supervisor.get(page)).text
+    assert re.findall(r"<td>(PN-S [^<]+)</td>", shown) == ["PN-S SN-1"]  # the one unit the op names, not 33
+    assert "A holds 30 row(s) of PN-S in all" in shown and "B holds 3 row(s) of PN-S in all" in shown
+    link = re.search(r'data-in-all="A">.*?href="([^"]+)"', shown, re.S).group(1).replace("&amp;", "&")
+    assert link == "/supervisor/inventory?part=PN-S&location=A"
+    listing = (await supervisor.get(link)).text
+    assert "Inventory <span class=\"muted\">(30)</span>" in listing and len(re.findall(r"<td>PN-S SN-A", listing)) == 20
+    later = re.search(r'href="([^"]+)">Later', listing).group(1).replace("&amp;", "&")
+    assert len(re.findall(r"<td>PN-S SN-A", (await supervisor.get(later)).text)) == 10
+    assert (await browsers().get(link)).status_code == 303  # signed in only
+
+
+async def test_the_pages_follow_the_browsers_language_with_english_as_the_fallback(
+    shop: Api, phone: Phone, browsers: Any
+) -> None:
+    page = await stale_move(shop, phone)
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    german = (await supervisor.client.get(page, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})).text
+    assert '<html lang="de">' in german and "Die Einheit ist nicht dort, wo der Bediener sagte" in german
+    assert "Von dort buchen, wo es jetzt ist (C)" in german and "Umlagern PN-S Seriennummer SN-1 von A nach B" in german
+    assert 'name="args.from_location" value="C"' in german  # the data stays as it is
+    assert "Jetzt auf dem Server" in german and "Apply from where" not in german
+    french = (await supervisor.client.get(page, headers={"Accept-Language": "fr-FR"})).text
+    assert '<html lang="en">' in french and "Apply from where it is now (C)" in french
+    login = (await browsers().client.get("/supervisor/login", headers={"Accept-Language": "de"})).text
+    assert "Benutzername" in login and "Passwort" in login

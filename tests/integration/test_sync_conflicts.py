@@ -72,6 +72,7 @@ async def test_a_conflict_shows_the_op_as_sent_the_current_state_and_the_ops_hel
     assert (state["part"]["part_number"], state["part"]["tracking"]) == ("PN-U", "untracked")
     assert sorted(location["code"] for location in state["locations"]) == ["A", "B"]
     assert [(row["location"], row["quantity"], row["status"]) for row in state["inventory"]] == [("A", 5, "available")]
+    assert sorted((place["location"], place["rows"]) for place in state["in_all"]) == [("A", 1), ("B", 0)]
     held = conflict["held_behind"]
     assert [(h["op"]["seq"], h["reason"]) for h in held] == [(3, "dependency_held"), (4, "dependency_held")]
     assert held[0]["op"]["depends_on"] == [chain["move"]["op_id"]]

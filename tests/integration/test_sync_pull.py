@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
+from server.clock import next_version
 from server.db import Database
 from server.models import Location
-from server.ops.stock import next_version
 from sync.pull import PullService
 from tests.conftest import Api
 from tests.integration.sync_helpers import (  # noqa: F401 - fixtures

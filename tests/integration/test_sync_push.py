@@ -28,7 +28,9 @@ from tests.integration.sync_helpers import (  # noqa: F401 - fixtures
     untracked_at,
 )
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+ERROR_TABLE = (DOCS / "api.md").read_text()
+SYNC_PAGE = (DOCS / "sync.md").read_text()
 
 
 def outcome(result: dict[str, Any]) -> tuple[str, str | None, bool]:
@@ -194,7 +196,7 @@ async def test_the_unique_index_on_serials_has_the_last_word(
     async def no_check(*_: Any) -> None:  # as if two receipts raced past the check: the index decides
         return None
 
-    monkeypatch.setattr(handlers, "_refuse_existing_serial", no_check)
+    monkeypatch.setattr(handlers, "refuse_existing_serial", no_check)
     ops = [phone.op("receive", part="PN-S", tracking="serial", location="A", quantity=1, serial="SN-9") for _ in "ab"]
     body = await phone.push(*ops, receive_u(phone, 4))
     assert [outcome(r) for r in body["results"]] == [
@@ -221,10 +223,10 @@ async def test_a_transient_database_error_stops_the_batch_with_retry_later(
 ) -> None:
     real = sync.runner.apply_op
 
-    async def flaky(session: Any, op: Any, args: Any, actor: Any, version: int) -> Any:
+    async def flaky(batch: Any, op: Any, args: Any, actor: Any, version: int) -> Any:
         if getattr(args, "quantity", None) == 13:
             raise OperationalError("UPDATE inventory", {}, Exception("database is locked"))
-        return await real(session, op, args, actor, version)
+        return await real(batch, op, args, actor, version)
 
     monkeypatch.setattr(sync.runner, "apply_op", flaky)
     ops = [receive_u(phone, 1), receive_u(phone, 13), receive_u(phone, 2)]
@@ -269,9 +271,9 @@ async def test_a_malformed_op_envelope_is_a_422_naming_the_field(shop: Api, phon
 
 
 # ---- documentation --------------------------------------------------------------------------------
-def test_every_sync_reason_is_in_the_readme_error_table() -> None:
-    documented = set(re.findall(r"^\| `/problems/[a-z-]+` \| \d{3} \| `([a-z_]+)` \|", README, re.MULTILINE))
+def test_every_sync_reason_is_in_the_error_table() -> None:
+    documented = set(re.findall(r"^\| `/problems/[a-z-]+` \| \d{3} \| `([a-z_]+)` \|", ERROR_TABLE, re.MULTILINE))
     assert set(OUTCOMES) | set(SYNC_REASONS) | {"protocol_not_supported", "retry_later"} <= documented
     assert set(OP_REASONS) <= set(OUTCOMES)  # every op error has a push outcome
     for reason in ("seq_gap", "retry_later", *OUTCOMES):
-        assert f"`{reason}`" in README.split("### Sync", 1)[1], reason
+        assert f"`{reason}`" in SYNC_PAGE, reason

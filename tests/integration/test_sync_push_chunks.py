@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-import sync.push
+from server.clock import CLOCK
+from server.counts.models import CountLine
 from server.db import Database
-from server.models import CountLine, Counter, Location
-from server.ops.stock import CLOCK
+from server.models import Counter, Location
 from sync.models import SyncOp
+import sync.push
 from tests.conftest import Api
 from tests.integration.sync_helpers import Phone, by_seq, phone, shop, untracked_at  # noqa: F401 - fixtures
 

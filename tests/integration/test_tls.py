@@ -42,11 +42,11 @@ def test_the_ca_is_kept_and_the_server_certificate_renewed_when_needed(tmp_path:
     assert x509.load_pem_x509_certificate(renewed.cert.read_bytes()).not_valid_after_utc > later + timedelta(days=300)
 
 
-def test_serve_https_is_trusted_by_a_client_that_trusts_the_local_ca(tmp_path: Path) -> None:
+def test_serve_https_with_workers_is_trusted_by_a_client_that_trusts_the_local_ca(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "GEMBA_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
            "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([str(GEMBA), "serve", "--https", "--port", str(port)], env=env, cwd=ROOT,
+    process = subprocess.Popen([str(GEMBA), "serve", "--https", "--workers", "2", "--port", str(port)], env=env, cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -63,4 +63,6 @@ def test_serve_https_is_trusted_by_a_client_that_trusts_the_local_ca(tmp_path: P
         assert httpx.get(f"https://localhost:{port}/", verify=context).headers["content-type"].startswith("text/html")
     finally:
         process.terminate()
-        process.wait(10)
+        process.wait(30)
+    output = process.stdout.read() if process.stdout else b""
+    assert b"2 workers" in output and b"Started parent process" in output, output  # uvicorn's supervisor

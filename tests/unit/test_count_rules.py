@@ -70,6 +70,15 @@ def test_accuracy_of_lines_and_value() -> None:
     assert Accuracy(1, 0, 10.0, 50.0).value_accuracy == 0.0  # never below 0
 
 
+def test_lines_not_counted_count_against_accuracy() -> None:
+    one_of_four = Accuracy(1, 1, 400.0, 0.0, lines_not_counted=3, value_not_counted=510.0)
+    assert one_of_four.line_accuracy == 0.25  # not 1.0
+    assert one_of_four.value_accuracy == 1 - 510 / 910
+    assert Accuracy(0, 0, 0.0, 0.0, lines_not_counted=2).line_accuracy == 0.0
+    total = one_of_four + Accuracy(3, 3, 30.0, 0.0)
+    assert (total.lines_not_counted, total.line_accuracy) == (3, 4 / 7)
+
+
 def test_causes_from_the_data_then_the_sop() -> None:
     built = Moved("Assemble", WHEN, "olga", 4, from_code="S1", parent_serial="ASM-9")
     short = causes(Facts(location="S1", tracking="lot", expected=36, counted=30, part="SEAL", isolated_here=3, recent=[built]))

@@ -1,15 +1,16 @@
-"""Every problem type and op reason the server can answer with is documented in the README."""
+"""Every problem type and op reason the server can answer with is documented (README.md and docs/)."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-import server.app  # noqa: F401 - imports every module that defines problems
 from server.api.problems import all_problems, type_uri
+import server.app  # noqa: F401 - imports every module that defines problems
 from server.errors import OP_REASONS
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+README = "\n".join(page.read_text() for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 ERROR_ROWS = {
     match.group(1): (int(match.group(2)), match.group(3))
     for match in re.finditer(r"^\| `(/problems/[a-z-]+)` \| (\d{3}) \| `([a-z_]+)` \|", README, re.MULTILINE)
@@ -19,7 +20,7 @@ ERROR_ROWS = {
 @pytest.mark.parametrize("slug", sorted(all_problems()))
 def test_problem_type_is_documented_with_its_status(slug: str) -> None:
     _title, status = all_problems()[slug]
-    assert type_uri(slug) in ERROR_ROWS, f"{type_uri(slug)} missing from the README's error table"
+    assert type_uri(slug) in ERROR_ROWS, f"{type_uri(slug)} missing from the error table (docs/api.md)"
     assert ERROR_ROWS[type_uri(slug)][0] == status
 
 
@@ -43,7 +44,7 @@ SPEC_REASONS = {
     "already_installed": "rejected + conflict", "invalid": "rejected",
 }
 PROTOCOL_REASONS = dict(REASON_ROW.findall(SPEC.read_text())) if SPEC.exists() else SPEC_REASONS
-SYNC_ROWS = {  # the README's table of push outcomes: reason → (outcome, "conflict for a supervisor" cell)
+SYNC_ROWS = {  # the table of push outcomes (docs/sync.md): reason → (outcome, "conflict for a supervisor" cell)
     reason: (match.group(2), match.group(3).strip())
     for match in re.finditer(r"^\| ((?:`[a-z_]+`(?:, )?)+) \| (rejected|held) \| ([^|]+) \|$", README, re.MULTILINE)
     for reason in re.findall(r"`([a-z_]+)`", match.group(1))
@@ -67,7 +68,7 @@ def test_the_protocols_reason_table_is_read() -> None:
 @pytest.mark.parametrize("reason", sorted(PROTOCOL_REASONS))
 def test_protocol_reason_is_documented_with_its_outcome(reason: str) -> None:
     outcome = PROTOCOL_REASONS[reason]
-    assert reason in SYNC_ROWS, f"{reason} missing from the README's table of push outcomes"
+    assert reason in SYNC_ROWS, f"{reason} missing from the table of push outcomes (docs/sync.md)"
     documented, conflict = SYNC_ROWS[reason]
     assert documented == outcome.split()[0]
     assert conflict.startswith("yes") == raises_conflict(reason)
@@ -84,6 +85,6 @@ def test_the_server_decides_each_protocol_reason_as_the_protocol_says(reason: st
 
 @pytest.mark.parametrize("reason", sorted(PROTOCOL_REASONS))
 def test_protocol_reason_is_in_plain_words_on_the_supervisor_pages_and_in_the_readme(reason: str) -> None:
-    from sync.forms import REASON_WORDS
+    from server.supervisor.words import REASON_WORDS
 
     assert PLAIN_WORDS.get(reason) == REASON_WORDS[reason]

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.errors import TrackingChanged, TrackingMismatch
-from server.rules.tracking import check_declared, check_item_args, switch_blockers
+from server.rules.tracking import blocker_advice, check_declared, check_item_args, switch_blockers
 
 TYPES = ["serial", "lot", "untracked"]
 
@@ -17,21 +17,30 @@ TYPES = ["serial", "lot", "untracked"]
 def test_serial_to_anything_is_refused_while_serialized_rows_exist(current: str, new: str) -> None:
     assert switch_blockers(current, new, {"serial": 3, "untracked": 5}) == (
         3,
-        "3 serialized units of this part exist: consume, scrap or remove them first",
+        "3 serialized units of this part exist",
     )
 
 
 @pytest.mark.parametrize(("current", "new"), [("lot", "serial"), ("lot", "untracked")])
 def test_lot_to_anything_is_refused_while_lot_rows_exist(current: str, new: str) -> None:
-    assert switch_blockers(current, new, {"lot": 2}) == (2, "2 lot-tracked rows of this part exist: empty them first")
+    assert switch_blockers(current, new, {"lot": 2}) == (2, "2 lot-tracked rows of this part exist")
 
 
 def test_one_blocking_row_is_named_in_the_singular() -> None:
     assert switch_blockers("serial", "lot", {"serial": 1}) == (
         1,
-        "1 serialized unit of this part exists: consume, scrap or remove them first",
+        "1 serialized unit of this part exists",
     )
     assert switch_blockers("lot", "untracked", {"lot": 1})[1].startswith("1 lot-tracked row of this part exists")
+
+
+def test_the_advice_names_an_existing_op_for_each_kind_of_blocking_row() -> None:
+    text, kinds = blocker_advice({"installed": 1, "on_hand": 2})
+    assert [(k["kind"], k["rows"]) for k in kinds] == [("on_hand", 2), ("installed", 1)]
+    assert text == ("2 on hand: scrap it, or adjust it to zero (a supervisor's adjust); "
+                    "1 installed in an assembly: uninstall it from its assembly, then scrap it or adjust it to zero")
+    assert "consume" not in text
+    assert blocker_advice({"isolated": 3})[1][0]["fix"] == "scrap it with isolated: true, or release it and adjust it to zero"
 
 
 @pytest.mark.parametrize("new", ["serial", "lot"])

@@ -5,8 +5,8 @@ records, sync records, ledger and movement lines). SQLAlchemy's executemany of a
 on each row here: the row's full parameter set is built, every column default called and every value
 converted through the generic bind machinery. `insert_rows` compiles the INSERT once per table and
 dialect, with every column in a fixed order, makes the defaults once per statement (a primary key's once
-per row), and per row calls each column type's own bind processor directly (for UUIDs on SQLite, the 16
-bytes advanced-alchemy's GUID stores, inline).
+per row), and per row calls each column type's own bind processor directly (server/db/codecs.py; for UUIDs on SQLite,
+the 16 bytes advanced-alchemy's GUID stores).
 The values stored are exactly those SQLAlchemy would store: the same processors convert them.
 `update_rows` does the same for UPDATEs of a few columns by primary key (the stock rows ops changed:
 server/ops/rows.py).
@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-from uuid import UUID
+from typing import Any, NamedTuple
 
 from advanced_alchemy.types import GUID
 from sqlalchemy import Table, bindparam, insert, update
@@ -25,7 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-Processor = Callable[[Any], Any] | None
+from server.db.codecs import Processor, bind_processor, uuid_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +37,15 @@ class _Plan:
 
 
 _PLANS: dict[tuple[Table, str], _Plan] = {}
-UpdatePlan = tuple[str, tuple[str, ...], tuple[Processor, ...]]  # SQL, the parameters' keys in order, processors
-_UPDATES: dict[tuple[Table, tuple[str, ...], str], UpdatePlan] = {}
 
 
-def _uuid_bytes(value: Any) -> Any:
-    if type(value) is UUID:
-        return value.int.to_bytes(16, "big")  # what UUID.bytes returns, without the property's call
-    if value is None or isinstance(value, bytes):
-        return value
-    return (value if isinstance(value, UUID) else UUID(str(value))).bytes
+class _UpdatePlan(NamedTuple):
+    sql: str
+    keys: tuple[str, ...]  # the parameters' keys in order (the primary key's is "pk_")
+    processors: tuple[Processor, ...]
+
+
+_UPDATES: dict[tuple[Table, tuple[str, ...], str], _UpdatePlan] = {}
 
 
 def _default(column: Any) -> Callable[[], Any] | None:
@@ -61,8 +59,8 @@ def _default(column: Any) -> Callable[[], Any] | None:
 
 def _processor(column: Any, dialect: Dialect) -> Processor:
     if isinstance(column.type, GUID) and dialect.name == "sqlite" and column.type.binary:
-        return _uuid_bytes
-    return column.type._cached_bind_processor(dialect)
+        return uuid_bytes
+    return bind_processor(column.type, dialect)
 
 
 def _plan(table: Table, dialect: Dialect) -> _Plan:
@@ -109,10 +107,12 @@ def bind_rows(table: Table, dialect: Dialect, rows: Sequence[Mapping[str, Any]])
     return plan.sql, bound
 
 
-Slots = tuple[list[tuple[int, str, Processor]], list[tuple[int, Any, Processor]]]
+class _Slots(NamedTuple):
+    taken: list[tuple[int, str, Processor]]  # (parameter index, key, processor) of the values a row gives
+    made: list[tuple[int, Any, Processor]]  # (parameter index, default, processor) of a primary key it does not
 
 
-def _slots(plan: _Plan, given: Collection[str]) -> Slots:
+def _slots(plan: _Plan, given: Collection[str]) -> _Slots:
     """Where a row giving the keys `given` puts its values in the statement's parameters (`taken`), and where
     a default is made for it per row (`made`: a primary key it does not give)."""
     columns = list(enumerate(zip(plan.keys, plan.defaults, plan.per_row, plan.processors, strict=True)))
@@ -121,7 +121,7 @@ def _slots(plan: _Plan, given: Collection[str]) -> Slots:
         (index, default, process) for index, (key, default, per_row, process) in columns
         if per_row and key not in given
     ]
-    return taken, made
+    return _Slots(taken, made)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -134,9 +134,8 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     await connection.exec_driver_sql(sql, bound)
 
 
-def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> UpdatePlan:
-    """UPDATE `table` SET each of `keys` WHERE its primary key is: the SQL, the parameters' order (the key
-    is "pk_"), their processors."""
+def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _UpdatePlan:
+    """UPDATE `table` SET each of `keys` WHERE its primary key is."""
     plan = _UPDATES.get((table, keys, dialect.name))
     if plan is None:
         (primary,) = table.primary_key.columns
@@ -144,7 +143,7 @@ def _update_plan(table: Table, keys: tuple[str, ...], dialect: Dialect) -> Updat
         compiled = statement.compile(dialect=dialect)
         order = tuple(compiled.positiontup)  # type: ignore[arg-type]
         columns = {**{key: table.c[key] for key in keys}, "pk_": primary}
-        plan = compiled.string, order, tuple(_processor(columns[name], dialect) for name in order)
+        plan = _UpdatePlan(compiled.string, order, tuple(_processor(columns[name], dialect) for name in order))
         _UPDATES[(table, keys, dialect.name)] = plan
     return plan
 

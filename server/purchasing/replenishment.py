@@ -1,0 +1,262 @@
+"""Min/max constraints and replenishment (the spare-parts tool's inventory constraints).
+
+A constraint sets a part's min and/or max stock in a location, and covers everything below it: "at least
+500 M3 screws in STORES" counts every shelf of STORES. The replenishment list is every constraint with a
+min whose available quantity (status Available, in the subtree) is below it, with what is on order there
+(status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
+purchasing.py `suggested`).
+
+Quantities are summed per (part, location) in two grouped queries — available and on order — of the
+constrained parts only, then added up each location's chain of parents in Python, so that every
+constraint gets its subtree's sum without a query of its own.
+
+Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
+cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
+stock's unit cost; else 0, said in the PO's note), in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import Database, dialect_insert
+from server.errors import NotFound
+from server.models import InventoryRow, Location, Part, Supplier, canon, is_stock
+from server.actor import Actor
+from server.clock import next_version
+from server.purchasing.models import PoLine, PoStatus, PurchaseOrder, StockConstraint
+from server.purchasing.read import po_out
+from server.purchasing.schemas import (
+    ConstraintIn, ConstraintOut, ConstraintsPage, DraftIn, DraftOut, PoIn, PoLineIn, ReplenishmentItem,
+    ReplenishmentOut, Skipped,
+)
+from server.purchasing.service import create_po
+from server.queries import location_subtree
+from server.rules.money import exact, money_text
+from server.rules.purchasing import below_min, check_min_max, line_name, suggested
+from server.rules.status import Status, status_filter_sql
+
+Key = tuple[UUID, UUID]  # part, location
+
+
+@dataclass(slots=True)
+class Need:
+    """One constraint below its min, as the list shows it (with ids, for drafting)."""
+
+    part_id: UUID
+    location_id: UUID
+    item: ReplenishmentItem
+    price: Decimal | None
+
+
+async def _find(session: AsyncSession, model: Any, column: Any, key: str, field: str) -> Any:
+    found = (await session.execute(select(model).where(column == key))).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"No {field} {key}", field=field)
+    return found
+
+
+def _constraint_out(row: Any) -> ConstraintOut:
+    constraint, part, unit, location = row
+    return ConstraintOut(part=part, location=location, unit=unit, min=constraint.min_quantity,
+                         max=constraint.max_quantity, updated_by=constraint.updated_by, updated_at=constraint.updated_at)
+
+
+def _constraints() -> Any:
+    return (
+        select(StockConstraint, Part.part_number, Part.unit, Location.code)
+        .join(Part, Part.id == StockConstraint.part_id).join(Location, Location.id == StockConstraint.location_id)
+    )
+
+
+async def _chains(session: AsyncSession) -> dict[UUID, list[UUID]]:
+    """Every location's chain: itself, its parent, … up to its site."""
+    parents = dict((await session.execute(select(Location.id, Location.parent_id))).tuples().all())
+    chains: dict[UUID, list[UUID]] = {}
+
+    def chain(location_id: UUID) -> list[UUID]:
+        if location_id not in chains:
+            parent = parents.get(location_id)
+            chains[location_id] = [location_id, *(chain(parent) if parent is not None else [])]
+        return chains[location_id]
+
+    for location_id in parents:
+        chain(location_id)
+    return chains
+
+
+async def _subtree_sums(session: AsyncSession, status: Status, constrained: set[Key], parts: Any,
+                        chains: dict[UUID, list[UUID]]) -> dict[Key, int]:
+    """For each constrained (part, location): the quantity of that status there and below."""
+    rows = await session.execute(
+        select(InventoryRow.part_id, InventoryRow.location_id, func.sum(InventoryRow.quantity))
+        .join(Location, Location.id == InventoryRow.location_id)
+        .where(InventoryRow.part_id.in_(parts), status_filter_sql(InventoryRow, Location, status))
+        .group_by(InventoryRow.part_id, InventoryRow.location_id)
+    )
+    sums: dict[Key, int] = defaultdict(int)
+    for part_id, location_id, quantity in rows:
+        for place in chains.get(location_id, [location_id]):
+            if (part_id, place) in constrained:
+                sums[part_id, place] = canon(sums[part_id, place] + (quantity or 0))
+    return sums
+
+
+async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str, Decimal | None]]:
+    """Each part's last supplier and unit price: its newest PO line not cancelled, else its newest stock
+    received with a supplier (and that stock's unit cost)."""
+    newest = func.row_number().over(
+        partition_by=PoLine.part_id, order_by=(PurchaseOrder.created_at.desc(), PoLine.line_no.desc())
+    )
+    lines = (
+        select(PoLine.part_id, PurchaseOrder.supplier_id, PoLine.unit_price, newest.label("n"))
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+        .where(PoLine.part_id.in_(parts), PurchaseOrder.status != PoStatus.cancelled.value)
+        .subquery()
+    )
+    found: dict[UUID, tuple[str, Decimal | None]] = {}
+    for part_id, name, price in await session.execute(
+        select(lines.c.part_id, Supplier.name, lines.c.unit_price).join(Supplier, Supplier.id == lines.c.supplier_id)
+        .where(lines.c.n == 1)
+    ):
+        found[part_id] = (name, price)
+    newest_stock = func.row_number().over(
+        partition_by=InventoryRow.part_id, order_by=(InventoryRow.created_at.desc(), InventoryRow.id.desc())
+    )
+    stock = (
+        select(InventoryRow.part_id, InventoryRow.supplier_id, InventoryRow.unit_cost, newest_stock.label("n"))
+        .where(InventoryRow.part_id.in_(parts), InventoryRow.supplier_id.is_not(None), is_stock())
+        .subquery()
+    )
+    for part_id, name, cost in await session.execute(
+        select(stock.c.part_id, Supplier.name, stock.c.unit_cost).join(Supplier, Supplier.id == stock.c.supplier_id)
+        .where(stock.c.n == 1)
+    ):
+        if part_id not in found:
+            found[part_id] = (name, exact(cost) if cost is not None else None)
+    return found
+
+
+class ReplenishmentService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- constraints --------------------------------------------------------------------------
+    async def put(self, data: ConstraintIn, actor: Actor) -> ConstraintOut:
+        check_min_max(data.min, data.max)
+        async with self.db.write() as session:
+            part = await _find(session, Part, Part.part_number, data.part, "part")
+            location = await _find(session, Location, Location.code, data.location, "location")
+            where = (StockConstraint.part_id == part.id, StockConstraint.location_id == location.id)
+            if data.min is None and data.max is None:
+                await session.execute(delete(StockConstraint).where(*where))
+                return ConstraintOut(part=part.part_number, location=location.code, unit=part.unit, min=None, max=None,
+                                     updated_by=actor.username, updated_at=datetime.now(UTC))
+            values = {"min_quantity": data.min, "max_quantity": data.max, "updated_by": actor.username,
+                      "updated_at": datetime.now(UTC)}
+            upsert = dialect_insert(self.db.dialect, StockConstraint).values(
+                part_id=part.id, location_id=location.id, **values
+            ).on_conflict_do_update(index_elements=["part_id", "location_id"], set_=values)
+            await session.execute(upsert)
+            row = (await session.execute(_constraints().where(*where).execution_options(populate_existing=True))).one()
+            return _constraint_out(row)
+
+    async def list(self, part: str | None, location: str | None, limit: int, offset: int) -> ConstraintsPage:
+        query = _constraints()
+        if part:
+            query = query.where(Part.part_number == part)
+        async with self.db.read() as session:
+            if location:
+                await _find(session, Location, Location.code, location, "location")
+                query = query.where(StockConstraint.location_id.in_(location_subtree(location)))
+            total = await session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = await session.execute(query.order_by(Location.code, Part.part_number).limit(limit).offset(offset))
+            return ConstraintsPage(items=[_constraint_out(row) for row in rows], total=int(total or 0), limit=limit,
+                                   offset=offset)
+
+    # ---- below min ----------------------------------------------------------------------------
+    async def below_min(self, location: str | None) -> ReplenishmentOut:
+        async with self.db.read() as session:
+            needs = await self._needs(session, location)
+        return ReplenishmentOut(items=[need.item for need in needs], total=len(needs), currency=self.db.settings.currency)
+
+    async def _needs(self, session: AsyncSession, location: str | None) -> list[Need]:
+        query = _constraints().where(StockConstraint.min_quantity.is_not(None))
+        if location:
+            await _find(session, Location, Location.code, location, "location")
+            query = query.where(StockConstraint.location_id.in_(location_subtree(location)))
+        constraints = (await session.execute(query.order_by(Location.code, Part.part_number))).all()
+        if not constraints:
+            return []
+        constrained = {(row[0].part_id, row[0].location_id) for row in constraints}
+        parts = select(StockConstraint.part_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
+        chains = await _chains(session)
+        available = await _subtree_sums(session, Status.available, constrained, parts, chains)
+        on_order = await _subtree_sums(session, Status.on_order, constrained, parts, chains)
+        bought = await last_bought(session, parts)
+        needs = []
+        for constraint, part, unit, code in constraints:
+            key = (constraint.part_id, constraint.location_id)
+            if not below_min(available[key], constraint.min_quantity):
+                continue
+            supplier, price = bought.get(constraint.part_id, (None, None))
+            needs.append(Need(constraint.part_id, constraint.location_id, ReplenishmentItem(
+                part=part, location=code, unit=unit, available=available[key], on_order=on_order[key],
+                min=constraint.min_quantity, max=constraint.max_quantity,
+                suggested=suggested(available[key], on_order[key], constraint.min_quantity, constraint.max_quantity),
+                supplier=supplier, unit_price=money_text(price) if price is not None else None,
+            ), price))
+        return needs
+
+    # ---- drafting -----------------------------------------------------------------------------
+    async def draft(self, data: DraftIn, actor: Actor) -> DraftOut:
+        async with self.db.write() as session:
+            version = await next_version(session)
+            needs = await self._needs(session, data.location)
+            drafted = await _on_drafts(session)
+            by_supplier: dict[str, list[Need]] = defaultdict(list)
+            skipped: list[Skipped] = []
+            for need in needs:
+                item, why = need.item, None
+                supplier = item.supplier or data.supplier
+                if item.suggested == 0:
+                    why = "nothing to order: what is on order reaches the max (or min)"
+                elif (need.part_id, need.location_id) in drafted:
+                    why = f"already on draft {drafted[need.part_id, need.location_id]}"
+                elif supplier is None:
+                    why = "no supplier known: it was never bought; name a supplier"
+                elif data.supplier is not None and supplier.lower() != data.supplier.lower():
+                    why = f"last bought from {supplier}"
+                if why:
+                    skipped.append(Skipped(part=item.part, location=item.location, reason=why))
+                else:
+                    by_supplier[supplier].append(need)
+            orders = []
+            for supplier, wanted in by_supplier.items():
+                unpriced = sorted({need.item.part for need in wanted if need.price is None})
+                note = f"Drafted from the replenishment list by {actor.username}." + (
+                    f" No last price known for {', '.join(unpriced)}: 0 until set." if unpriced else ""
+                )
+                lines = [PoLineIn(part=need.item.part, quantity=need.item.suggested, unit_price=need.price or Decimal(0),
+                                  location=need.item.location) for need in wanted]
+                po = await create_po(session, PoIn(supplier=supplier, lines=lines, note=note), actor, version,
+                                     self.db.settings)
+                orders.append(await po_out(session, po))
+        return DraftOut(purchase_orders=orders, skipped=skipped)
+
+
+async def _on_drafts(session: AsyncSession) -> dict[Key, str]:
+    """(part, location) of every line of a draft PO → the line's name."""
+    rows = await session.execute(
+        select(PoLine.part_id, PoLine.location_id, PurchaseOrder.number, PoLine.line_no)
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id).where(PurchaseOrder.status == PoStatus.draft.value)
+    )
+    return {(part_id, location_id): line_name(number, line_no) for part_id, location_id, number, line_no in rows}

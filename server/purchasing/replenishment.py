@@ -6,9 +6,9 @@ min whose available quantity (status Available, in the subtree) is below it, wit
 (status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
 purchasing.py `suggested`).
 
-Quantities are summed per (part, location) in two grouped queries — available and on order — of the
-constrained parts only, then added up each location's chain of parents in Python, so that every
-constraint gets its subtree's sum without a query of its own.
+Quantities are summed by the database in one grouped query: each constrained location's subtree (a
+recursive CTE), its rows of the constrained part, Available and On order side by side — one row per
+constraint, not one per bin.
 
 Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
 cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database, dialect_insert
@@ -77,37 +77,30 @@ def _constraints() -> Any:
     )
 
 
-async def _chains(session: AsyncSession) -> dict[UUID, list[UUID]]:
-    """Every location's chain: itself, its parent, … up to its site."""
-    parents = dict((await session.execute(select(Location.id, Location.parent_id))).tuples().all())
-    chains: dict[UUID, list[UUID]] = {}
-
-    def chain(location_id: UUID) -> list[UUID]:
-        if location_id not in chains:
-            parent = parents.get(location_id)
-            chains[location_id] = [location_id, *(chain(parent) if parent is not None else [])]
-        return chains[location_id]
-
-    for location_id in parents:
-        chain(location_id)
-    return chains
+def _constrained_tree() -> Any:
+    """(root, id): every location with a min constraint on it (root), and each location in its subtree."""
+    roots = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None)).distinct().subquery()
+    tree = select(roots.c.location_id.label("root"), roots.c.location_id.label("id")).cte("tree", recursive=True)
+    return tree.union_all(select(tree.c.root, Location.id).where(Location.parent_id == tree.c.id))
 
 
-async def _subtree_sums(session: AsyncSession, status: Status, constrained: set[Key], parts: Any,
-                        chains: dict[UUID, list[UUID]]) -> dict[Key, int]:
-    """For each constrained (part, location): the quantity of that status there and below."""
+async def _subtree_levels(session: AsyncSession) -> dict[Key, tuple[Any, Any]]:
+    """For each (part, location) with a min constraint: the quantity Available and the quantity On order
+    in that location's subtree. Summed by the database, one row per constraint with stock."""
+    tree = _constrained_tree()
+
+    def summed(status: Status) -> Any:
+        return func.sum(case((status_filter_sql(InventoryRow, Location, status), InventoryRow.quantity), else_=0))
+
     rows = await session.execute(
-        select(InventoryRow.part_id, InventoryRow.location_id, func.sum(InventoryRow.quantity))
+        select(StockConstraint.part_id, StockConstraint.location_id, summed(Status.available), summed(Status.on_order))
+        .join(tree, tree.c.root == StockConstraint.location_id)
+        .join(InventoryRow, and_(InventoryRow.part_id == StockConstraint.part_id, InventoryRow.location_id == tree.c.id))
         .join(Location, Location.id == InventoryRow.location_id)
-        .where(InventoryRow.part_id.in_(parts), status_filter_sql(InventoryRow, Location, status))
-        .group_by(InventoryRow.part_id, InventoryRow.location_id)
+        .where(StockConstraint.min_quantity.is_not(None))
+        .group_by(StockConstraint.part_id, StockConstraint.location_id)
     )
-    sums: dict[Key, int] = defaultdict(int)
-    for part_id, location_id, quantity in rows:
-        for place in chains.get(location_id, [location_id]):
-            if (part_id, place) in constrained:
-                sums[part_id, place] = canon(sums[part_id, place] + (quantity or 0))
-    return sums
+    return {(part_id, place): (canon(available or 0), canon(on_order or 0)) for part_id, place, available, on_order in rows}
 
 
 async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str, Decimal | None]]:
@@ -196,22 +189,19 @@ class ReplenishmentService:
         constraints = (await session.execute(query.order_by(Location.code, Part.part_number))).all()
         if not constraints:
             return []
-        constrained = {(row[0].part_id, row[0].location_id) for row in constraints}
         parts = select(StockConstraint.part_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
-        chains = await _chains(session)
-        available = await _subtree_sums(session, Status.available, constrained, parts, chains)
-        on_order = await _subtree_sums(session, Status.on_order, constrained, parts, chains)
+        levels = await _subtree_levels(session)
         bought = await last_bought(session, parts)
         needs = []
         for constraint, part, unit, code in constraints:
-            key = (constraint.part_id, constraint.location_id)
-            if not below_min(available[key], constraint.min_quantity):
+            available, on_order = levels.get((constraint.part_id, constraint.location_id), (0, 0))
+            if not below_min(available, constraint.min_quantity):
                 continue
             supplier, price = bought.get(constraint.part_id, (None, None))
             needs.append(Need(constraint.part_id, constraint.location_id, ReplenishmentItem(
-                part=part, location=code, unit=unit, available=available[key], on_order=on_order[key],
+                part=part, location=code, unit=unit, available=available, on_order=on_order,
                 min=constraint.min_quantity, max=constraint.max_quantity,
-                suggested=suggested(available[key], on_order[key], constraint.min_quantity, constraint.max_quantity),
+                suggested=suggested(available, on_order, constraint.min_quantity, constraint.max_quantity),
                 supplier=supplier, unit_price=money_text(price) if price is not None else None,
             ), price))
         return needs

@@ -2,11 +2,21 @@
 // ISO/IEC 15434 data-identifier labels (part, serial, lot, quantity). Pure. The server's
 // GET /api/scan is richer; this is what works without a signal.
 
+import { micro, norm } from './qty.js';
+
 const GS = '\x1d';
 const RS = '\x1e';
 const FIXED = { '00': 18, '01': 14, '02': 14, '11': 6, '12': 6, '13': 6, '15': 6, '16': 6, '17': 6, '20': 2 };
 const VARIABLE = { '10': 'lot', '21': 'serial', '30': 'quantity', '37': 'quantity', '240': 'part', '241': 'customer_part', '400': 'po', '90': 'internal' };
 const NAMES = { '01': 'gtin', '02': 'gtin', '17': 'expiry', '11': 'produced', '00': 'sscc' };
+// GS1 measures (AI 31nn…36nn: the last digit is the number of decimals): the ones a stockroom counts in
+const MEASURES = { '310': 'kg', '311': 'm', '315': 'l' };
+
+/** A label's quantity as an exact quantity (a number when whole, else a decimal string), or undefined. */
+const quantityOf = (text) => (micro(text) === null ? undefined : norm(text));
+
+/** A GS1 measure's 6 digits with `places` decimals ("002500", 3 → "2.5"). */
+const measureOf = (digits, places) => quantityOf(`${digits.slice(0, 6 - places)}.${digits.slice(6 - places)}`);
 
 /** Remove an AIM symbology identifier (`]C1`, `]d2`, `]Q3` …) and surrounding white space. */
 export function clean(text) {
@@ -22,9 +32,15 @@ function parseParenthesised(t) {
 }
 
 function addAi(fields, ai, value) {
-  const name = NAMES[ai] ?? VARIABLE[ai] ?? (ai.startsWith('31') || ai.startsWith('32') ? null : `ai_${ai}`);
+  const unit = MEASURES[ai.slice(0, 3)];
+  if (unit && ai.length === 4 && /^\d{6}$/.test(value)) {
+    fields.quantity = measureOf(value, Number(ai[3]));
+    fields.unit = unit;
+    return;
+  }
+  const name = NAMES[ai] ?? VARIABLE[ai] ?? (/^3[1-6]/.test(ai) ? null : `ai_${ai}`);
   if (!name) return;
-  fields[name] = name === 'quantity' ? Number(value) : value;
+  fields[name] = name === 'quantity' ? quantityOf(value) : value;
 }
 
 /** GS1 element string → fields, or null when the text is not one. */
@@ -74,7 +90,7 @@ export function parseIso15434(text) {
     const di = DI.find(([prefix]) => part.startsWith(prefix));
     if (!di || part.length <= di[0].length) continue;
     const value = part.slice(di[0].length);
-    fields[di[1]] = di[1] === 'quantity' ? Number(value) : value;
+    fields[di[1]] = di[1] === 'quantity' ? quantityOf(value) : value;
   }
   return Object.keys(fields).length ? fields : null;
 }
@@ -82,6 +98,24 @@ export function parseIso15434(text) {
 /** Supplier-label fields from a scanned text, or null when it is a plain code. */
 export function labelFields(text) {
   return parseIso15434(text) ?? parseGs1(text);
+}
+
+/** GS1's YYMMDD (AI 17) as an ISO date: the century nearest today's (GS1 General Specifications 7.12), day
+ *  00 the month's last day; an ISO date passes through. Undefined when it is neither. */
+export function expiryOf(value, today = new Date()) {
+  const text = String(value ?? '');
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+  const m = /^(\d\d)(\d\d)(\d\d)$/.exec(text);
+  if (!m || +m[2] < 1 || +m[2] > 12) return undefined;
+  const current = today.getUTCFullYear();
+  const century = Math.floor(current / 100) * 100;
+  let year = century + Number(m[1]);
+  if (year - current >= 51) year -= 100;
+  else if (current - year > 49) year += 100;
+  const last = new Date(Date.UTC(year, Number(m[2]), 0)).getUTCDate();
+  const day = Number(m[3]) === 0 ? last : Number(m[3]);
+  if (day > last) return undefined;
+  return `${year}-${m[2]}-${String(day).padStart(2, '0')}`;
 }
 
 /** Receive-form values from label fields (ours or the server's `fields`). */
@@ -92,7 +126,10 @@ export function receivePrefill(fields) {
   if (part) out.part = String(part);
   if (fields.serial) out.serial = String(fields.serial);
   if (fields.lot) out.lot = String(fields.lot);
-  if (fields.quantity && Number.isFinite(Number(fields.quantity))) out.quantity = Number(fields.quantity);
+  const quantity = fields.quantity === undefined ? undefined : quantityOf(fields.quantity);
+  if (quantity !== undefined && micro(quantity) > 0n) out.quantity = quantity;
+  const expiry = expiryOf(fields.expiry);
+  if (expiry) out.expiry = expiry;
   if (fields.supplier) out.supplier = String(fields.supplier);
   const line = poLineOf(fields.po, fields.po_line);
   if (line) out.po_line = line;

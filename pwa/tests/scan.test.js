@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWedge } from '../logic/wedge.js';
 import { createDeduper } from '../logic/dedupe.js';
-import { clean, labelFields, parseGs1, parseIso15434, receivePrefill } from '../logic/codes.js';
+import { clean, expiryOf, labelFields, parseGs1, parseIso15434, receivePrefill } from '../logic/codes.js';
 
 const type = (wedge, text, start, gap) => {
   let t = start; let out = null;
@@ -68,6 +68,32 @@ test('ISO 15434 labels give part, serial, lot and quantity', () => {
   assert.deepEqual(parseIso15434(text), { part: 'PN-100', serial: 'SN-77', lot: 'LOT-9', quantity: 12 });
   assert.deepEqual(receivePrefill(labelFields(text)), { part: 'PN-100', serial: 'SN-77', lot: 'LOT-9', quantity: 12 });
   assert.equal(labelFields('CAGE-B/SHELF-3'), null);
+});
+
+test('label quantities are exact decimals, GS1 measures in kg, m and l with their decimals', () => {
+  const iso = '[)>\x1e06\x1dPCABLE-3G\x1d1TLOT-5\x1dQ2.5\x1e\x04';
+  assert.deepEqual(receivePrefill(labelFields(iso)), { part: 'CABLE-3G', lot: 'LOT-5', quantity: '2.5' });
+  assert.equal(parseIso15434('[)>\x1e06\x1dPP1\x1dQ0.1\x1e\x04').quantity, '0.1'); // never 0.1000000000000000055
+  assert.deepEqual(parseGs1('(01)09501101020917(3103)000750(10)PASTE-1'),
+    { gtin: '09501101020917', quantity: '0.75', unit: 'kg', lot: 'PASTE-1' });
+  assert.deepEqual(parseGs1('0109501101020917311200025010L-1'),
+    { gtin: '09501101020917', quantity: '2.5', unit: 'm', lot: 'L-1' });
+  assert.deepEqual(parseGs1('(01)09501101020917(3150)000012').quantity, 12);
+  assert.equal(parseIso15434('[)>\x1e06\x1dPP1\x1dQtwelve\x1e\x04').quantity, undefined);
+  assert.deepEqual(receivePrefill({ part: 'P1', quantity: 'twelve' }), { part: 'P1' });
+  assert.deepEqual(receivePrefill({ part: 'P1', quantity: '0' }), { part: 'P1' });
+});
+
+test('a GS1 expiry (AI 17) becomes an ISO date, day 00 the last of the month', () => {
+  const today = new Date(Date.UTC(2026, 11, 3));
+  assert.equal(expiryOf('270615', today), '2027-06-15');
+  assert.equal(expiryOf('280200', today), '2028-02-29');
+  assert.equal(expiryOf('991231', today), '1999-12-31'); // more than 50 years ahead: the last century
+  assert.equal(expiryOf('271301', today), undefined);
+  assert.equal(expiryOf('270231', today), undefined);
+  assert.equal(expiryOf('2027-06-15', today), '2027-06-15');
+  assert.equal(receivePrefill(parseGs1('(01)09501101020917(17)270615(10)L-9')).lot, 'L-9');
+  assert.match(receivePrefill(parseGs1('(01)09501101020917(17)270615(10)L-9')).expiry, /^20\d\d-06-15$/);
 });
 
 import { lotLabel, parseOwn } from '../logic/codes.js';

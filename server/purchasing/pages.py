@@ -23,6 +23,7 @@ from server.ops.args import invalid_from
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import DraftIn, PoIn
 from server.purchasing.service import PurchasingService
+from server.rules.quantities import parse_quantity, quantity_text
 from server.supervisor.shell import Session, checked_form, message, page
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
@@ -42,9 +43,11 @@ def parse_lines(text: str) -> list[dict[str, Any]]:
         words = row.split()
         if len(words) not in (3, 4):
             raise Invalid(f"row {number}: write PART QUANTITY UNIT-PRICE and, if you like, LOCATION", field="lines")
-        if not words[1].isdigit():
-            raise Invalid(f"row {number}: the quantity {words[1]!r} is not a whole number", field="lines")
-        line = {"part": words[0], "quantity": int(words[1]), "unit_price": words[2]}
+        try:  # "2.5" or "2,5" (a decimal comma, as typed in much of Europe); the part's precision is checked later
+            quantity = parse_quantity(words[1].replace(",", "."), "quantity")
+        except Invalid as error:
+            raise Invalid(f"row {number}: {error.message}", field="lines") from None
+        line = {"part": words[0], "quantity": quantity_text(quantity), "unit_price": words[2]}
         if len(words) == 4:
             line["location"] = words[3]
         lines.append(line)

@@ -47,7 +47,17 @@ async def test_make_open_close_short_and_cancel_a_po_on_the_pages(buyer: Api, br
 
     bad = await supervisor.submit("/supervisor/purchase-orders", "/supervisor/purchase-orders",
                                   {"supplier": "Acme", "lines": "BOLT five 0.04"})
-    assert bad.status_code == 422 and "is not a whole number" in bad.text
+    assert bad.status_code == 422 and "row 1: quantity: &#39;five&#39; is not a decimal number" in bad.text
+    finer = await supervisor.submit("/supervisor/purchase-orders", "/supervisor/purchase-orders",
+                                    {"supplier": "Acme", "lines": "BOLT 2,5 0.04"})
+    assert finer.status_code == 422 and "BOLT" not in finer.headers.get("location", "")
+    assert "pcs is counted in whole numbers" in finer.text
+    await buyer.part("CABLE", "untracked", unit="m")
+    metres = await supervisor.submit("/supervisor/purchase-orders", "/supervisor/purchase-orders",
+                                     {"supplier": "Acme", "lines": "CABLE 2,5 1.20"})
+    assert metres.status_code == 303
+    shown = (await supervisor.get(metres.headers["location"])).text
+    assert 'data-fact="total">3.00 EUR' in shown
     unknown = await supervisor.submit("/supervisor/purchase-orders", "/supervisor/purchase-orders",
                                       {"supplier": "Acme", "lines": "NOPE 1 1"})
     assert unknown.status_code == 404 and "no part NOPE" in unknown.text

@@ -34,13 +34,15 @@ class CellError(ValueError):
 
 @cache
 def _fields(shape: type[msgspec.Struct]) -> dict[str, tuple[Any, Any]]:
-    """{field: (annotated type, msgspec.inspect type without None)} of a Struct."""
+    """{field: (annotated type, msgspec.inspect type without None and its metadata)} of a Struct."""
     infos = {info.name: info.type for info in mi.type_info(shape).fields}  # type: ignore[attr-defined]
     found = {}
     for field in msgspec.structs.fields(shape):
         info = infos[field.name]
         if isinstance(info, mi.UnionType):
             info = next(t for t in info.types if not isinstance(t, mi.NoneType))
+        if isinstance(info, mi.Metadata):  # Annotated with a description: the type it describes
+            info = info.type
         found[field.name] = (field.type, info)
     return found
 

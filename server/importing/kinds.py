@@ -59,6 +59,7 @@ class Kind:
     check: Callable[[Row], None] = lambda row: None  # what a row must hold beyond its cells' types
     fold: Callable[[str], str] = str  # how keys compare (suppliers: case-insensitively)
     required: tuple[str, ...] = ()  # columns a file must have (besides the key)
+    cells: dict[str, Callable[[str], Any]] = field(default_factory=dict)  # columns with a text form of their own
 
 
 def check_row(kind: Kind, row: Row, delimiter: str) -> None:
@@ -69,7 +70,8 @@ def check_row(kind: Kind, row: Row, delimiter: str) -> None:
     for column, text in row.cells.items():
         if text and column in fields:
             try:
-                row.values[column] = typed(kind.shape, column, text, delimiter)
+                parse = kind.cells.get(column)
+                row.values[column] = parse(text) if parse else typed(kind.shape, column, text, delimiter)
             except CellError as error:
                 row.refuse(column, str(error))
     if kind.key is not None:

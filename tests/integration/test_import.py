@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from server.db import Database
+from server.importing.parts import KIND as parts_kind
 from server.importing.report import Report, refused_csv
 from server.importing.service import Options, run_import
 from server.importing.table import read_table
@@ -241,3 +242,33 @@ async def test_an_inventree_site_moves_over(db: Database, api: Api) -> None:
     pump = (await api.get("/api/parts/PMP-100")).json()
     assert (pump["tracking"], pump["revision"], pump["description"]) == ("serial", "B", "Pump assembly")
     assert (await api.get("/api/parts/Screw M3")).json()["unit"] == "pcs"
+
+
+async def test_parts_bring_their_precision_and_packs(db: Database, api: Api) -> None:
+    text = ("part_number;tracking;unit;quantity_places;packs\n"
+            "CABLE;untracked;m;2;drum=200,5|coil=50\nBOLT;untracked;pcs;;box=100\n")
+    report = await imported(db, "parts", text)
+    assert refusals(report) == [] and statuses(report) == [(2, "created"), (3, "created")]
+    cable = (await api.get("/api/parts/CABLE")).json()
+    assert (cable["unit"], cable["quantity_places"]) == ("m", 2)
+    assert [(p["name"], str(p["quantity"])) for p in cable["packs"]] == [("drum", "200.5"), ("coil", "50")]
+
+    again = await imported(db, "parts", text)
+    assert [o.status for o in again.rows] == ["unchanged", "unchanged"]
+    changed = await imported(db, "parts", "part_number,packs\nBOLT,box=100|crate=2400\n")
+    assert [(o.status, o.note) for o in changed.rows] == [("updated", "packs: box=100 → box=100|crate=2400")]
+
+    bad = await imported(db, "parts", "part_number,tracking,quantity_places,packs\n"
+                                      "NUT,untracked,9,\nWASHER,untracked,,bag\nRIVET,untracked,,bag=10|BAG=20\n")
+    assert not bad.applied
+    assert [(row, column) for row, column, _ in refusals(bad)] == [(2, "quantity_places"), (3, "packs"), (4, "packs")]
+    assert "write NAME=SIZE" in refusals(bad)[1][2] and "named twice" in refusals(bad)[2][2]
+    assert (await api.get("/api/parts/NUT")).status_code == 404
+
+
+async def test_parts_export_their_packs_as_the_import_reads_them(db: Database) -> None:
+    assert (await imported(db, "parts", "part_number,tracking,unit,packs\nCABLE,untracked,m,drum=200.5|coil=50\n")).applied
+    async with db.read() as session:
+        rows = [row async for row in parts_kind.export(session)]
+    header = list(parts_kind.columns)
+    assert dict(zip(header, rows[0]))["packs"] == "drum=200.5|coil=50"

@@ -66,7 +66,7 @@ def test_import_and_export_from_the_command_line(database_url: str, tmp_path: Pa
     ]
     template = tmp_path / "template.csv"
     assert gemba(database_url, "export", "parts", str(template), "--template").returncode == 0
-    assert template.read_bytes() == "\ufeffpart_number,description,unit,tracking,revision,serial_pattern,lot_pattern\r\n".encode()
+    assert template.read_bytes() == "\ufeffpart_number,description,unit,tracking,revision,serial_pattern,lot_pattern,quantity_places,packs\r\n".encode()
 
 
 def test_a_file_that_does_not_fit_is_refused_whole(database_url: str, tmp_path: Path) -> None:  # noqa: F811
@@ -75,7 +75,8 @@ def test_a_file_that_does_not_fit_is_refused_whole(database_url: str, tmp_path: 
     refused = gemba(database_url, "import", "parts", str(wrong))
     assert refused.returncode == 2
     assert refused.stderr.strip() == ("gemba: wrong.csv refused: Unknown column 'colour': the columns of parts are "
-                                      "part_number, description, unit, tracking, revision, serial_pattern, lot_pattern "
+                                      "part_number, description, unit, tracking, revision, serial_pattern, lot_pattern, quantity_places, "
+                                      "packs "
                                       "(download the template)")
     missing = gemba(database_url, "import", "parts", str(tmp_path / "absent.csv"))
     assert missing.returncode == 2 and "no file" in missing.stderr

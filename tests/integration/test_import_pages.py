@@ -159,7 +159,7 @@ async def test_templates_and_exports_download(admin: Any, api: Api) -> None:
     assert exported.headers["content-disposition"] == 'attachment; filename="parts.csv"'
     assert [r.cells for r in read_table(exported.content).records] == [{
         "part_number": "SCREW", "description": "Schraube M3", "unit": "ea", "tracking": "untracked", "revision": "",
-        "serial_pattern": "", "lot_pattern": ""}]
+        "serial_pattern": "", "lot_pattern": "", "quantity_places": "", "packs": ""}]
     assert (await browser.get("/supervisor/import/template/things")).status_code == 404
 
 

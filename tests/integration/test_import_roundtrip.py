@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from server.db import Database
+from server.importing.parts import cell_text
 from server.importing.service import KINDS, Options, exported, run_import
 from server.importing.stock import left_out as stock_left_out
 from server.importing.table import csv_bytes
@@ -44,7 +45,10 @@ async def empty(db: Database, tmp_path: Path) -> AsyncIterator[Database]:
 async def stockroom(api: Api) -> None:
     await api.part("PUMP", "serial", description="Pump 5 kW", revision="C", serial_pattern="PMP-{seq:04}")
     await api.part("SEAL", "lot", description="Seal kit", lot_pattern="SK-{yyyy}-{seq:03}")
-    await api.part("SCREW", "untracked", description="Screw M3x8", unit="pcs")
+    await api.part("SCREW", "untracked", description="Screw M3x8", unit="pcs",
+                   packs=[{"name": "box", "quantity": 100}, {"name": "crate", "quantity": "2400"}])
+    await api.part("CABLE", "untracked", description="Cable 3G1.5", unit="m", quantity_places=2,
+                   packs=[{"name": "drum", "quantity": "200.5"}])
     await api.part("FRAME", "serial", description="Frame")
     await api.location("PLANT")
     await api.location("PLANT/STORES", name="Stores", parent="PLANT")
@@ -75,7 +79,8 @@ async def stockroom(api: Api) -> None:
 async def everything(db: Database) -> dict[str, Any]:
     parent = aliased(Location)
     async with db.read() as session:
-        parts = {p.part_number: (p.description, p.unit, p.tracking, p.revision, p.serial_pattern, p.lot_pattern)
+        parts = {p.part_number: (p.description, p.unit, p.tracking, p.revision, p.serial_pattern, p.lot_pattern,
+                                 p.quantity_places, cell_text("packs", p.packs))
                  for p in (await session.execute(select(Part))).scalars()}
         locations = {code: tuple(rest) for code, *rest in (await session.execute(
             select(Location.code, Location.name, parent.code, Location.kind, Location.available)

@@ -92,7 +92,7 @@ def test_every_refusal_of_a_row_names_its_row_column_and_why(kind: str, text: st
 @pytest.mark.parametrize(("kind", "text", "preset", "says"), [
     ("parts", "part_number,decription\nP,x\n", None,
      "Unknown column 'decription': the columns of parts are part_number, description, unit, tracking, revision, "
-     "serial_pattern, lot_pattern (download the template)"),
+     "serial_pattern, lot_pattern, quantity_places, packs (download the template)"),
     ("parts", "description,tracking\nx,lot\n", None, "The file has no part_number column"),
     ("stock", "part,location\nP,A\n", None, "The file has no quantity column"),
     ("suppliers", "Part Name,Quantity\nP,1\n", "inventree", "The inventree preset reads no suppliers: only parts, locations, stock"),

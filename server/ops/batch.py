@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import CLOCK, bump_counter, next_version, writers_shared
 from server.models import Counter, Location, Part
-from server.ops.ordering import prefetch_lines
+from server.ops.ordering import prefetch_lines, prefetch_maxima
 from server.ops.rows import INVENTORY, SELECT_ROWS
 from server.ops.registry import places_named, units_named
 from server.ops.stock import BucketKey, Lookups, Trail
@@ -197,6 +197,8 @@ class WriteBatch:
             lookups.complete.update(product(part_ids, location_ids))
         if po_lines:
             await prefetch_lines(session, lookups, po_lines)
+        if places:
+            await prefetch_maxima(session, lookups, {lookups.parts[part].id for part, _ in places if part in lookups.parts})
 
     async def _components(self, ids: set[UUID]) -> None:
         """The whole trees of components of these rows (`Lookups.components`), one recursive query per

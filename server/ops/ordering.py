@@ -32,6 +32,8 @@ class Purchasing:
     # (the transaction, its lookups, line names) → the lines and their POs read ahead, in a few queries (a push
     # chunk's receipts: server/ops/batch.py `prefetch`)
     prefetch_lines: Callable[[AsyncSession, Lookups, Collection[str]], Awaitable[None]]
+    # (the transaction, its lookups, part ids) → the maxima of these parts read ahead, in one query
+    prefetch_maxima: Callable[[AsyncSession, Lookups, Collection[Any]], Awaitable[None]]
 
 
 _provided: list[Purchasing] = []
@@ -53,6 +55,10 @@ async def receive_on_line(ctx: OpContext, args: a.Receive, part: Part) -> dict[s
 
 async def prefetch_lines(session: AsyncSession, lookups: Lookups, names: Collection[str]) -> None:
     await _purchasing().prefetch_lines(session, lookups, names)
+
+
+async def prefetch_maxima(session: AsyncSession, lookups: Lookups, part_ids: Collection[Any]) -> None:
+    await _purchasing().prefetch_maxima(session, lookups, part_ids)
 
 
 async def with_warnings(

@@ -9,9 +9,10 @@ to real ones: server/ops/batch.py `stamped`), since phones pull them.
 
 from server.ops.batch import stamped
 from server.ops.ordering import Purchasing, provide
-from server.purchasing.limits import above_max
+from server.purchasing.limits import above_max, load_maxima
 from server.purchasing.models import PoLine
 from server.purchasing.receiving import load_lines, receive_on_line
 
-provide(Purchasing(receive_on_line=receive_on_line, above_max=above_max, prefetch_lines=load_lines))
+provide(Purchasing(receive_on_line=receive_on_line, above_max=above_max, prefetch_lines=load_lines,
+                      prefetch_maxima=load_maxima))
 stamped(PoLine.__table__)

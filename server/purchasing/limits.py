@@ -4,23 +4,43 @@
 A constraint covers its location's subtree, so an op that puts a part into a location may lift every
 constraint on that location and on its parents: those of them that the op's source is not also below (a
 move inside a subtree changes nothing there). Each part's maxima are read once per write transaction
-(`Lookups.maxima`); a part without any costs that one query, and only a constrained location is summed —
-its Available quantity of the part in its subtree, after the op (the stock rows written first).
+(`Lookups.maxima`; a push chunk reads those of all its parts in one query, `load_maxima`); a part without any
+costs nothing more, and only a constrained location is summed — its Available quantity of the part in its
+subtree, after the op (the stock rows written first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import InventoryRow, Location, Part
-from server.ops.stock import OpContext
+from server.ops.batch import IN_BATCH
+from server.ops.stock import Lookups, OpContext
 from server.purchasing.models import StockConstraint
 from server.queries import location_subtree
 from server.rules.purchasing import above_max as lifted_above
 from server.rules.status import Status, status_filter_sql
+
+
+MAXIMA_OF = select(StockConstraint.part_id, StockConstraint.location_id, StockConstraint.max_quantity).where(
+    StockConstraint.part_id.in_(bindparam("parts", expanding=True)), StockConstraint.max_quantity.is_not(None)
+)
+
+
+async def load_maxima(session: AsyncSession, lookups: Lookups, part_ids: Collection[UUID]) -> None:
+    """The maxima of these parts (none: an empty dict), in one query: a push chunk's parts, read ahead."""
+    wanted = [part_id for part_id in part_ids if part_id not in lookups.maxima]
+    for start in range(0, len(wanted), IN_BATCH):
+        batch = wanted[start : start + IN_BATCH]
+        for part_id in batch:
+            lookups.maxima[part_id] = {}
+        for part_id, location_id, most in await session.execute(MAXIMA_OF, {"parts": batch}):
+            lookups.maxima[part_id][location_id] = most
 
 
 async def _maxima(ctx: OpContext, part: Part) -> dict[UUID, Any]:

@@ -65,29 +65,37 @@ async def _find(session: AsyncSession, model: Any, column: Any, key: str, field:
 
 
 def _constraint_out(row: Any) -> ConstraintOut:
-    constraint, part, unit, location = row
-    return ConstraintOut(part=part, location=location, unit=unit, min=constraint.min_quantity,
-                         max=constraint.max_quantity, updated_by=constraint.updated_by, updated_at=constraint.updated_at)
+    return ConstraintOut(part=row.part_number, location=row.code, unit=row.unit, min=row.min_quantity,
+                         max=row.max_quantity, updated_by=row.updated_by, updated_at=row.updated_at)
 
 
 def _constraints() -> Any:
+    """Constraints as plain rows (not ORM objects: the replenishment list reads thousands) with their part and
+    location."""
+    c = StockConstraint
     return (
-        select(StockConstraint, Part.part_number, Part.unit, Location.code)
-        .join(Part, Part.id == StockConstraint.part_id).join(Location, Location.id == StockConstraint.location_id)
+        select(c.part_id, c.location_id, c.min_quantity, c.max_quantity, c.updated_by, c.updated_at,
+               Part.part_number, Part.unit, Location.code)
+        .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
     )
 
 
-def _constrained_tree() -> Any:
-    """(root, id): every location with a min constraint on it (root), and each location in its subtree."""
-    roots = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None)).distinct().subquery()
-    tree = select(roots.c.location_id.label("root"), roots.c.location_id.label("id")).cte("tree", recursive=True)
+def _constrained_tree(within: str | None) -> Any:
+    """(root, id): every location with a min constraint on it (root; in the subtree of `within` when given), and
+    each location in its subtree."""
+    roots = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
+    if within:
+        roots = roots.where(StockConstraint.location_id.in_(location_subtree(within)))
+    roots = roots.subquery()
+    tree = select(roots.c.location_id.label("root"), roots.c.location_id.label("id")).cte("constrained", recursive=True)
     return tree.union_all(select(tree.c.root, Location.id).where(Location.parent_id == tree.c.id))
 
 
-async def _subtree_levels(session: AsyncSession) -> dict[Key, tuple[Any, Any]]:
-    """For each (part, location) with a min constraint: the quantity Available and the quantity On order
-    in that location's subtree. Summed by the database, one row per constraint with stock."""
-    tree = _constrained_tree()
+async def _subtree_levels(session: AsyncSession, within: str | None) -> dict[Key, tuple[Any, Any]]:
+    """For each (part, location) with a min constraint (in the subtree of `within` when given): the quantity
+    Available and the quantity On order in that location's subtree. Summed by the database, one row per
+    constraint with stock."""
+    tree = _constrained_tree(within)
 
     def summed(status: Status) -> Any:
         return func.sum(case((status_filter_sql(InventoryRow, Location, status), InventoryRow.quantity), else_=0))
@@ -190,17 +198,17 @@ class ReplenishmentService:
         if not constraints:
             return []
         parts = select(StockConstraint.part_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
-        levels = await _subtree_levels(session)
+        levels = await _subtree_levels(session, location)
         bought = await last_bought(session, parts)
         needs = []
-        for constraint, part, unit, code in constraints:
+        for constraint in constraints:
             available, on_order = levels.get((constraint.part_id, constraint.location_id), (0, 0))
             if not below_min(available, constraint.min_quantity):
                 continue
             supplier, price = bought.get(constraint.part_id, (None, None))
             needs.append(Need(constraint.part_id, constraint.location_id, ReplenishmentItem(
-                part=part, location=code, unit=unit, available=available, on_order=on_order,
-                min=constraint.min_quantity, max=constraint.max_quantity,
+                part=constraint.part_number, location=constraint.code, unit=constraint.unit, available=available,
+                on_order=on_order, min=constraint.min_quantity, max=constraint.max_quantity,
                 suggested=suggested(available, on_order, constraint.min_quantity, constraint.max_quantity),
                 supplier=supplier, unit_price=money_text(price) if price is not None else None,
             ), price))

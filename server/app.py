@@ -36,6 +36,8 @@ from server.db import Database
 from server.health import health, ready
 from server.labels.service import LabelService
 from server.metrics import metrics_route
+from server.kits.api import KitsController
+from server.kits.service import KitService
 from server.ops.service import OpsService
 from server.purchasing.api import ConstraintsController, PurchaseOrdersController
 from server.purchasing.pages import PURCHASING_PAGES, TEMPLATES as PURCHASING_TEMPLATES
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "import_jobs": Jobs(settings.data_dir / "imports", db),  # uploads on the supervisor pages
         "purchasing": PurchasingService(db),
         "replenishment": ReplenishmentService(db),
+        "kits": KitService(db),
     }
 
     configure_logging(settings.log_format)
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             CountsController,
             PurchaseOrdersController,
             ConstraintsController,
+            KitsController,
             *SYNC_CONTROLLERS,
             supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,

@@ -118,6 +118,34 @@ class SerialNotOnLine(Conflict):
     title = "The serial is not one the purchase order line lists"
 
 
+class AlreadyKitted(Conflict):
+    """A pick of stock that is in an open kit already (`kit`: that kit's number)."""
+
+    reason = slug = "already_kitted"
+    title = "Already in an open kit"
+
+
+class KitNotOpen(Conflict):
+    """A pick into a kit, or a change of one, that is completed or cancelled."""
+
+    reason = slug = "kit_not_open"
+    title = "The kit is not open"
+
+
+class NotOnKit(Conflict):
+    """A pick of a part the kit has no line for, or of more than its line still needs (`remaining`)."""
+
+    reason = slug = "not_on_kit"
+    title = "Not on the kit, or more than its line still needs"
+
+
+class IssueNotOpen(Conflict):
+    """Closing a quality issue that is closed already."""
+
+    reason = slug = "issue_not_open"
+    title = "The issue is not open"
+
+
 class OpIdReused(Conflict):
     reason = slug = "op_id_reused"
     title = "Operation id reused with a different body"
@@ -225,6 +253,9 @@ OP_ERRORS: tuple[type[DomainError], ...] = (
     PoNotOpen,
     OverReceipt,
     SerialNotOnLine,
+    AlreadyKitted,
+    KitNotOpen,
+    NotOnKit,
     OpIdReused,
     Forbidden,
 )

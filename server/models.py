@@ -185,6 +185,8 @@ class Action(StrEnum):
     adjust = "Adjust"
     split = "Split"
     merge = "Merge"
+    kit = "Kit"  # picked into a kit (moved into its tote: Kitted)
+    unkit = "Unkit"  # released from a kit when it completes or is cancelled (nothing moves)
 
 
 def _enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
@@ -260,6 +262,9 @@ class Location(UUIDv7AuditBase):
     # the version at which what its inventory rows show of it last changed (code, availability: a pull
     # sends its rows again after it), not a count lock or a rename of its name
     rows_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # the open kit whose tote this location is (server/kits/): what is here is Kitted until the kit completes or is
+    # cancelled, which clears it. No foreign key: SQLite adds one only by copying the table.
+    kit_id: Mapped[UUID | None] = mapped_column()
 
 
 class Supplier(UUIDv7AuditBase):

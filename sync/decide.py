@@ -39,6 +39,10 @@ OUTCOMES: dict[str, tuple[str, bool]] = {
     "over_receipt": (HELD, True),
     "po_not_open": (HELD, True),
     "serial_not_on_line": (HELD, True),
+    # picks into a kit (docs/kits-and-issues.md): the stock is in the tote whatever the kit's state says
+    "already_kitted": (HELD, True),
+    "kit_not_open": (HELD, True),
+    "not_on_kit": (HELD, True),
     "dependency_held": (HELD, False),  # waits behind the conflict of the op it depends on
 }
 

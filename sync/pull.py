@@ -16,6 +16,8 @@ it is closed — and `count_line` — each line counted in it, by anyone, withou
 phone can count offline and show everyone's progress. Purchasing: `po_line` — a line of an open purchase
 order while it is open, `del` once it is received, closed or cancelled (server/purchasing/views.py) — so a
 phone can receive against it offline; the On-order inventory rows themselves are not stock and are not sent.
+Kits: `kit_line` — a line of an open kit, `del` once the kit is completed or cancelled (server/kits/views.py) —
+so a phone can pick a kit offline.
 
 An inventory row's status also depends on its location's `available` flag, and it shows the location's
 code. When either changes at version V (`Location.rows_version`), the location's live rows that the
@@ -44,6 +46,8 @@ from server.counts.models import ACTIVE, Count, CountLine
 from server.db import Database
 from server.db.codecs import id_as_text
 from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part, is_stock
+from server.kits.models import KitLine
+from server.kits.views import kit_line_data, kit_lines_select, open_kits_only, pickable
 from server.purchasing.models import PoLine
 from server.purchasing.views import open_only, po_line_data, po_lines_select, receivable
 from server.transient import retry_later_if_transient
@@ -110,6 +114,13 @@ def _po_line_change(row: Any) -> Change:
     if not receivable(row):  # received, closed short or cancelled, or its PO not open
         return Change(entity="po_line", id=line.id, version=line.version, op="del")
     return Change(entity="po_line", id=line.id, version=line.version, op="put", data=po_line_data(row))
+
+
+def _kit_line_change(row: Any) -> Change:
+    line = row[0]
+    if not pickable(row):  # its kit completed or cancelled
+        return Change(entity="kit_line", id=line.id, version=line.version, op="del")
+    return Change(entity="kit_line", id=line.id, version=line.version, op="put", data=kit_line_data(row))
 
 
 def _active_only(after: int) -> Any:
@@ -188,6 +199,13 @@ SOURCES = [
         PoLine.version,
         PoLine.id,
         _po_line_change,
+    ),
+    Source(
+        "kit_line",
+        lambda after: kit_lines_select().where(KitLine.version > after, open_kits_only(after)),
+        KitLine.version,
+        KitLine.id,
+        _kit_line_change,
     ),
 ]
 

@@ -65,3 +65,10 @@ test('a held or rejected op says what actually happened, and who did it', () => 
   assert.equal(whatHappened({ reason: 'dependency_rejected', message: 'Operation 0192…, which this one depends on, was rejected' }), REASONS.dependency_rejected);
   assert.equal(whatHappened({ reason: 'insufficient_quantity' }), REASONS.insufficient_quantity);
 });
+
+test('the reasons of picks into kits have plain words', () => {
+  for (const reason of ['already_kitted', 'kit_not_open', 'not_on_kit']) {
+    assert.ok(REASONS[reason], reason);
+    assert.doesNotMatch(reasonText(reason), /_/, reason);
+  }
+});

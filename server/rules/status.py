@@ -4,9 +4,11 @@ property test proves the two agree.
 First rule that matches wins (domain.md):
 scrapped → installed → wip → kitted → on_order → unavailable → available.
 
-Production runs and kits do not exist yet; their inputs are already part of the rule and default to "not
-on one" so that adding those tables only means passing real expressions in. A purchase order's part is the
-inventory row's own `po_state` (server/purchasing/): NULL, or `open` (on order), `received`, `cancelled`.
+Production runs do not exist yet; their input is already part of the rule and defaults to "not on one" so
+that adding them only means passing a real expression in. A row is in an open kit when its location is the
+tote of one (`locations.kit_id`, server/kits/: set while the kit is open), read from the joined location
+unless given. A purchase order's part is the inventory row's own `po_state` (server/purchasing/): NULL, or
+`open` (on order), `received`, `cancelled`.
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ def _optional_inputs(on_open_run: Any, in_open_kit: Any) -> tuple[Any, Any]:
     return on_open_run, in_open_kit
 
 
+def in_kit_tote(location: Any) -> Any:
+    """In an open kit: the row's location is an open kit's tote. None for a location without `kit_id` (a
+    probe table in tests gives `in_open_kit` itself)."""
+    kit_id = getattr(location, "kit_id", None)
+    return None if kit_id is None else kit_id.is_not(None)
+
+
 def _po_is(po_state: Any, state: PoState) -> ColumnElement[bool]:
     """`po_state` is `state`; NULL is none (not on a PO). Spelled so that its negation holds for NULL too
     and the positive form can use the partial index on `po_state`."""
@@ -111,14 +120,14 @@ def status_sql(
 
 def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElement[str]:
     """Status of an `InventoryRow` joined to its `Location` (the form every query uses). `optional`:
-    `on_open_run`, `in_open_kit` expressions, once runs and kits exist (`po_state`: the row's own)."""
+    `on_open_run` once runs exist (`po_state`: the row's own; `in_open_kit`: its location's `kit_id`)."""
     return status_sql(
         scrapped=row.scrapped,
         installed=row.installed_in_id.is_not(None),
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **{"po_state": row.po_state, **optional},
+        **{"po_state": row.po_state, "in_open_kit": in_kit_tote(location), **optional},
     )
 
 
@@ -132,9 +141,9 @@ def status_filter_sql(
     po_state: Any = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause for one status, written as plain column predicates so the planner can use indexes:
-    the status's own condition and the negation of every rule before it. `po_state`: the row's own unless
-    given."""
-    run, kit = _optional_inputs(on_open_run, in_open_kit)
+    the status's own condition and the negation of every rule before it. `po_state`: the row's own, and
+    `in_open_kit` the location's, unless given."""
+    run, kit = _optional_inputs(on_open_run, in_kit_tote(location) if in_open_kit is None else in_open_kit)
     po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),

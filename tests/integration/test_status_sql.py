@@ -136,6 +136,7 @@ INVENTORY_ROWS = st.fixed_dictionaries(
         "installed": st.booleans(),
         "isolated": st.booleans(),
         "available_location": st.booleans(),
+        "in_kit_tote": st.booleans(),  # at the tote of an open kit (`locations.kit_id`): Kitted
         "quantity": st.integers(0, 3),
         # made by a purchase order line: on order, its line done, its order cancelled (the row's own column)
         "po_state": st.sampled_from([None, None, *(state.value for state in PoState if state != PoState.none)]),
@@ -148,7 +149,7 @@ INVENTORY_ROWS = st.fixed_dictionaries(
 async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_status(
     db: Database, specs: list[dict[str, Any]]
 ) -> None:
-    part_id, shelf_id, mrb_id, parent_id = (uuid.uuid4() for _ in range(4))
+    part_id, shelf_id, mrb_id, tote_id, parent_id = (uuid.uuid4() for _ in range(5))
     rows: list[dict[str, Any]] = []
     expected: dict[uuid.UUID, Status] = {}
     for n, spec in enumerate(specs):
@@ -158,7 +159,7 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         rows.append(
             {
                 "id": row_id, "part_id": part_id, "quantity": quantity,
-                "location_id": shelf_id if spec["available_location"] else mrb_id,
+                "location_id": tote_id if spec["in_kit_tote"] else shelf_id if spec["available_location"] else mrb_id,
                 "tracking": "serial" if spec["serial"] else "lot",
                 "serial": f"SN-{n}" if spec["serial"] else None, "lot": None if spec["serial"] else f"LOT-{n}",
                 "installed_in_id": parent_id if installed else None,
@@ -168,7 +169,8 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         )
         expected[row_id] = derive_status(
             StatusInputs(
-                scrapped=spec["scrapped"], installed=installed, location_available=spec["available_location"],
+                scrapped=spec["scrapped"], installed=installed,
+                location_available=spec["available_location"] or spec["in_kit_tote"], in_open_kit=spec["in_kit_tote"],
                 isolated=spec["isolated"], quantity=quantity, po_state=PoState(spec["po_state"] or "none"),
             )
         )
@@ -176,7 +178,8 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         await session.execute(insert(Part), [{"id": part_id, "part_number": "PN-STATUS", "tracking": "serial"}])
         await session.execute(
             insert(Location),
-            [{"id": shelf_id, "code": "SHELF", "available": True}, {"id": mrb_id, "code": "MRB", "available": False}],
+            [{"id": shelf_id, "code": "SHELF", "available": True}, {"id": mrb_id, "code": "MRB", "available": False},
+             {"id": tote_id, "code": "SHELF/KIT-0001", "available": True, "kit_id": uuid.uuid4()}],
         )
         parent = {
             "id": parent_id, "part_id": part_id, "location_id": shelf_id, "quantity": 1, "tracking": "serial",

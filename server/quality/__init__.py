@@ -1,0 +1,1 @@
+"""Quality issues (docs/kits-and-issues.md)."""

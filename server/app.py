@@ -36,6 +36,8 @@ from server.db import Database
 from server.health import health, ready
 from server.labels.service import LabelService
 from server.metrics import metrics_route
+from server.quality.api import IssuesController
+from server.quality.service import IssueService
 from server.kits.api import KitsController
 from server.kits.service import KitService
 from server.ops.service import OpsService
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "purchasing": PurchasingService(db),
         "replenishment": ReplenishmentService(db),
         "kits": KitService(db),
+        "issues": IssueService(db, OpsService(db)),
     }
 
     configure_logging(settings.log_format)
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             PurchaseOrdersController,
             ConstraintsController,
             KitsController,
+            IssuesController,
             *SYNC_CONTROLLERS,
             supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,

@@ -5,7 +5,7 @@ import { wordsOf } from './logic/browse.js';
 import { t } from './i18n.js';
 
 const NAME = 'gemba';
-const VERSION = 4;
+const VERSION = 5;
 
 /** Stores and their indexes. `rows` keys are natural keys (see logic/rows.js); `view` is what the
  *  phone shows (server row + its own unanswered ops), `server` the server's row as last pulled.
@@ -13,7 +13,8 @@ const VERSION = 4;
  *  location (a count sheet is what the server expects); an installed app pulls everything again.
  *  Version 3 adds problems not yet seen (`outbox.unseen`) and parts by the words of their description
  *  (`parts.words`, filled in here for the parts already kept). Version 4 adds the open lines of purchase
- *  orders (`po_lines`, by their name `NUMBER/LINE`); an installed app pulls everything again to get them. */
+ *  orders (`po_lines`, by their name `NUMBER/LINE`); an installed app pulls everything again to get them.
+ *  Version 5 adds the lines of open kits (`kit_lines`, by their kit's number); pulled again the same way. */
 function upgrade(db, oldVersion, t) {
   if (oldVersion < 1) createV1(db);
   if (oldVersion < 2) {
@@ -34,6 +35,10 @@ function upgrade(db, oldVersion, t) {
   if (oldVersion < 4) {
     db.createObjectStore('po_lines', { keyPath: 'id' }).createIndex('name', 'po_line');
     if (oldVersion >= 2) t.objectStore('meta').put('v3-upgraded', 'cursor'); // (from 1: step 2 left one) the server answers reset
+  }
+  if (oldVersion < 5) {
+    db.createObjectStore('kit_lines', { keyPath: 'id' }).createIndex('kit', 'kit');
+    if (oldVersion >= 4) t.objectStore('meta').put('v4-upgraded', 'cursor'); // (earlier: a step above left one) reset
   }
 }
 

@@ -25,7 +25,7 @@ export async function recompute(t, key, row) {
   return next;
 }
 
-const STORES = ['rows', 'parts', 'locations', 'counts', 'count_lines', 'po_lines', 'outbox', 'meta'];
+const STORES = ['rows', 'parts', 'locations', 'counts', 'count_lines', 'po_lines', 'kit_lines', 'outbox', 'meta'];
 
 async function putInventory(t, data) {
   const server = normalizeRow(data);
@@ -48,6 +48,7 @@ async function reset(t) {
   await t.clear('counts');
   await t.clear('count_lines');
   await t.clear('po_lines');
+  await t.clear('kit_lines');
   const keys = (await t.all('rows')).map((r) => r.key);
   await t.clear('rows');
   for (const key of keys) await recompute(t, key, null);
@@ -75,6 +76,9 @@ export function applyPullPage(page, first, onResult) {
       } else if (change.entity === 'po_line') {
         if (change.op === 'del') await t.del('po_lines', change.id);
         else await t.put('po_lines', { ...change.data, id: change.id });
+      } else if (change.entity === 'kit_line') {
+        if (change.op === 'del') await t.del('kit_lines', change.id);
+        else await t.put('kit_lines', { ...change.data, id: change.id });
       } else if (change.entity === 'part' || change.entity === 'location') {
         const part = change.entity === 'part';
         const storeName = part ? 'parts' : 'locations';
@@ -225,6 +229,24 @@ export async function poLineFor(name, partNumber = null) {
   return lines.find((l) => l.po_line === name)
     ?? (name.includes('/') ? null : lines.find((l) => l.po_line.startsWith(`${name}/`) && (!partNumber || l.part === partNumber) && positive(l.remaining)))
     ?? null;
+}
+
+// ---- kits -------------------------------------------------------------------------------------
+/** The open kits this phone pulled: [{kit, run, location, tote, lines}], each line's `picked` and `remaining`
+ *  less what this phone's picks the server has not answered (or whose answer no pull has brought yet) took. */
+export function openKits() {
+  return read(['kit_lines', 'outbox'], async (t) => {
+    const mine = [...await t.byIndex('outbox', 'live', LIVE.PENDING), ...await t.byIndex('outbox', 'live', LIVE.AWAITING_PULL)]
+      .filter((r) => r.op.type === 'kit');
+    const kits = new Map();
+    for (const line of (await t.all('kit_lines')).sort((a, b) => a.line - b.line)) {
+      if (!kits.has(line.kit)) kits.set(line.kit, { kit: line.kit, run: line.run, location: line.location, tote: line.tote, lines: [] });
+      const taken = mine.filter((r) => r.op.args.kit === line.kit && r.op.args.part === line.part).reduce((sum, r) => add(sum, r.op.args.quantity), 0);
+      const remaining = sub(line.remaining, taken);
+      kits.get(line.kit).lines.push({ ...line, picked: add(line.picked, taken), remaining: positive(remaining) ? remaining : 0 });
+    }
+    return [...kits.values()].sort((a, b) => a.kit.localeCompare(b.kit, undefined, { numeric: true }));
+  });
 }
 
 // ---- cycle counts ------------------------------------------------------------------------------

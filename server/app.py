@@ -36,6 +36,10 @@ from server.db import Database
 from server.health import health, ready
 from server.labels.service import LabelService
 from server.metrics import metrics_route
+from server.quality.api import IssuesController
+from server.quality.pages import ISSUE_PAGES, TEMPLATES as QUALITY_TEMPLATES
+from server.kits.pages import KIT_PAGES, TEMPLATES as KIT_TEMPLATES
+from server.quality.service import IssueService
 from server.kits.api import KitsController
 from server.kits.service import KitService
 from server.ops.service import OpsService
@@ -117,6 +121,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "purchasing": PurchasingService(db),
         "replenishment": ReplenishmentService(db),
         "kits": KitService(db),
+        "issues": IssueService(db, OpsService(db)),
     }
 
     configure_logging(settings.log_format)
@@ -136,8 +141,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             PurchaseOrdersController,
             ConstraintsController,
             KitsController,
+            IssuesController,
             *SYNC_CONTROLLERS,
-            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
+            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *KIT_PAGES, *ISSUE_PAGES,
+                               *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
             health,
@@ -159,7 +166,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=TemplateConfig(
             directory=[
                 Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
-                IMPORT_TEMPLATES, PURCHASING_TEMPLATES,
+                IMPORT_TEMPLATES, PURCHASING_TEMPLATES, KIT_TEMPLATES, QUALITY_TEMPLATES,
             ],
             engine=JinjaTemplateEngine,
             engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py

@@ -1,7 +1,8 @@
 """Demo data: a small electronics assembly shop, loaded through the same operations operators use,
 so the ledger and the activity log are real; with two open purchase orders to DigiKey (serialized power
 supplies with their serials, one of them received against its line; a reel lot of capacitors) and min/max
-constraints, some below their minimum."""
+constraints, some below their minimum; an open kit for the second controller's run, partly picked, and an open
+quality issue on a main board, set aside."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from server.catalog import CatalogService
 from server.db import Database
 from server.models import Part, Role
 from server.ops.service import OpRequest, OpsService
+from server.kits.schemas import KitIn, KitLineIn
+from server.kits.service import KitService
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import ConstraintIn, PoIn, PoLineIn
 from server.purchasing.service import PurchasingService
@@ -108,7 +111,22 @@ async def load_demo(db: Database) -> bool:
     await op(sam, "adjust", part="SCREW-M3", tracking="untracked", location=shelf2, delta=-12,
              reason="Cycle count found 12 fewer")
     await purchasing(db, sam, dock, lambda op_type, **args: op(olga, op_type, **args))
+    await kit_and_issue(db, sam, lambda op_type, **args: op(olga, op_type, **args), boards[1]["serial"])
     return True
+
+
+async def kit_and_issue(db: Database, sam: Actor, op: Callable[..., Awaitable[dict]], board: str) -> None:
+    """An open kit at the line for run RUN-0002 (the second controller): its power supply and screws picked, its
+    main board still to pick; and an open issue on a main board (olga found its connector loose: set aside)."""
+    kit = await KitService(db).create(KitIn(run="RUN-0002", location="PLANT-1/LINE-1", lines=[
+        KitLineIn(part="PSU-24V", quantity=Decimal(1)), KitLineIn(part="PCB-MAIN", quantity=Decimal(1)),
+        KitLineIn(part="SCREW-M3", quantity=Decimal(8))]), sam)
+    await op("kit", kit=kit.number, part="PSU-24V", tracking="serial", serial="PSU-A0194",
+             from_location="PLANT-1/STORES/CAGE-B/SHELF-3", quantity=1)
+    await op("kit", kit=kit.number, part="SCREW-M3", tracking="untracked", from_location="PLANT-1/STORES/CAGE-A/SHELF-2",
+             quantity=8)
+    await op("open_issue", title="Connector J3 loose", description="Wiggles when the board is flexed", serial=board,
+             isolate=True)
 
 
 async def purchasing(db: Database, sam: Actor, dock: str, receive: Callable[..., Awaitable[dict]]) -> None:

@@ -49,6 +49,7 @@ export function rowKey(row) {
 export function deriveStatus(row, previous = row.status) {
   if (row.scrapped) return 'scrapped';
   if (row.installed_in) return 'installed';
+  if (row.kitted) return 'kitted';
   if (row.isolated || !positive(row.quantity)) return 'unavailable';
   if (['wip', 'kitted', 'on_order'].includes(previous)) return previous;
   return 'available';
@@ -128,6 +129,17 @@ export function planOp(op) {
     case 'isolate':
       if (unit) return [{ key: unitKey(a.serial), set: { isolated: true, isolation_reason: a.reason } }];
       return shift(a, { location: a.location }, { location: a.location }, {}, { isolated: true });
+    case 'kit': // into the kit's tote (`op.tote`, beside the args): Kitted
+      if (!op.tote) return [];
+      if (unit) return [{ key: unitKey(a.serial), set: { location: op.tote, kitted: true } }];
+      return shift(a, { location: a.from_location }, { location: op.tote }, {}, { kitted: true });
+    case 'open_issue': { // with `isolate`, what it names is set aside (`op.row`: the row the phone reported on)
+      const row = op.row;
+      if (!a.isolate || !row) return [];
+      if (row.serial) return [{ key: unitKey(row.serial), set: { isolated: true, isolation_reason: a.title } }];
+      const named = { ...item(row), quantity: row.quantity };
+      return shift(named, { location: row.location }, { location: row.location }, {}, { isolated: true });
+    }
     default:
       return [];
   }

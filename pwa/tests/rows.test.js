@@ -86,3 +86,18 @@ test('an op depends on what it takes from and on its parent unit, never on stock
   const install = op('install', { parent_serial: 'SN-1', part: 'M', tracking: 'serial', serial: 'M-1', quantity: 1 });
   assert.deepEqual(dependencyKeys(install, planOp(install)), ['S|M-1', 'S|SN-1']);
 });
+
+test('a pick into a kit moves stock into its tote, Kitted; a problem reported with isolate sets it aside', () => {
+  const unit = planOp({ type: 'kit', tote: 'LINE-1/KIT-0001', args: { kit: 'KIT-0001', part: 'P', tracking: 'serial', serial: 'S1', from_location: 'A', quantity: 1 } });
+  assert.deepEqual(unit, [{ key: 'S|S1', set: { location: 'LINE-1/KIT-0001', kitted: true } }]);
+  const row = applyDelta({ part: 'P', tracking: 'serial', serial: 'S1', location: 'A', quantity: 1, status: 'available' }, unit[0]);
+  assert.equal(row.status, 'kitted');
+  const lot = planOp({ type: 'kit', tote: 'T', args: { kit: 'K', part: 'R', tracking: 'lot', lot: 'L1', from_location: 'A', quantity: '2.5' } });
+  assert.deepEqual(lot.map((d) => [d.key, d.add]), [['L|R|L1|A|', '-2.5'], ['L|R|L1|T|', '2.5']]);
+  assert.equal(applyDelta(null, lot[1]).status, 'kitted');
+  assert.deepEqual(planOp({ type: 'kit', args: { part: 'P', tracking: 'serial', serial: 'S1' } }), []); // no tote known
+  const bolts = { part: 'B', tracking: 'untracked', serial: null, lot: null, location: 'A', quantity: 40 };
+  const aside = planOp({ type: 'open_issue', row: bolts, args: { title: 'bent', part: 'B', location: 'A', isolate: true } });
+  assert.deepEqual(aside.map((d) => [d.key, d.add]), [['U|B||A|', -40], ['U|B||A|i', 40]]);
+  assert.deepEqual(planOp({ type: 'open_issue', row: bolts, args: { title: 'bent', part: 'B', location: 'A' } }), []);
+});

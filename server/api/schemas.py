@@ -301,11 +301,24 @@ class Assembly(Out, kw_only=True):
     removed_at: datetime | None
 
 
+class IssueBrief(Out, kw_only=True):
+    """A quality issue on a unit or a lot (server/quality), as its history lists it."""
+
+    number: str
+    title: str
+    status: str
+    disposition: str | None
+    opened_by: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
 class UnitHistory(Out, kw_only=True):
     unit: InventoryItem
     events: list[MovementOut]
     assemblies: list[Assembly]
     components: list[InventoryItem]
+    issues: list[IssueBrief] = []
 
 
 class LotHistory(Out, kw_only=True):
@@ -313,6 +326,7 @@ class LotHistory(Out, kw_only=True):
     lot: str
     rows: list[InventoryItem]
     events: list[MovementOut]
+    issues: list[IssueBrief] = []
 
 
 def patch_values(patch: msgspec.Struct) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from jinja2 import pass_context
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, ResponseHeader
@@ -31,6 +32,7 @@ from server.auth import AuthService, Principal
 from server.errors import DomainError, TooManyAttempts
 from server.i18n import context_lang, translator
 from server.models import Role, TokenKind
+from server.ops.args import invalid_from
 from server.supervisor.words import op_summary, reason_words, when
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
@@ -108,6 +110,14 @@ async def checked_form(request: Request, session: Session) -> dict[str, str]:
     if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
         raise BadCsrf
     return form
+
+
+def form_struct(body: dict[str, Any], shape: type[Any]) -> Any:
+    """A page form's fields (blank ones left out) as the API's body Struct, or Invalid naming the field."""
+    try:
+        return msgspec.convert({k: v for k, v in body.items() if v not in (None, "")}, shape, strict=False)
+    except msgspec.ValidationError as error:
+        raise invalid_from(error, prefix="form") from None
 
 
 @pass_context

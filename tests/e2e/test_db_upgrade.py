@@ -1,4 +1,4 @@
-"""A phone that ran version 1 of the app (IndexedDB schema 1) loads the current one (schema 4): the work it
+"""A phone that ran version 1 of the app (IndexedDB schema 1) loads the current one (schema 5): the work it
 queued offline is pushed and applied once, it pulls everything again (counts, which version 1 never kept,
 included), and it works on the new stores with no error shown."""
 
@@ -201,7 +201,7 @@ def test_a_version_1_phone_upgrades_keeps_its_queue_and_pulls_everything_again(p
     assert [(r["status"], r["original_status"]) for r in again["results"]] == [("duplicate", "applied")] * 3
 
     # a full pull: the phone's copy is the server's, counts and everyone's count lines included
-    assert local["version"] == 4 and {"counts", "count_lines", "po_lines"} <= set(local["stores"])
+    assert local["version"] == 5 and {"counts", "count_lines", "po_lines", "kit_lines"} <= set(local["stores"])
     assert local["cursor"].startswith("g1.")
     assert {tuple(row[field] for field in FIELDS) for row in local["rows"]} == server_rows(server)
     assert count["id"] in local["counts"] and counted in local["lines"]
@@ -269,7 +269,7 @@ def test_a_version_2_copy_finds_its_parts_by_words_after_the_upgrade(phones: Any
         phone.page.evaluate(LEAVE_V2_COPY, number)
 
     phone = phones(None, before_open=leave_a_version_2_copy)
-    assert phone.page.evaluate("import('/app/db.js').then(async (db) => (await db.openDb()).version)") == 4
+    assert phone.page.evaluate("import('/app/db.js').then(async (db) => (await db.openDb()).version)") == 5
     found = phone.page.evaluate("import('/app/store.js').then(async (s) => (await s.find('widget bra')).parts.map((p) => p.part_number))")
     assert found == [number]  # the upgrade gave the part kept before it its words
     # version 3 kept the cursor; version 4 pulls everything again, for the open PO lines no copy kept before

@@ -151,11 +151,16 @@ async def test_two_phones_pick_one_unit_into_two_kits_offline_the_second_is_held
     assert lines(await kit_of(stores, first))["BOLT"] == (8, 9, 0)
 
     await stores.post(f"/api/kits/{first}/complete", {})
+    closed = anna.op("kit", **pick(first, "RESIN", "lot", "STORES/A", 1, lot="R-NEW"))  # picked before it heard
+    assert by_seq(await anna.push(closed))[3]["reason"] == "kit_not_open"
+    await approve(stores, await conflict_of(stores, closed["op_id"]))  # into the former tote, a plain location
+    assert [(i["quantity"], i["status"]) for i in await stores.items(part="RESIN", location=f"LINE-1/{first}")] == [
+        (1, "available")]
     after = await anna.pull(pulled["cursor"])
     gone = {c["id"] for c in after["changes"] if c["entity"] == "kit_line" and c["op"] == "del"}
     assert len(gone) == 3  # the completed kit's lines leave the phone
     bolts = [c["data"] for c in after["changes"] if c["entity"] == "inventory" and c["data"]
              and c["data"]["location"] == f"LINE-1/{first}"]
-    assert [(d["part"], d["status"]) for d in bolts] == [("BOLT", "available")]  # the tote's rows sent again
+    assert {(d["part"], d["status"]) for d in bolts} == {("BOLT", "available"), ("RESIN", "available")}  # sent again
     async with db.read() as session:
         assert await ledger_sums(session) == await on_hand(session)

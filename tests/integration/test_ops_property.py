@@ -7,7 +7,9 @@ location and lot.
 Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
 what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
 defect a phone could send: a stale tracking type, a location closed for a count or unknown, two of a
-serialized unit, a serial under the wrong part number. Or it replays the last applied op.
+serialized unit, a serial under the wrong part number. Or it replays the last applied op. Picks into a kit (one open, one
+completed) and quality issues (isolating what they name, or not) are among them: a kit's tote holds only what
+was picked (its lines count every unit in it), and an issue isolates without changing a part's total.
 
 One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
 Examples run on an event loop of their own (asyncio.Runner): the engine's connections belong to it.
@@ -32,7 +34,9 @@ from server.actor import Actor
 from server.api.params import MAX_PAGE
 from server.db import Database
 from server.errors import DomainError
+from server.kits.models import Kit, KitLine
 from server.models import Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier
+from server.quality.models import Issue
 from server.ops.service import OpRequest, OpsService
 from server.queries import InventoryQueries
 from server.schema import METADATA
@@ -52,6 +56,8 @@ State = dict[str, Any]
 VIEW = ("part", "serial", "lot", "location", "isolated", "installed_in", "quantity")  # a row as ops see it
 
 locations = st.sampled_from(["A", "B"])
+KITS = ["KIT-1", "KIT-2"]  # open (its tote: K), completed (its tote K2: a plain location now)
+titled = {"title": st.just("problem")}
 serials = st.sampled_from(SERIALS)
 lots = st.sampled_from(LOTS)
 reason = st.just("test")
@@ -116,6 +122,12 @@ blind_op = st.one_of(
     blind("split", ["LOTP"], location=locations, quantity=quantity, new_lot=st.none() | lots),
     blind("merge", ["LOTP"], name_item=False, location=locations, lots=st.lists(lots, min_size=1, max_size=3),
           into_lot=lots),
+    blind("kit", ALL, kit=st.sampled_from(KITS), from_location=st.sampled_from(["A", "B", "K"]), quantity=quantity),
+    st.fixed_dictionaries({**titled, "serial": serials, "isolate": st.booleans()}).map(
+        lambda args: ("open_issue", "operator", args)),
+    st.fixed_dictionaries({**titled, "part": st.sampled_from(["LOTP", "BULK"]), "lot": st.none() | lots,
+                           "location": st.none() | locations, "isolate": st.booleans()}).map(
+        lambda args: compact("open_issue", "operator", args)),
 )
 
 
@@ -161,6 +173,11 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
              delta=st.sampled_from([-1, 1]) if unit else
              metres(-row["quantity"] - 1, Decimal(3)).map(str) if part == "BULK" else st.integers(-row["quantity"] - 1, 3)),
     ]
+    choices.append(make("kit", kit=st.sampled_from(["KIT-1", "KIT-1", "KIT-2"]), from_location=st.just(here),
+                        quantity=qty))
+    subject = {"serial": row["serial"]} if unit else {"part": part, "lot": row["lot"], "location": here}
+    choices.append(st.booleans().map(lambda isolate: compact(
+        "open_issue", "operator", {"title": "problem", "isolate": isolate}, subject)))
     if row["lot"] is not None and not unit:
         choices.append(make("split", location=st.just(here), quantity=qty, new_lot=st.none() | lots))
         named_lots = st.lists(st.sampled_from(same_place_lots), max_size=2).map(lambda more: [row["lot"], *more])
@@ -214,7 +231,18 @@ async def reset(db: Database) -> None:
             for table in tables:
                 await session.execute(delete(table))
         session.add_all(Part(part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items())
-        session.add_all([Location(code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True)])
+        tote, done, here = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        open_kit, closed_kit = uuid.uuid4(), uuid.uuid4()
+        session.add_all([Location(id=here, code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True),
+                         Location(id=tote, code="K", parent_id=here, kit_id=open_kit), Location(id=done, code="K2")])
+        await session.flush()
+        session.add_all([Kit(id=open_kit, number="KIT-1", location_id=here, tote_id=tote, status="open", created_by="sam"),
+                         Kit(id=closed_kit, number="KIT-2", location_id=here, tote_id=done, status="completed",
+                             created_by="sam")])
+        await session.flush()
+        ids = dict((await session.execute(select(Part.part_number, Part.id))).all())
+        session.add_all(KitLine(kit_id=kit, line_no=n, part_id=ids[part], quantity=3, picked=0)
+                        for kit in (open_kit, closed_kit) for n, part in enumerate(PARTS, start=1))
 
 
 async def snapshot(db: Database) -> State:
@@ -230,7 +258,7 @@ async def snapshot(db: Database) -> State:
         )
         counts = {
             model.__name__: await session.scalar(select(func.count()).select_from(model))
-            for model in (LedgerEntry, Movement, OpRecord, Supplier)
+            for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue)
         }
         counters = dict((await session.execute(select(Counter.key, Counter.value))).all())
         parts = dict((await session.execute(select(Part.id, Part.part_number))).all())
@@ -300,6 +328,18 @@ async def check_rules(db: Database, state: State) -> None:
         assert astray == [], f"installed stock not where its assembly is, or inside a non-unit {astray}"
         ledger, stock = await ledger_sums(session), await on_hand(session)
         assert ledger == stock, f"ledger {ledger} != on hand {stock}"
+        in_tote = dict((await session.execute(
+            select(Part.part_number, func.sum(InventoryRow.quantity)).join(Part, Part.id == InventoryRow.part_id)
+            .join(Location, Location.id == InventoryRow.location_id)
+            .where(Location.code == "K", InventoryRow.scrapped.is_(False), InventoryRow.installed_in_id.is_(None))
+            .group_by(Part.part_number)
+        )).all())
+        picked = dict((await session.execute(
+            select(Part.part_number, KitLine.picked).join(Part, Part.id == KitLine.part_id)
+            .join(Kit, Kit.id == KitLine.kit_id).where(Kit.number == "KIT-1")
+        )).all())
+        # no op but a pick puts stock into the open kit's tote (moves of it out leave the pick counted)
+        assert all(quantity <= picked[part] for part, quantity in in_tote.items() if quantity), (in_tote, picked)
     balances, _ = await InventoryQueries(db).balances({}, MAX_PAGE, 0)  # GET /api/balances
     listed = {(b["part"], b["location"], b["lot"]): b["quantity"] for b in balances if b["bucket"] == "on_hand"}
     assert listed == {(state["parts"][part], state["codes"][place], lot): n for (part, place, lot), n in stock.items()}
@@ -338,12 +378,16 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         after = await snapshot(db)
         await check_rules(db, after)
         change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta")}.get(op_type) or 0))
-        expected = {part: change if part == args["part"] else 0 for part in PARTS}
+        expected = {part: change if part == args.get("part") else 0 for part in PARTS}
         totals_before, totals_after = part_totals(before), part_totals(after)
         assert {part: totals_after[part] - totals_before[part] for part in PARTS} == expected, "stock not conserved"
         assert after["counts"]["OpRecord"] == before["counts"]["OpRecord"] + 1
-        assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
-        assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
+        if op_type == "open_issue":  # an issue moves nothing; it logs only what it isolated
+            assert after["counts"]["Issue"] == before["counts"]["Issue"] + 1
+            assert (after["counts"]["Movement"] > before["counts"]["Movement"]) == bool(outcome.result["isolated"])
+        else:
+            assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
+            assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
         before = after
 
 

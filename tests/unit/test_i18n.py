@@ -19,6 +19,9 @@ from server.importing.report import STATUSES as IMPORT_STATUSES
 from server.importing.service import KINDS
 from server.ops.registry import OP_TYPES
 from server.purchasing.models import LineStatus, PoStatus
+from server.quality.models import Disposition
+from server.rules.kits import STATUSES as KIT_STATUSES
+from server.rules.quality import STATUSES as ISSUE_STATUSES
 from server.purchasing.pages import TABS
 from server.rules.status import Status
 from sync.conflicts import STATUSES
@@ -28,9 +31,11 @@ from sync.errors import SYNC_REASONS
 ROOT = Path(__file__).parents[2]
 TEMPLATES = [*ROOT.glob("sync/templates/**/*.html"), *ROOT.glob("server/templates/**/*.html"),
              *ROOT.glob("server/counts/templates/**/*.html"), *ROOT.glob("server/supervisor/templates/**/*.html"),
-             *ROOT.glob("server/importing/templates/**/*.html"), *ROOT.glob("server/purchasing/templates/**/*.html")]
+             *ROOT.glob("server/importing/templates/**/*.html"), *ROOT.glob("server/purchasing/templates/**/*.html"),
+             *ROOT.glob("server/kits/templates/**/*.html"), *ROOT.glob("server/quality/templates/**/*.html")]
 CODE = [*ROOT.glob("sync/*.py"), *ROOT.glob("server/*.py"), *ROOT.glob("server/counts/*.py"),
-        *ROOT.glob("server/supervisor/*.py"), *ROOT.glob("server/importing/*.py"), *ROOT.glob("server/purchasing/*.py")]
+        *ROOT.glob("server/supervisor/*.py"), *ROOT.glob("server/importing/*.py"), *ROOT.glob("server/purchasing/*.py"),
+        *ROOT.glob("server/kits/*.py"), *ROOT.glob("server/quality/*.py")]
 # a key written out: t("conflict.note"), or one of t("a" if x else "b")
 TEMPLATE_KEY = re.compile(r"""["']([a-z][a-z_]*(?:\.[a-z0-9_]+)+)["']""")
 CALL_KEY = re.compile(r"""\b(?:t\(|text\(lang,)\s*["']([^"']+)["'](?!\s*~)""")  # t("a.key"), text(lang, "a.key")
@@ -78,6 +83,10 @@ def dynamic_keys() -> set[str]:
         *(f"po.status.{status}" for status in PoStatus), *(f"po.line_status.{status}" for status in LineStatus),
         *(f"po.tab.{tab}" for tab in TABS), *(f"po.closed_title.{status}" for status in ("received", "cancelled")),
         "form.yes", "form.no",
+        *(f"kit.tab.{status}" for status in (*KIT_STATUSES, "all")), *(f"kit.status.{s}" for s in KIT_STATUSES),
+        *(f"kit.closed_title.{status}" for status in ("completed", "cancelled")),
+        *(f"issue.tab.{status}" for status in (*ISSUE_STATUSES, "all")), *(f"issue.status.{s}" for s in ISSUE_STATUSES),
+        *(f"issue.disposition.{d}" for d in Disposition),
         *(f"import.kind.{kind}" for kind in KINDS),
         *(f"import.preset.{preset}" for preset in PRESETS),
         *(f"import.status.{status}" for status in IMPORT_STATUSES),

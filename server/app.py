@@ -37,6 +37,10 @@ from server.health import health, ready
 from server.labels.service import LabelService
 from server.metrics import metrics_route
 from server.ops.service import OpsService
+from server.production.api import CONTROLLERS as PRODUCTION_CONTROLLERS
+from server.production.bom import BomService
+from server.production.runs import RunService
+from server.production.trace import ProductionQueries
 from server.purchasing.api import ConstraintsController, PurchaseOrdersController
 from server.purchasing.pages import PURCHASING_PAGES, TEMPLATES as PURCHASING_TEMPLATES
 from server.purchasing.replenishment import ReplenishmentService
@@ -114,6 +118,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "import_jobs": Jobs(settings.data_dir / "imports", db),  # uploads on the supervisor pages
         "purchasing": PurchasingService(db),
         "replenishment": ReplenishmentService(db),
+        "boms": BomService(db),
+        "runs": RunService(db),
+        "production": ProductionQueries(db),
     }
 
     configure_logging(settings.log_format)
@@ -132,6 +139,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             CountsController,
             PurchaseOrdersController,
             ConstraintsController,
+            *PRODUCTION_CONTROLLERS,
             *SYNC_CONTROLLERS,
             supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,

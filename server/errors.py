@@ -118,6 +118,22 @@ class SerialNotOnLine(Conflict):
     title = "The serial is not one the purchase order line lists"
 
 
+class NotOnBom(Conflict):
+    """An install (or an issue to a run) of a component the assembly's BOM does not list, or beyond its quantity
+    (`bom_quantity`, `already`): a supervisor may accept it as a deviation, which is recorded."""
+
+    reason = slug = "not_on_bom"
+    title = "Not on the assembly's build requirements (BOM)"
+
+
+class RunNotOpen(Conflict):
+    """An issue to, or a completion of, a production run that is not open (`state`: planned, completed, failed,
+    cancelled), or a run moved on from a state it is not in."""
+
+    reason = slug = "run_not_open"
+    title = "The production run is not open"
+
+
 class OpIdReused(Conflict):
     reason = slug = "op_id_reused"
     title = "Operation id reused with a different body"
@@ -225,6 +241,8 @@ OP_ERRORS: tuple[type[DomainError], ...] = (
     PoNotOpen,
     OverReceipt,
     SerialNotOnLine,
+    NotOnBom,
+    RunNotOpen,
     OpIdReused,
     Forbidden,
 )

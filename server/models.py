@@ -6,7 +6,7 @@ Unavailable) so that history, sync versions and row ids stay stable.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ColumnElement,
     ForeignKey,
     Index,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     func,
     literal_column,
     type_coerce,
@@ -260,6 +262,9 @@ class Location(UUIDv7AuditBase):
     # the version at which what its inventory rows show of it last changed (code, availability: a pull
     # sends its rows again after it), not a count lock or a rename of its name
     rows_version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # the work-in-progress place of a production run while it is open or failed (server/production): what is
+    # in it is WIP (server/rules/status.py)
+    wip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Supplier(UUIDv7AuditBase):
@@ -328,6 +333,8 @@ class InventoryRow(UUIDv7AuditBase):
     # keys referring to `inventory` forbid on a database that has rows; lines are never deleted.
     po_line_id: Mapped[UUID | None] = mapped_column()
     po_state: Mapped[str | None] = mapped_column(String(16))
+    # the lot's expiry date (a receipt's `expiry`, GS1 AI 17): expired stock is Unavailable from that day on
+    expiry: Mapped[date | None] = mapped_column(Date)
 
 
 # Components of a unit. Partial, so that "installed_in_id IS NULL" (most rows) never looks selective to

@@ -39,6 +39,9 @@ OUTCOMES: dict[str, tuple[str, bool]] = {
     "over_receipt": (HELD, True),
     "po_not_open": (HELD, True),
     "serial_not_on_line": (HELD, True),
+    # production (docs/production.md): the parts were installed or issued on the floor; a supervisor decides
+    "not_on_bom": (HELD, True),
+    "run_not_open": (HELD, True),
     "dependency_held": (HELD, False),  # waits behind the conflict of the op it depends on
 }
 

@@ -5,7 +5,8 @@ import { t } from '../i18n.js';
 // the words: reason.<code>, outcome.<state>, done.<Action> in the catalogue (i18n.js)
 const CODES = ['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference', 'dependency_rejected',
   'dependency_held', 'location_locked', 'insufficient_quantity', 'stale_location', 'already_installed', 'invalid',
-  'unknown_op_type', 'op_id_reused', 'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line'];
+  'unknown_op_type', 'op_id_reused', 'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line',
+  'not_on_bom', 'run_not_open'];
 /** {code: words} in the language loaded (read when used). */
 export const REASONS = Object.defineProperties({}, Object.fromEntries(CODES.map((code) => [code,
   { get: () => t(`reason.${code}`), enumerable: true }])));

@@ -4,18 +4,24 @@ property test proves the two agree.
 First rule that matches wins (domain.md):
 scrapped → installed → wip → kitted → on_order → unavailable → available.
 
-Production runs and kits do not exist yet; their inputs are already part of the rule and default to "not
-on one" so that adding those tables only means passing real expressions in. A purchase order's part is the
-inventory row's own `po_state` (server/purchasing/): NULL, or `open` (on order), `received`, `cancelled`.
+WIP: the row is in the work-in-progress location of a production run that is open or failed
+(`locations.wip`, kept in step with the run's state by server/production: a run that completes or is
+cancelled returns what is left in it first). Expired: the row's `expiry` is today or earlier (UTC) — an
+expired lot is Unavailable from its expiry date on. Kits do not exist yet; their input defaults to "not in
+one". A purchase order's part is the inventory row's own `po_state` (server/purchasing/): NULL, or `open`
+(on order), `received`, `cancelled`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, Date, and_, case, false, func, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class Status(StrEnum):
@@ -45,6 +51,38 @@ class StatusInputs:
     location_available: bool = True
     isolated: bool = False
     quantity: int = 1
+    expired: bool = False  # its lot's expiry date is today or earlier
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def is_expired(expiry: date | None, today: date | None = None) -> bool:
+    """Expired from the expiry date on (that day included)."""
+    return expiry is not None and expiry <= (today or utc_today())
+
+
+class today_sql(FunctionElement[date]):  # noqa: N801 - an SQL function, named as one
+    """Today's date in UTC, as the database sees it (the Python side: `utc_today`)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(today_sql)
+def _today_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return "CURRENT_DATE"  # SQLite: UTC
+
+
+@compiles(today_sql, "postgresql")
+def _today_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return "CAST(timezone('UTC', now()) AS DATE)"  # not the session's time zone
+
+
+def expired_sql(expiry: Any) -> ColumnElement[bool]:
+    """The SQL form of `is_expired` over an expiry column (NULL: never expires)."""
+    return and_(expiry.is_not(None), expiry <= today_sql())
 
 
 def derive_status(row: StatusInputs) -> Status:
@@ -62,6 +100,7 @@ def derive_status(row: StatusInputs) -> Status:
         row.po_state == PoState.cancelled
         or not row.location_available
         or row.isolated
+        or row.expired
         or row.quantity <= 0
     ):
         return Status.unavailable
@@ -91,9 +130,11 @@ def status_sql(
     on_open_run: Any = None,
     in_open_kit: Any = None,
     po_state: Any = None,
+    expired: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
     on_open_run, in_open_kit = _optional_inputs(on_open_run, in_open_kit)
+    expired = false() if expired is None else expired
     on_order, cancelled = _po_is(po_state, PoState.open), _po_is(po_state, PoState.cancelled)
     return case(
         (scrapped, Status.scrapped.value),
@@ -102,7 +143,7 @@ def status_sql(
         (in_open_kit, Status.kitted.value),
         (on_order, Status.on_order.value),
         (
-            or_(cancelled, location_available == false(), isolated, quantity <= 0),
+            or_(cancelled, location_available == false(), isolated, expired, quantity <= 0),
             Status.unavailable.value,
         ),
         else_=Status.available.value,
@@ -111,14 +152,15 @@ def status_sql(
 
 def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElement[str]:
     """Status of an `InventoryRow` joined to its `Location` (the form every query uses). `optional`:
-    `on_open_run`, `in_open_kit` expressions, once runs and kits exist (`po_state`: the row's own)."""
+    an `in_open_kit` expression, once kits exist; `on_open_run` (default: the location is a run's WIP place),
+    `po_state` (the row's own), `expired` (from the row's `expiry`) given otherwise by tests."""
     return status_sql(
         scrapped=row.scrapped,
         installed=row.installed_in_id.is_not(None),
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **{"po_state": row.po_state, **optional},
+        **{"po_state": row.po_state, "on_open_run": location.wip, "expired": expired_sql(row.expiry), **optional},
     )
 
 
@@ -130,11 +172,13 @@ def status_filter_sql(
     on_open_run: Any = None,
     in_open_kit: Any = None,
     po_state: Any = None,
+    expired: Any = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause for one status, written as plain column predicates so the planner can use indexes:
-    the status's own condition and the negation of every rule before it. `po_state`: the row's own unless
-    given."""
-    run, kit = _optional_inputs(on_open_run, in_open_kit)
+    the status's own condition and the negation of every rule before it. `po_state`, `on_open_run` and
+    `expired`: the row's and its location's own unless given."""
+    run, kit = _optional_inputs(location.wip if on_open_run is None else on_open_run, in_open_kit)
+    expired = expired_sql(row.expiry) if expired is None else expired
     po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),
@@ -148,6 +192,7 @@ def status_filter_sql(
                 _po_is(po, PoState.cancelled),
                 location.available == false(),
                 row.isolated,
+                expired,
                 row.quantity <= 0,
             ),
         ),

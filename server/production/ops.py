@@ -92,6 +92,7 @@ async def issue(ctx: OpContext, args: Issue) -> Result:
     run = await find_run(ctx, args.run)
     rules.check_open(run.number, run.state)
     part, tracking = await item_part(ctx, args)
+    unit = await unit_of(ctx, part, args.serial) if tracking == Tracking.serial else None
     lines = await run_lines(ctx, run)
     line = next((line for line in lines if line.part_id == part.id), None)
     deviation = None
@@ -102,8 +103,8 @@ async def issue(ctx: OpContext, args: Issue) -> Result:
             raise refused
         deviation = f"BOM deviation approved: {refused}"
     wip = await wip_of(ctx, run)
-    if tracking == Tracking.serial:
-        row = await unit_of(ctx, part, args.serial)
+    if unit is not None:
+        row = unit
         named = await ctx.location(args.from_location, field_name="from_location") if args.from_location else None
         await usable_unit_at(ctx, row, named, isolated_ok=False)
         source = await ctx.location_by_id(row.location_id)

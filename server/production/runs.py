@@ -32,7 +32,7 @@ from server.production.ops import demand, record
 from server.production.schemas import RunIn, RunItemOut, RunLineOut, RunOut, RunPage, RunSummary
 from server.rules import production as rules
 from server.rules.patterns import expand
-from server.rules.quantities import check_precision, part_places
+from server.rules.quantities import check_precision, parse_quantity, part_places
 
 RUN_PATTERN = "RUN-{yyyy}-{seq:04}"
 
@@ -85,6 +85,7 @@ class RunService:
         async with self.db.write() as session:
             batch = await WriteBatch.start(session)
             part = await part_named(session, data.part)
+            data.quantity = parse_quantity(data.quantity, "quantity")
             check_precision(data.quantity, part_places(part), part.unit, "quantity")
             rules.check_built(part.tracking, data.quantity, data.serials, data.lot)
             location = (await session.execute(select(Location).where(Location.code == data.location))).scalar_one_or_none()

@@ -160,7 +160,12 @@ def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElem
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **{"po_state": row.po_state, "on_open_run": location.wip, "expired": expired_sql(row.expiry), **optional},
+        **{
+            "po_state": row.po_state,
+            "on_open_run": optional.pop("on_open_run") if "on_open_run" in optional else location.wip,
+            "expired": optional.pop("expired") if "expired" in optional else expired_sql(row.expiry),
+            **optional,
+        },
     )
 
 

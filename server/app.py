@@ -39,6 +39,7 @@ from server.metrics import metrics_route
 from server.ops.service import OpsService
 from server.production.api import CONTROLLERS as PRODUCTION_CONTROLLERS
 from server.production.bom import BomService
+from server.production.pages import PRODUCTION_PAGES, TEMPLATES as PRODUCTION_TEMPLATES
 from server.production.runs import RunService
 from server.production.trace import ProductionQueries
 from server.purchasing.api import ConstraintsController, PurchaseOrdersController
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ConstraintsController,
             *PRODUCTION_CONTROLLERS,
             *SYNC_CONTROLLERS,
-            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
+            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *PRODUCTION_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
             health,
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=TemplateConfig(
             directory=[
                 Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
-                IMPORT_TEMPLATES, PURCHASING_TEMPLATES,
+                IMPORT_TEMPLATES, PURCHASING_TEMPLATES, PRODUCTION_TEMPLATES,
             ],
             engine=JinjaTemplateEngine,
             engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py

@@ -1,7 +1,8 @@
 """Demo data: a small electronics assembly shop, loaded through the same operations operators use,
 so the ledger and the activity log are real; with two open purchase orders to DigiKey (serialized power
 supplies with their serials, one of them received against its line; a reel lot of capacitors) and min/max
-constraints, some below their minimum."""
+constraints, some below their minimum; and production: the controller's BOM, an open run of two controllers with
+some of their components issued (WIP), and a lot of thermal paste expiring within 30 days."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from server.catalog import CatalogService
 from server.db import Database
 from server.models import Part, Role
 from server.ops.service import OpRequest, OpsService
+from server.production.bom import BomService
+from server.production.runs import RunService
+from server.production.schemas import BomIn, BomLineIn, RunIn
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import ConstraintIn, PoIn, PoLineIn
 from server.purchasing.service import PurchasingService
@@ -48,6 +52,7 @@ PARTS = [
     ("RES-10K", "lot", "Resistor 10 kΩ 0603, reel", "ea", None, "LOT-{yyyy}-{seq:04}"),
     ("SCREW-M3", "untracked", "Screw M3×8 pan head, stainless", "ea", None, None),
     ("LABEL-ROLL", "untracked", "Thermal label roll 50×25 mm", "roll", None, None),
+    ("PASTE-TIM", "lot", "Thermal interface paste, 10 g syringe", "ea", None, "TIM-{yyyy}-{seq:03}"),
 ]
 
 
@@ -108,7 +113,27 @@ async def load_demo(db: Database) -> bool:
     await op(sam, "adjust", part="SCREW-M3", tracking="untracked", location=shelf2, delta=-12,
              reason="Cycle count found 12 fewer")
     await purchasing(db, sam, dock, lambda op_type, **args: op(olga, op_type, **args))
+    await production(db, sam, lambda op_type, **args: op(olga, op_type, **args))
     return True
+
+
+async def production(db: Database, sam: Actor, op: Callable[..., Awaitable[dict]]) -> None:
+    """The controller's BOM; run RUN-DEMO-1 of two controllers on LINE-1, open, with one board, one power supply
+    and 16 screws issued (WIP) and the rest still in demand; thermal paste whose lot expires in 20 days."""
+    shelf2, shelf3, line = "PLANT-1/STORES/CAGE-A/SHELF-2", "PLANT-1/STORES/CAGE-B/SHELF-3", "PLANT-1/LINE-1"
+    await op("receive", part="PASTE-TIM", tracking="lot", location=shelf2, quantity=40, supplier="Mouser Electronics",
+             unit_cost="3.20", expiry=(date.today() + timedelta(days=20)).isoformat())
+    await BomService(db).put("CTRL-100", BomIn(lines=[
+        BomLineIn(part="PCB-MAIN", quantity=1), BomLineIn(part="PSU-24V", quantity=1),
+        BomLineIn(part="SCREW-M3", quantity=8), BomLineIn(part="PASTE-TIM", quantity=1),
+    ]), sam)
+    runs = RunService(db)
+    await runs.create(RunIn(number="RUN-DEMO-1", part="CTRL-100", quantity=2, location=line), sam)
+    await runs.act("RUN-DEMO-1", "start", sam)
+    board = await op("receive", part="PCB-MAIN", tracking="serial", location=shelf3, quantity=1, unit_cost="31.00")
+    await op("issue", run="RUN-DEMO-1", part="PCB-MAIN", tracking="serial", serial=board["serial"], quantity=1)
+    await op("issue", run="RUN-DEMO-1", part="PSU-24V", tracking="serial", serial="PSU-A0194", quantity=1)
+    await op("issue", run="RUN-DEMO-1", part="SCREW-M3", tracking="untracked", from_location=shelf2, quantity=16)
 
 
 async def purchasing(db: Database, sam: Actor, dock: str, receive: Callable[..., Awaitable[dict]]) -> None:

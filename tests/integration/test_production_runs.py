@@ -150,3 +150,22 @@ async def test_at_sync_issues_to_a_closed_run_are_held(plant: Api) -> None:
     results = (await phone.push(late, odd))["results"]
     assert [(r["status"], r["reason"]) for r in results] == [("held", "run_not_open"), ("held", "run_not_open")]
     assert all(r["conflict_id"] for r in results)
+
+
+async def test_the_demo_has_an_assembly_with_a_bom_an_open_run_with_wip_and_a_lot_expiring_soon(db: Database) -> None:
+    from server.demo import load_demo
+    from server.production.bom import BomService
+    from server.production.runs import RunService
+    from server.production.trace import ProductionQueries
+    from server.queries import InventoryFilter, InventoryQueries
+
+    assert await load_demo(db)
+    assert len((await BomService(db).get("CTRL-100", None)).lines) == 4
+    run = await RunService(db).get("RUN-DEMO-1")
+    assert run.state == "open"
+    assert {(r.part, r.issued, r.remaining) for r in run.requirements} == {
+        ("PCB-MAIN", 1, 1), ("PSU-24V", 1, 1), ("SCREW-M3", 16, 0), ("PASTE-TIM", 0, 2)}
+    wip, _ = await InventoryQueries(db).page(InventoryFilter(status="wip"), 100, 0)
+    assert {row["part"] for row in wip} == {"PCB-MAIN", "PSU-24V", "SCREW-M3"}
+    assert [i.part for i in (await ProductionQueries(db).expiring(30)).items] == ["PASTE-TIM"]
+    await ledger_is_stock(db)

@@ -43,6 +43,11 @@ from server.quality.service import IssueService
 from server.kits.api import KitsController
 from server.kits.service import KitService
 from server.ops.service import OpsService
+from server.production.api import CONTROLLERS as PRODUCTION_CONTROLLERS
+from server.production.bom import BomService
+from server.production.pages import PRODUCTION_PAGES, TEMPLATES as PRODUCTION_TEMPLATES
+from server.production.runs import RunService
+from server.production.trace import ProductionQueries
 from server.purchasing.api import ConstraintsController, PurchaseOrdersController
 from server.purchasing.pages import PURCHASING_PAGES, TEMPLATES as PURCHASING_TEMPLATES
 from server.purchasing.replenishment import ReplenishmentService
@@ -122,6 +127,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "replenishment": ReplenishmentService(db),
         "kits": KitService(db),
         "issues": IssueService(db, OpsService(db)),
+        "boms": BomService(db),
+        "runs": RunService(db),
+        "production": ProductionQueries(db),
     }
 
     configure_logging(settings.log_format)
@@ -142,8 +150,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ConstraintsController,
             KitsController,
             IssuesController,
+            *PRODUCTION_CONTROLLERS,
             *SYNC_CONTROLLERS,
-            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *KIT_PAGES, *ISSUE_PAGES,
+            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *PRODUCTION_PAGES, *KIT_PAGES, *ISSUE_PAGES,
                                *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
@@ -166,7 +175,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=TemplateConfig(
             directory=[
                 Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
-                IMPORT_TEMPLATES, PURCHASING_TEMPLATES, KIT_TEMPLATES, QUALITY_TEMPLATES,
+                IMPORT_TEMPLATES, PURCHASING_TEMPLATES, PRODUCTION_TEMPLATES, KIT_TEMPLATES, QUALITY_TEMPLATES,
             ],
             engine=JinjaTemplateEngine,
             engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py

@@ -1,8 +1,9 @@
 """Demo data: a small electronics assembly shop, loaded through the same operations operators use,
 so the ledger and the activity log are real; with two open purchase orders to DigiKey (serialized power
 supplies with their serials, one of them received against its line; a reel lot of capacitors) and min/max
-constraints, some below their minimum; an open kit for the second controller's run, partly picked, and an open
-quality issue on a main board, set aside."""
+constraints, some below their minimum; production: the controller's BOM, an open run of two controllers with some
+of their components issued (WIP), a lot of thermal paste expiring within 30 days; an open kit for the run's second
+controller, partly picked; and an open quality issue on a main board, set aside."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from server.models import Part, Role
 from server.ops.service import OpRequest, OpsService
 from server.kits.schemas import KitIn, KitLineIn
 from server.kits.service import KitService
+from server.production.bom import BomService
+from server.production.runs import RunService
+from server.production.schemas import BomIn, BomLineIn, RunIn
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import ConstraintIn, PoIn, PoLineIn
 from server.purchasing.service import PurchasingService
@@ -51,6 +55,7 @@ PARTS = [
     ("RES-10K", "lot", "Resistor 10 kΩ 0603, reel", "ea", None, "LOT-{yyyy}-{seq:04}"),
     ("SCREW-M3", "untracked", "Screw M3×8 pan head, stainless", "ea", None, None),
     ("LABEL-ROLL", "untracked", "Thermal label roll 50×25 mm", "roll", None, None),
+    ("PASTE-TIM", "lot", "Thermal interface paste, 10 g syringe", "ea", None, "TIM-{yyyy}-{seq:03}"),
 ]
 
 
@@ -111,20 +116,37 @@ async def load_demo(db: Database) -> bool:
     await op(sam, "adjust", part="SCREW-M3", tracking="untracked", location=shelf2, delta=-12,
              reason="Cycle count found 12 fewer")
     await purchasing(db, sam, dock, lambda op_type, **args: op(olga, op_type, **args))
+    await production(db, sam, lambda op_type, **args: op(olga, op_type, **args))
     await kit_and_issue(db, sam, lambda op_type, **args: op(olga, op_type, **args), boards[1]["serial"])
     return True
 
 
+async def production(db: Database, sam: Actor, op: Callable[..., Awaitable[dict]]) -> None:
+    """The controller's BOM; run RUN-DEMO-1 of two controllers on LINE-1, open, with one board, one power supply
+    and 16 screws issued (WIP) and the rest still in demand; thermal paste whose lot expires in 20 days."""
+    shelf2, shelf3, line = "PLANT-1/STORES/CAGE-A/SHELF-2", "PLANT-1/STORES/CAGE-B/SHELF-3", "PLANT-1/LINE-1"
+    await op("receive", part="PASTE-TIM", tracking="lot", location=shelf2, quantity=40, supplier="Mouser Electronics",
+             unit_cost="3.20", expiry=(date.today() + timedelta(days=20)).isoformat())
+    await BomService(db).put("CTRL-100", BomIn(lines=[
+        BomLineIn(part="PCB-MAIN", quantity=1), BomLineIn(part="PSU-24V", quantity=1),
+        BomLineIn(part="SCREW-M3", quantity=8), BomLineIn(part="PASTE-TIM", quantity=1),
+    ]), sam)
+    runs = RunService(db)
+    await runs.create(RunIn(number="RUN-DEMO-1", part="CTRL-100", quantity=2, location=line), sam)
+    await runs.act("RUN-DEMO-1", "start", sam)
+    board = await op("receive", part="PCB-MAIN", tracking="serial", location=shelf3, quantity=1, unit_cost="31.00")
+    await op("issue", run="RUN-DEMO-1", part="PCB-MAIN", tracking="serial", serial=board["serial"], quantity=1)
+    await op("issue", run="RUN-DEMO-1", part="PSU-24V", tracking="serial", serial="PSU-A0195", quantity=1)
+    await op("issue", run="RUN-DEMO-1", part="SCREW-M3", tracking="untracked", from_location=shelf2, quantity=16)
+
+
 async def kit_and_issue(db: Database, sam: Actor, op: Callable[..., Awaitable[dict]], board: str) -> None:
-    """An open kit at the line for run RUN-0002 (the second controller): its power supply and screws picked, its
-    main board still to pick; and an open issue on a main board (olga found its connector loose: set aside)."""
-    kit = await KitService(db).create(KitIn(run="RUN-0002", location="PLANT-1/LINE-1", lines=[
-        KitLineIn(part="PSU-24V", quantity=Decimal(1)), KitLineIn(part="PCB-MAIN", quantity=Decimal(1)),
-        KitLineIn(part="SCREW-M3", quantity=Decimal(8))]), sam)
+    """An open kit at the line for run RUN-DEMO-1's second controller: its power supply picked, its main board still
+    to pick; and an open issue on a main board (olga found its connector loose: set aside)."""
+    kit = await KitService(db).create(KitIn(run="RUN-DEMO-1", location="PLANT-1/LINE-1", lines=[
+        KitLineIn(part="PSU-24V", quantity=Decimal(1)), KitLineIn(part="PCB-MAIN", quantity=Decimal(1))]), sam)
     await op("kit", kit=kit.number, part="PSU-24V", tracking="serial", serial="PSU-A0194",
              from_location="PLANT-1/STORES/CAGE-B/SHELF-3", quantity=1)
-    await op("kit", kit=kit.number, part="SCREW-M3", tracking="untracked", from_location="PLANT-1/STORES/CAGE-A/SHELF-2",
-             quantity=8)
     await op("open_issue", title="Connector J3 loose", description="Wiggles when the board is flexed", serial=board,
              isolate=True)
 

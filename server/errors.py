@@ -144,6 +144,20 @@ class IssueNotOpen(Conflict):
 
     reason = slug = "issue_not_open"
     title = "The issue is not open"
+class NotOnBom(Conflict):
+    """An install (or an issue to a run) of a component the assembly's BOM does not list, or beyond its quantity
+    (`bom_quantity`, `already`): a supervisor may accept it as a deviation, which is recorded."""
+
+    reason = slug = "not_on_bom"
+    title = "Not on the assembly's build requirements (BOM)"
+
+
+class RunNotOpen(Conflict):
+    """An issue to, or a completion of, a production run that is not open (`state`: planned, completed, failed,
+    cancelled), or a run moved on from a state it is not in."""
+
+    reason = slug = "run_not_open"
+    title = "The production run is not open"
 
 
 class OpIdReused(Conflict):
@@ -256,6 +270,8 @@ OP_ERRORS: tuple[type[DomainError], ...] = (
     AlreadyKitted,
     KitNotOpen,
     NotOnKit,
+    NotOnBom,
+    RunNotOpen,
     OpIdReused,
     Forbidden,
 )

@@ -6,7 +6,7 @@ Unavailable) so that history, sync versions and row ids stay stable.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ColumnElement,
     ForeignKey,
     Index,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     func,
     literal_column,
     type_coerce,
@@ -265,6 +267,9 @@ class Location(UUIDv7AuditBase):
     # the open kit whose tote this location is (server/kits/): what is here is Kitted until the kit completes or is
     # cancelled, which clears it. No foreign key: SQLite adds one only by copying the table.
     kit_id: Mapped[UUID | None] = mapped_column()
+    # the work-in-progress place of a production run while it is open or failed (server/production): what is
+    # in it is WIP (server/rules/status.py)
+    wip: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Supplier(UUIDv7AuditBase):
@@ -333,6 +338,8 @@ class InventoryRow(UUIDv7AuditBase):
     # keys referring to `inventory` forbid on a database that has rows; lines are never deleted.
     po_line_id: Mapped[UUID | None] = mapped_column()
     po_state: Mapped[str | None] = mapped_column(String(16))
+    # the lot's expiry date (a receipt's `expiry`, GS1 AI 17): expired stock is Unavailable from that day on
+    expiry: Mapped[date | None] = mapped_column(Date)
 
 
 # Components of a unit. Partial, so that "installed_in_id IS NULL" (most rows) never looks selective to

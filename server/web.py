@@ -29,6 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import rcssmin
 import rjsmin
 from litestar import Request, Response, Router, get
 from litestar.exceptions import NotFoundException
@@ -110,10 +111,17 @@ def load_shell(directory: Path = PWA_DIR, *, readable: bool = False) -> Shell:
 
 
 def minified(name: str, body: bytes) -> bytes:
-    """The app's own JavaScript without comments and layout; the vendored libraries as their authors built them."""
-    if not name.endswith(".js") or f"/app/{name}".startswith(VENDOR):
+    """The app's own JavaScript and CSS without comments and layout, its JSON (catalogues, manifest) without
+    layout; the vendored libraries as their authors built them."""
+    if f"/app/{name}".startswith(VENDOR):
         return body
-    return rjsmin.jsmin(body)
+    if name.endswith(".js"):
+        return rjsmin.jsmin(body)
+    if name.endswith(".css"):
+        return rcssmin.cssmin(body)
+    if name.endswith((".json", ".webmanifest")):  # the same data, without the indentation
+        return json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+    return body
 
 
 def _digest(files: dict[str, bytes]) -> str:

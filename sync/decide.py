@@ -43,6 +43,9 @@ OUTCOMES: dict[str, tuple[str, bool]] = {
     "already_kitted": (HELD, True),
     "kit_not_open": (HELD, True),
     "not_on_kit": (HELD, True),
+    # production (docs/production.md): the parts were installed or issued on the floor; a supervisor decides
+    "not_on_bom": (HELD, True),
+    "run_not_open": (HELD, True),
     "dependency_held": (HELD, False),  # waits behind the conflict of the op it depends on
 }
 

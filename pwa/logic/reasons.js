@@ -6,7 +6,7 @@ import { t } from '../i18n.js';
 const CODES = ['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference', 'dependency_rejected',
   'dependency_held', 'location_locked', 'insufficient_quantity', 'stale_location', 'already_installed', 'invalid',
   'unknown_op_type', 'op_id_reused', 'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line',
-  'already_kitted', 'kit_not_open', 'not_on_kit'];
+  'already_kitted', 'kit_not_open', 'not_on_kit', 'not_on_bom', 'run_not_open'];
 /** {code: words} in the language loaded (read when used). */
 export const REASONS = Object.defineProperties({}, Object.fromEntries(CODES.map((code) => [code,
   { get: () => t(`reason.${code}`), enumerable: true }])));

@@ -51,7 +51,7 @@ const DYNAMIC = [
   ...['duplicate_serial', 'tracking_changed', 'tracking_mismatch', 'unknown_reference', 'dependency_rejected', 'dependency_held',
     'location_locked', 'insufficient_quantity', 'stale_location', 'already_installed', 'invalid', 'unknown_op_type', 'op_id_reused',
     'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line', 'already_kitted', 'kit_not_open',
-    'not_on_kit'].map((r) => `reason.${r}`),
+    'not_on_kit', 'not_on_bom', 'run_not_open'].map((r) => `reason.${r}`),
   ...['pending', 'applied', 'rejected', 'held'].map((s) => `outcome.${s}`),
   ...['Move', 'Scrap', 'Assemble', 'Disassemble', 'Isolate', 'Release', 'Remove', 'Add', 'Adjust', 'Split', 'Merge'].map((a) => `done.${a}`),
   ...['scrap', 'isolate'].flatMap((n) => ['title', 'verb', 'reasons', 'prompt', 'queued'].map((w) => `setaside.${n}.${w}`)),

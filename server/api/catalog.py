@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -28,6 +29,20 @@ from server.errors import AlreadyExists, NotFound, TrackingSwitchBlocked
 from server.models import Location, Part, Role, Supplier
 from server.rules.quantities import part_places
 
+
+
+# Resources below a part that packages above the API serve, `/api/parts/{number}/{name}` by (method, name): the
+# part's own routes (paths: part numbers may contain `/`, so they would take these too) hand them on.
+# server/production registers `bom`.
+PartResource = Callable[[Request[Any, Any, Any], str], Awaitable[Any]]
+PART_RESOURCES: dict[tuple[str, str], PartResource] = {}
+
+
+def part_resource(method: str, key: str) -> tuple[PartResource, str] | None:
+    """The handler of `/api/parts/{number}/{name}` for `method`, and the part number; None for a part's own path."""
+    number, _, name = natural_key(key).rpartition("/")
+    handler = PART_RESOURCES.get((method, name)) if number else None
+    return (handler, number) if handler is not None else None
 
 
 def natural_key(path_value: str) -> str:
@@ -74,9 +89,20 @@ class PartsController(Controller):
         return PartsPage(items=[part_out(p) for p in parts], total=total, limit=limit, offset=offset)
 
     @get("/{key:path}", raises=[NotFound])
-    async def get_part(self, key: str, catalog: CatalogService) -> PartOut:
-        """A part by id or part number (which may contain `/`)."""
-        return part_out(await catalog.get_part(natural_key(key)))
+    async def get_part(self, key: str, catalog: CatalogService, request: Request[Principal, str, object]) -> Response[PartOut]:
+        """A part by id or part number (which may contain `/`). `/api/parts/{number}/bom`: its BOM (docs/production.md)."""
+        if (resource := part_resource("GET", key)) is not None:
+            return Response(await resource[0](request, resource[1]))
+        return Response(part_out(await catalog.get_part(natural_key(key))))
+
+    @put("/{key:path}", guards=[requires(Role.supervisor)], raises=[NotFound],
+         opt={"request_body": {"application/json": {"type": "object"}}})
+    async def put_resource(self, key: str, request: Request[Principal, str, object]) -> Response[Any]:
+        """Set a resource of a part: `/api/parts/{number}/bom`, its BOM (docs/production.md)."""
+        resource = part_resource("PUT", key)
+        if resource is None:
+            raise NotFound(f"Nothing to set at /api/parts/{natural_key(key)}", field="key")
+        return Response(await resource[0](request, resource[1]))
 
     @patch("/{key:path}", guards=[requires(Role.supervisor)], raises=[NotFound, AlreadyExists, TrackingSwitchBlocked])
     async def update(

@@ -11,6 +11,7 @@ names the cycle count they settle: a supervisor's may touch the locations that c
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin, get_type_hints
@@ -60,6 +61,7 @@ class Receive(ItemArgs, kw_only=True):
     package_ref: Code | None = None
     po_line: Code | None = None
     reason: Text | None = None  # why it came in when it is not a delivery: "opening balance" (server/importing)
+    expiry: date | None = None  # the lot's expiry date (GS1 AI 17): Unavailable from that day on
 
 
 class Move(ItemArgs, kw_only=True):

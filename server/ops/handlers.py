@@ -9,6 +9,7 @@ it writes a signed ledger entry for (part, location, lot), and every op writes m
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from sqlalchemy import exists, select
@@ -17,6 +18,7 @@ from server.errors import DuplicateSerial
 from server.models import Action, Location, Movement, Part, Tracking, canon, is_stock
 from server.ops import args as a
 from server.ops.assemblies import ancestors, relocate_assembly
+from server.ops.building import check_bom
 from server.ops.counting import lift_count_lock, record_line
 from server.ops.numbers import next_number
 from server.ops.ordering import receive_on_line, with_warnings
@@ -135,6 +137,12 @@ async def receive(ctx: OpContext, args: a.Receive) -> Result:
         result = await receive_on_line(ctx, args, part)
     else:
         result = await receive_plain(ctx, args, part)
+    if args.expiry is not None:
+        rules.check_expiry_tracked(part.tracking)
+        row = await ctx.row(UUID(result["inventory_id"]))
+        if row.expiry is None or args.expiry < row.expiry:  # a bucket's earliest expiry wins
+            row.expiry = args.expiry
+        result["expiry"] = row.expiry.isoformat()
     return await with_warnings(ctx, result | packed, part, await ctx.location(args.location), None, args.quantity)
 
 
@@ -203,6 +211,7 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
     part, tracking = await item_part(ctx, args)
     at = await ctx.location_by_id(parent.location_id)
     check_unlocked(at, "parent_serial")
+    deviation = await check_bom(ctx, parent, part, args.quantity)  # the parent's BOM, when it has one
     if tracking == Tracking.serial:
         row = await unit_of(ctx, part, args.serial)
         rules.check_not_inside_itself(row, parent.serial, await ancestors(ctx, parent))
@@ -221,8 +230,9 @@ async def install(ctx: OpContext, args: a.Install) -> Result:
         taken = await ctx.take(part, args.lot, source, args.quantity)
         row = await ctx.put(part, args.lot, at, args.quantity, tracking=taken.tracking, like=taken, installed_in=parent)
     ctx.ledger(part, source.id, row.lot, -args.quantity)
-    ctx.log(Action.assemble, part, row, args.quantity, from_location=source, parent_serial=parent.serial)
-    return row_result(row, part, at, installed_in=parent.serial)
+    ctx.log(Action.assemble, part, row, args.quantity, from_location=source, parent_serial=parent.serial,
+            reason=deviation)
+    return row_result(row, part, at, installed_in=parent.serial, **({"deviation": deviation} if deviation else {}))
 
 
 async def uninstall(ctx: OpContext, args: a.Uninstall) -> Result:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 UNIT: dict[str, Any] = {
     "quantity": 1, "tracking": "serial", "lot": None, "unit_cost": None, "supplier_id": None, "installed_in_id": None,
     "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,
+    "expiry": None,
 }
 
 class BucketKey(NamedTuple):
@@ -79,6 +80,8 @@ class Lookups:
     maxima: dict[UUID, dict[UUID, Any]] = field(default_factory=dict)
     # purchase order lines received against, by name, with their On-order rows (server/purchasing/receiving.py)
     po_lines: dict[str, Any] = field(default_factory=dict)
+    # each assembly part's BOM lines, {component part id: quantity per assembly} (server/production/bom.py)
+    boms: dict[UUID, Any] = field(default_factory=dict)
 
     def forget_stock(self) -> None:
         """After a rollback to a SAVEPOINT: the stock rows held may hold what it undid, or be gone."""
@@ -350,6 +353,7 @@ class OpContext:
                 isolation_reason=isolation_reason,
                 package_ref=None,
                 po_line=None,
+                expiry=like.expiry if like else None,  # a lot keeps its expiry wherever it goes
                 version=self.version,
             )
             self.lookups.row_made(row)
@@ -359,6 +363,8 @@ class OpContext:
                 self.lookups.installed(installed_in.id, row)
             return row
         row.unit_cost = weighted_cost(row.quantity, row.unit_cost, quantity, unit_cost)
+        if like is not None and like.expiry is not None and (row.expiry is None or like.expiry < row.expiry):
+            row.expiry = like.expiry  # the earliest expiry of what the bucket holds
         row.quantity = canon(row.quantity + quantity)
         row.version = self.version
         if isolation_reason:

@@ -4,20 +4,25 @@ property test proves the two agree.
 First rule that matches wins (domain.md):
 scrapped → installed → wip → kitted → on_order → unavailable → available.
 
-Production runs do not exist yet; their input is already part of the rule and defaults to "not on one" so
-that adding them only means passing a real expression in. A row is in an open kit when its location is the
-tote of one (`locations.kit_id`, server/kits/: set while the kit is open), read from the joined location
-unless given. A purchase order's part is the inventory row's own `po_state` (server/purchasing/): NULL, or
-`open` (on order), `received`, `cancelled`.
+WIP: the row is in the work-in-progress location of a production run that is open or failed
+(`locations.wip`, kept in step with the run's state by server/production: a run that completes or is
+cancelled returns what is left in it first). Kitted: the row's location is the tote of an open kit
+(`locations.kit_id`, server/kits/: set while the kit is open). Both are read from the joined location unless
+given. Expired: the row's `expiry` is today or earlier (UTC) — an expired lot is Unavailable from its expiry
+date on. A purchase order's part is the inventory row's own `po_state` (server/purchasing/): NULL, or `open`
+(on order), `received`, `cancelled`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, Date, and_, case, false, func, not_, or_, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class Status(StrEnum):
@@ -47,6 +52,38 @@ class StatusInputs:
     location_available: bool = True
     isolated: bool = False
     quantity: int = 1
+    expired: bool = False  # its lot's expiry date is today or earlier
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def is_expired(expiry: date | None, today: date | None = None) -> bool:
+    """Expired from the expiry date on (that day included)."""
+    return expiry is not None and expiry <= (today or utc_today())
+
+
+class today_sql(FunctionElement[date]):  # noqa: N801 - an SQL function, named as one
+    """Today's date in UTC, as the database sees it (the Python side: `utc_today`)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(today_sql)
+def _today_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return "CURRENT_DATE"  # SQLite: UTC
+
+
+@compiles(today_sql, "postgresql")
+def _today_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return "CAST(timezone('UTC', now()) AS DATE)"  # not the session's time zone
+
+
+def expired_sql(expiry: Any) -> ColumnElement[bool]:
+    """The SQL form of `is_expired` over an expiry column (NULL: never expires)."""
+    return and_(expiry.is_not(None), expiry <= today_sql())
 
 
 def derive_status(row: StatusInputs) -> Status:
@@ -64,6 +101,7 @@ def derive_status(row: StatusInputs) -> Status:
         row.po_state == PoState.cancelled
         or not row.location_available
         or row.isolated
+        or row.expired
         or row.quantity <= 0
     ):
         return Status.unavailable
@@ -100,9 +138,11 @@ def status_sql(
     on_open_run: Any = None,
     in_open_kit: Any = None,
     po_state: Any = None,
+    expired: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
     on_open_run, in_open_kit = _optional_inputs(on_open_run, in_open_kit)
+    expired = false() if expired is None else expired
     on_order, cancelled = _po_is(po_state, PoState.open), _po_is(po_state, PoState.cancelled)
     return case(
         (scrapped, Status.scrapped.value),
@@ -111,7 +151,7 @@ def status_sql(
         (in_open_kit, Status.kitted.value),
         (on_order, Status.on_order.value),
         (
-            or_(cancelled, location_available == false(), isolated, quantity <= 0),
+            or_(cancelled, location_available == false(), isolated, expired, quantity <= 0),
             Status.unavailable.value,
         ),
         else_=Status.available.value,
@@ -120,14 +160,21 @@ def status_sql(
 
 def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElement[str]:
     """Status of an `InventoryRow` joined to its `Location` (the form every query uses). `optional`:
-    `on_open_run` once runs exist (`po_state`: the row's own; `in_open_kit`: its location's `kit_id`)."""
+    `on_open_run` (default: the location is a run's WIP place), `in_open_kit` (default: the location is an open
+    kit's tote), `po_state` (the row's own), `expired` (from the row's `expiry`) given otherwise by tests."""
     return status_sql(
         scrapped=row.scrapped,
         installed=row.installed_in_id.is_not(None),
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **{"po_state": row.po_state, "in_open_kit": in_kit_tote(location), **optional},
+        **{
+            "po_state": row.po_state,
+            "in_open_kit": optional.pop("in_open_kit") if "in_open_kit" in optional else in_kit_tote(location),
+            "on_open_run": optional.pop("on_open_run") if "on_open_run" in optional else location.wip,
+            "expired": optional.pop("expired") if "expired" in optional else expired_sql(row.expiry),
+            **optional,
+        },
     )
 
 
@@ -139,11 +186,14 @@ def status_filter_sql(
     on_open_run: Any = None,
     in_open_kit: Any = None,
     po_state: Any = None,
+    expired: Any = None,
 ) -> ColumnElement[bool]:
     """A WHERE clause for one status, written as plain column predicates so the planner can use indexes:
-    the status's own condition and the negation of every rule before it. `po_state`: the row's own, and
-    `in_open_kit` the location's, unless given."""
-    run, kit = _optional_inputs(on_open_run, in_kit_tote(location) if in_open_kit is None else in_open_kit)
+    the status's own condition and the negation of every rule before it. `po_state`, `on_open_run`,
+    `in_open_kit` and `expired`: the row's and its location's own unless given."""
+    run, kit = _optional_inputs(location.wip if on_open_run is None else on_open_run,
+                                in_kit_tote(location) if in_open_kit is None else in_open_kit)
+    expired = expired_sql(row.expiry) if expired is None else expired
     po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),
@@ -157,6 +207,7 @@ def status_filter_sql(
                 _po_is(po, PoState.cancelled),
                 location.available == false(),
                 row.isolated,
+                expired,
                 row.quantity <= 0,
             ),
         ),

@@ -249,3 +249,9 @@ def check_lot_held(quantity: int, part: str, lot: str, location: str) -> None:
     """A merge takes a whole lot: the location must hold some of it."""
     if quantity == 0:
         raise InsufficientQuantity(f"{location} holds no {part} lot {lot}", field="lots")
+
+
+def check_expiry_tracked(tracking: str) -> None:
+    """An expiry date belongs to a lot or a unit: untracked stock is one bucket whatever its dates."""
+    if tracking == "untracked":
+        raise Invalid("expiry: untracked stock has no expiry date (track the part by lot)", field="expiry")

@@ -155,7 +155,8 @@ def main() -> int:
                               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_average": os.getloadavg()},
                               "browser": CHROMIUM, "dataset": str(args.folder), "size": shell_size()}
     size = result["size"]
-    print(f"shell: {size['uncompressed_bytes'] / 1000:.1f} KB (gzip {size['gzip_bytes'] / 1000:.1f} KB, target ≤ 150 KB); "
+    print(f"shell: {size['uncompressed_bytes'] / 1000:.1f} KB (gzip {size['gzip_bytes'] / 1000:.1f} KB), its JavaScript "
+          f"{size['js_bytes'] / 1000:.1f} KB (target ≤ 150 KB); "
           f"reader apart: {size['reader_bytes'] / 1000:.1f} KB (gzip {size['reader_gzip_bytes'] / 1000:.1f} KB)")
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(url=args.url.rstrip("/"), process=None, env={}) if args.url else start_server(Path(tmp), Path(tmp) / "server.log")

@@ -75,11 +75,13 @@ def shell_size() -> dict[str, Any]:
     return {
         "files": len(app),
         "uncompressed_bytes": sum(len(a.body) for a in app.values()),
+        "js_bytes": sum(len(a.body) for path, a in app.items() if path.endswith(".js")),
         "gzip_bytes": sum(len(a.gzipped or a.body) for a in app.values()),
         "source_bytes": sum(len(a.body) for a in source["app"].values()),
         "catalogue_bytes": {path.rsplit("/", 1)[1]: len(a.body) for path, a in sorted(served["catalogues"].items())},
         "icons_bytes": sum(len(a.body) for a in load_shell().assets.values() if a.media_type.startswith("image/")),
-        "target_uncompressed_bytes": 150_000,
+        "target_js_bytes": 150_000,  # issue 19: "the JS shell stays ≤ 150 KB"
+        "budget_uncompressed_bytes": 160_000,  # ours: with the HTML, CSS, manifest and the start catalogue
         "reader_files": sorted(reader),
         "reader_bytes": sum(len(a.body) for a in reader.values()),
         "reader_gzip_bytes": sum(len(a.gzipped or a.body) for a in reader.values()),
@@ -220,7 +222,8 @@ def main() -> int:
                               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
                               "browser": CHROMIUM, "viewport": PHONE["viewport"], "shell": shell_size()}
     size = result["shell"]
-    print(f"shell: {size['uncompressed_bytes'] / 1000:.1f} KB, gzip {size['gzip_bytes'] / 1000:.1f} KB, as written "
+    print(f"shell: {size['uncompressed_bytes'] / 1000:.1f} KB (its JavaScript {size['js_bytes'] / 1000:.1f} KB), "
+          f"gzip {size['gzip_bytes'] / 1000:.1f} KB, as written "
           f"{size['source_bytes'] / 1000:.1f} KB ({size['files']} files; icons {size['icons_bytes'] / 1000:.1f} KB; "
           f"barcode reader apart {size['reader_bytes'] / 1000:.1f} KB, gzip {size['reader_gzip_bytes'] / 1000:.1f} KB)")
     with tempfile.TemporaryDirectory() as tmp:

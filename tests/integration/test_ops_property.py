@@ -194,13 +194,13 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     (op_type, role, args), defect = drawn
     args = dict(args)
     places = [name for name in ("location", "from_location", "to_location") if name in args]
-    if defect == "tracking":
+    if defect == "tracking" and "tracking" in args:
         args["tracking"] = {"serial": "lot", "lot": "untracked", "untracked": "serial"}[args["tracking"]]
     elif defect in ("LOCKED", "NOWHERE") and places:
         args[places[-1]] = defect
-    elif defect == "two units" and PARTS[args["part"]] == "serial" and "quantity" in args:
+    elif defect == "two units" and PARTS.get(args.get("part")) == "serial" and "quantity" in args:
         args["quantity"] = 2
-    elif defect == "other part" and args["part"] in ("SER", "ASM"):  # the right serial, the wrong part number
+    elif defect == "other part" and args.get("part") in ("SER", "ASM"):  # the right serial, the wrong part number
         args["part"] = "ASM" if args["part"] == "SER" else "SER"
     return op_type, role, args
 

@@ -5,11 +5,12 @@ generated data and demand the same answer as the Python rule, row by row."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, delete, insert, literal, select
+from sqlalchemy import Boolean, Column, Date, Integer, MetaData, String, Table, delete, insert, literal, select
 
 from server.db import Database
 from server.models import InventoryRow, Location, Part
@@ -19,8 +20,10 @@ from server.rules.status import (
     StatusInputs,
     derive_status,
     inventory_status_sql,
+    is_expired,
     status_filter_sql,
     status_sql,
+    utc_today,
 )
 
 DB_PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -35,7 +38,10 @@ INPUTS = st.builds(
     location_available=st.booleans(),
     isolated=st.booleans(),
     quantity=st.integers(-2, 3),
+    expired=st.booleans(),
 )
+# an expiry date around today: expired from that day on (None: it never expires)
+EXPIRY = st.one_of(st.none(), st.integers(-3, 3).map(lambda days: utc_today() + timedelta(days=days)))
 
 
 # ---- status_sql over literal SQL expressions ---------------------------------------------------
@@ -52,6 +58,7 @@ async def test_status_sql_over_literals_agrees_with_derive_status(db: Database, 
             location_available=literal(row.location_available, Boolean),
             isolated=literal(row.isolated, Boolean),
             quantity=literal(row.quantity, Integer),
+            expired=literal(row.expired, Boolean),
         ).label(f"s{i}")
         for i, row in enumerate(rows)
     ]
@@ -74,6 +81,7 @@ probe = Table(
     Column("available", Boolean, nullable=False),
     Column("isolated", Boolean, nullable=False),
     Column("quantity", Integer, nullable=False),
+    Column("expiry", Date),  # the inventory's own column: expired from that day on
 )
 
 PROBE_ROWS = st.fixed_dictionaries(
@@ -86,6 +94,7 @@ PROBE_ROWS = st.fixed_dictionaries(
         "available": st.booleans(),
         "isolated": st.booleans(),
         "quantity": st.integers(-1, 3),
+        "expiry": EXPIRY,
     }
 )
 
@@ -100,6 +109,7 @@ def probe_inputs(row: dict[str, Any]) -> StatusInputs:
         location_available=row["available"],
         isolated=row["isolated"],
         quantity=row["quantity"],
+        expired=is_expired(row["expiry"]),
     )
 
 
@@ -138,6 +148,8 @@ INVENTORY_ROWS = st.fixed_dictionaries(
         "available_location": st.booleans(),
         "in_kit_tote": st.booleans(),  # at the tote of an open kit (`locations.kit_id`): Kitted
         "quantity": st.integers(0, 3),
+        "wip_location": st.booleans(),  # in the WIP location of an open or failed run
+        "expiry": EXPIRY,
         # made by a purchase order line: on order, its line done, its order cancelled (the row's own column)
         "po_state": st.sampled_from([None, None, *(state.value for state in PoState if state != PoState.none)]),
     }
@@ -149,7 +161,7 @@ INVENTORY_ROWS = st.fixed_dictionaries(
 async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_status(
     db: Database, specs: list[dict[str, Any]]
 ) -> None:
-    part_id, shelf_id, mrb_id, tote_id, parent_id = (uuid.uuid4() for _ in range(5))
+    part_id, shelf_id, mrb_id, tote_id, parent_id, wip_id = (uuid.uuid4() for _ in range(6))
     rows: list[dict[str, Any]] = []
     expected: dict[uuid.UUID, Status] = {}
     for n, spec in enumerate(specs):
@@ -159,7 +171,9 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         rows.append(
             {
                 "id": row_id, "part_id": part_id, "quantity": quantity,
-                "location_id": tote_id if spec["in_kit_tote"] else shelf_id if spec["available_location"] else mrb_id,
+                "location_id": (wip_id if spec["wip_location"] else tote_id if spec["in_kit_tote"]
+                                else shelf_id if spec["available_location"] else mrb_id),
+                "expiry": spec["expiry"],
                 "tracking": "serial" if spec["serial"] else "lot",
                 "serial": f"SN-{n}" if spec["serial"] else None, "lot": None if spec["serial"] else f"LOT-{n}",
                 "installed_in_id": parent_id if installed else None,
@@ -170,8 +184,10 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         expected[row_id] = derive_status(
             StatusInputs(
                 scrapped=spec["scrapped"], installed=installed,
-                location_available=spec["available_location"] or spec["in_kit_tote"], in_open_kit=spec["in_kit_tote"],
+                location_available=spec["available_location"] or spec["in_kit_tote"] or spec["wip_location"],
+                in_open_kit=spec["in_kit_tote"] and not spec["wip_location"],
                 isolated=spec["isolated"], quantity=quantity, po_state=PoState(spec["po_state"] or "none"),
+                on_open_run=spec["wip_location"], expired=is_expired(spec["expiry"]),
             )
         )
     async with db.write_sessions() as session:
@@ -179,7 +195,8 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
         await session.execute(
             insert(Location),
             [{"id": shelf_id, "code": "SHELF", "available": True}, {"id": mrb_id, "code": "MRB", "available": False},
-             {"id": tote_id, "code": "SHELF/KIT-0001", "available": True, "kit_id": uuid.uuid4()}],
+             {"id": tote_id, "code": "SHELF/KIT-0001", "available": True, "kit_id": uuid.uuid4()},
+             {"id": wip_id, "code": "SHELF/RUN-1", "available": True, "wip": True}],
         )
         parent = {
             "id": parent_id, "part_id": part_id, "location_id": shelf_id, "quantity": 1, "tracking": "serial",

@@ -22,6 +22,8 @@ from server.purchasing.models import LineStatus, PoStatus
 from server.quality.models import Disposition
 from server.rules.kits import STATUSES as KIT_STATUSES
 from server.rules.quality import STATUSES as ISSUE_STATUSES
+from server.production.models import ItemKind, RunState
+from server.production.pages import ACTIONS as RUN_ACTIONS, TABS as RUN_TABS
 from server.purchasing.pages import TABS
 from server.rules.status import Status
 from sync.conflicts import STATUSES
@@ -32,10 +34,11 @@ ROOT = Path(__file__).parents[2]
 TEMPLATES = [*ROOT.glob("sync/templates/**/*.html"), *ROOT.glob("server/templates/**/*.html"),
              *ROOT.glob("server/counts/templates/**/*.html"), *ROOT.glob("server/supervisor/templates/**/*.html"),
              *ROOT.glob("server/importing/templates/**/*.html"), *ROOT.glob("server/purchasing/templates/**/*.html"),
-             *ROOT.glob("server/kits/templates/**/*.html"), *ROOT.glob("server/quality/templates/**/*.html")]
+             *ROOT.glob("server/kits/templates/**/*.html"), *ROOT.glob("server/quality/templates/**/*.html"),
+             *ROOT.glob("server/production/templates/**/*.html")]
 CODE = [*ROOT.glob("sync/*.py"), *ROOT.glob("server/*.py"), *ROOT.glob("server/counts/*.py"),
         *ROOT.glob("server/supervisor/*.py"), *ROOT.glob("server/importing/*.py"), *ROOT.glob("server/purchasing/*.py"),
-        *ROOT.glob("server/kits/*.py"), *ROOT.glob("server/quality/*.py")]
+        *ROOT.glob("server/kits/*.py"), *ROOT.glob("server/quality/*.py"), *ROOT.glob("server/production/*.py")]
 # a key written out: t("conflict.note"), or one of t("a" if x else "b")
 TEMPLATE_KEY = re.compile(r"""["']([a-z][a-z_]*(?:\.[a-z0-9_]+)+)["']""")
 CALL_KEY = re.compile(r"""\b(?:t\(|text\(lang,)\s*["']([^"']+)["'](?!\s*~)""")  # t("a.key"), text(lang, "a.key")
@@ -82,6 +85,8 @@ def dynamic_keys() -> set[str]:
         *(f"count.decided.{action}" for action in ("adjust", "move", "leave")),
         *(f"po.status.{status}" for status in PoStatus), *(f"po.line_status.{status}" for status in LineStatus),
         *(f"po.tab.{tab}" for tab in TABS), *(f"po.closed_title.{status}" for status in ("received", "cancelled")),
+        *(f"run.tab.{tab}" for tab in RUN_TABS), *(f"run.state.{state}" for state in RunState),
+        *(f"run.action.{action}" for action in RUN_ACTIONS), *(f"trace.kind.{kind}" for kind in ItemKind),
         "form.yes", "form.no",
         *(f"kit.tab.{status}" for status in (*KIT_STATUSES, "all")), *(f"kit.status.{s}" for s in KIT_STATUSES),
         *(f"kit.closed_title.{status}" for status in ("completed", "cancelled")),

@@ -6,7 +6,7 @@ whose tote it is (`locations.kit_id`: what is there is Kitted); `quality_issues`
 copying the table, which the keys referring to `locations` forbid on a database with rows.
 
 Revision ID: d1c2a3b40016
-Revises: f1d2e3c40013
+Revises: b0d5e1180015
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd1c2a3b40016'
-down_revision = 'f1d2e3c40013'
+down_revision = 'b0d5e1180015'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,13 @@
+"""Production (docs/production.md): BOMs per part revision, production runs and their WIP, the `issue` and
+`complete_run` ops, lot expiry and the traceability report.
+
+Production sits above the operations (server/ops): importing this package registers its ops (server/
+production/ops.py) and gives `install` its BOM check (server/ops/building.py). The app imports it, and so does
+everything that lists the tables (server/schema.py).
+"""
+
+from server.ops.building import provide
+from server.production import ops  # noqa: F401 - registers `issue` and `complete_run`
+from server.production.bom import check_install
+
+provide(check_install)

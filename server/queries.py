@@ -145,6 +145,7 @@ ITEM_COLUMNS = [
     InventoryRow.isolation_reason,
     InventoryRow.package_ref,
     InventoryRow.po_line,
+    InventoryRow.expiry,
     InventoryRow.updated_at,
     InventoryRow.version,
 ]

@@ -42,7 +42,7 @@ from server.rules.status import Status
 CSV = "text/csv; charset=utf-8"
 CSV_COLUMNS = [
     "id", "part", "unit", "tracking", "serial", "lot", "location", "quantity", "status", "installed_in",
-    "supplier", "unit_cost", "isolated", "isolation_reason", "package_ref", "po_line", "updated_at",
+    "supplier", "unit_cost", "isolated", "isolation_reason", "package_ref", "po_line", "expiry", "updated_at",
 ]
 
 

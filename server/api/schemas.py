@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -201,6 +201,7 @@ class InventoryItem(Out, kw_only=True):
     isolation_reason: str | None
     package_ref: str | None
     po_line: str | None
+    expiry: date | None  # the lot's (or unit's) expiry date: Unavailable from that day on
     updated_at: datetime
     version: int
 

@@ -11,6 +11,7 @@ depending on who wrote it, so such a number is refused rather than guessed. Quan
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache
@@ -67,8 +68,18 @@ def number(text: str, delimiter: str) -> Decimal:
 
 def whole(value: Decimal) -> int:
     if value != value.to_integral_value():
-        raise CellError(f"{value} is not a whole number: quantities are whole units (decimal quantities are not supported yet)")
+        raise CellError(f"{value} is not a whole number")
     return int(value)
+
+
+def day(text: str) -> date:
+    """A date as ISO 8601 writes it (`2027-03-31`): the one form that no spreadsheet locale reads two ways."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CellError(f"{text!r} is not a date: write it as YYYY-MM-DD (2027-03-31)") from None
 
 
 def boolean(text: str) -> bool:
@@ -114,6 +125,8 @@ def typed(shape: type[msgspec.Struct], name: str, text: str, delimiter: str = ",
         value = boolean(text)
     elif isinstance(info, mi.EnumType):
         value = choice(text, info.cls)
+    elif isinstance(info, mi.DateType):
+        value = day(text)
     else:
         value = text
     if isinstance(info, (mi.IntType, mi.FloatType)) and (out_of_bounds := _bounds(value, info)):

@@ -5,8 +5,8 @@ checked for duplicates (in the database and in the file), serials and lots made 
 when the row gives none, a location closed for a count refused, suppliers made on the fly.
 
 A row's tracking is its part's. Its cost is a unit cost or a package price (of the row's whole quantity),
-checked as the receive op checks them; `expiry`, which Gemba does not store yet, is accepted empty and
-refused when filled.
+checked as the receive op checks them; `expiry` is the lot's expiry date (`2027-03-31`), as the receive op takes
+it (untracked stock takes none).
 
 Exactly once: a row's op id is derived from what it receives (and which occurrence of the same receipt in
 the file it is), so importing a file again receives nothing twice: its rows already imported are reported
@@ -49,9 +49,6 @@ from server.transient import is_transient
 COLUMNS = (
     "part", "location", "quantity", "serial", "lot", "unit_cost", "package_price", "package_ref", "expiry", "supplier",
 )
-NOT_YET = {  # columns of the template that the receive op cannot take yet: accepted empty
-    "expiry": "not supported yet (Gemba stores no expiry dates): leave it empty",
-}
 REASON = "opening balance"
 NAMESPACE = uuid.UUID("6f1d2a40-5b7e-4c61-9a0e-3c8f5d2b7e14")  # of the op ids of imported receipts
 CHUNK = 500  # rows looked up ahead together, then written ...
@@ -60,9 +57,6 @@ RUN = 64  # ops under one SAVEPOINT
 
 
 def check(row: Row) -> None:
-    for column, why in NOT_YET.items():
-        if row.cells.get(column):
-            row.refuse(column, why)
     for column in ("part", "location", "quantity"):
         if not row.cells.get(column):
             row.refuse(column, f"required: every row names its {column}")
@@ -161,8 +155,8 @@ def _receipts(rows: list[Row], parts: dict[str, Part], places: dict[str, list[st
                 row.refuse("location", f"Several locations named {location}: {', '.join(codes[:5])}")
                 continue
             location = codes[0]
-        fields = {name: row.values[name] for name in ("serial", "lot", "supplier", "unit_cost", "package_price", "package_ref")
-                  if name in row.values}
+        fields = {name: row.values[name] for name in ("serial", "lot", "supplier", "unit_cost", "package_price", "package_ref",
+                                                      "expiry") if name in row.values}
         args = Receive(part=part.part_number, tracking=Tracking(part.tracking), location=location,
                        quantity=row.values["quantity"], reason=REASON, **fields)
         content = msgspec.json.encode(args, order="sorted")
@@ -252,16 +246,16 @@ async def export(session: AsyncSession) -> AsyncIterator[list[str]]:
     """The stock the import can make again: on hand, not isolated (not scrapped, installed or empty)."""
     query = (
         select(Part.part_number, Location.code, InventoryRow.quantity, InventoryRow.serial, InventoryRow.lot,
-               InventoryRow.unit_cost, InventoryRow.package_ref, Supplier.name)
+               InventoryRow.unit_cost, InventoryRow.package_ref, InventoryRow.expiry, Supplier.name)
         .join(Part, Part.id == InventoryRow.part_id).join(Location, Location.id == InventoryRow.location_id)
         .outerjoin(Supplier, Supplier.id == InventoryRow.supplier_id)
         .where(~InventoryRow.scrapped, ~InventoryRow.isolated, InventoryRow.installed_in_id.is_(None),
                InventoryRow.quantity > 0)
         .order_by(Location.code, Part.part_number, InventoryRow.lot, InventoryRow.serial)
     )
-    for part, location, quantity, serial, lot, unit_cost, package_ref, supplier in (await session.execute(query)).all():
+    for part, location, quantity, serial, lot, unit_cost, package_ref, expiry, supplier in (await session.execute(query)).all():
         yield [part, location, str(quantity), text_of(serial), text_of(lot), money(unit_cost), "",
-               text_of(package_ref), "", text_of(supplier)]
+               text_of(package_ref), expiry.isoformat() if expiry else "", text_of(supplier)]
 
 
 async def left_out(session: AsyncSession) -> dict[str, int]:

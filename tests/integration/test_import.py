@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.importing.parts import KIND as parts_kind
+from server.importing.stock import KIND as stock_kind
 from server.importing.report import Report, refused_csv
 from server.importing.service import Options, run_import
 from server.importing.table import read_table
@@ -272,3 +273,17 @@ async def test_parts_export_their_packs_as_the_import_reads_them(db: Database) -
         rows = [row async for row in parts_kind.export(session)]
     header = list(parts_kind.columns)
     assert dict(zip(header, rows[0]))["packs"] == "drum=200.5|coil=50"
+
+
+async def test_opening_stock_keeps_its_expiry_and_an_expired_lot_is_unavailable(db: Database, api: Api) -> None:
+    await catalogue(db)
+    report = await imported(db, "stock", "part,location,quantity,lot,expiry\n"
+                                         "SEAL,PLANT/DOCK,5,L-OLD,2020-01-31\nSEAL,PLANT/DOCK,7,L-NEW,2099-12-31\n")
+    assert report.applied, refusals(report)
+    seals = {row["lot"]: (row["quantity"], row["status"], row.get("expiry")) for row in await api.items(part="SEAL")}
+    assert seals == {"L-OLD": (5, "unavailable", "2020-01-31"), "L-NEW": (7, "available", "2099-12-31")}
+    async with db.read() as session:
+        rows = [row async for row in stock_kind.export(session)]
+    assert sorted((row[4], row[8]) for row in rows) == [("L-NEW", "2099-12-31"), ("L-OLD", "2020-01-31")]
+    untracked = await imported(db, "stock", "part,location,quantity,expiry\nSCREW,PLANT/DOCK,5,2027-01-31\n")
+    assert not untracked.applied and [column for _, column, _ in refusals(untracked)] == ["expiry"]

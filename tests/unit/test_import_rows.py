@@ -72,8 +72,9 @@ def test_every_refusal_of_a_quantity(cell: str, message: str) -> None:
     ("locations", "code,name\nA,x,surplus\n", [(2, "", "1 cell(s) outside the columns the header names")]),
     ("suppliers", "name,code\nAcme,A1\nACME,A2\n", [(3, "name", "ACME is on row 2 already: one row each")]),
     ("suppliers", f"name,code\nAcme,{'C' * 65}\n", [(2, "code", "65 characters: at most 64")]),
-    ("stock", "part,location,quantity,package_price,expiry\nP,A,1,12.50,2027-01-31\n", [
-        (2, "expiry", "not supported yet (Gemba stores no expiry dates): leave it empty"),
+    ("stock", "part,location,quantity,package_price,expiry\nP,A,1,12.50,31.01.2027\nP,A,1,12.50,2027-02-31\n", [
+        (2, "expiry", "'31.01.2027' is not a date: write it as YYYY-MM-DD (2027-03-31)"),
+        (3, "expiry", "'2027-02-31' is not a date: write it as YYYY-MM-DD (2027-03-31)"),
     ]),
     ("stock", "part,location,quantity,unit_cost,package_price\nP,A,4,3.00,12.50\n", [
         (2, "package_price", "package_price 12.50 for 4 is 3.125 a unit, not the unit_cost 3.00: give one of them, or both alike"),

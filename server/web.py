@@ -26,6 +26,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,8 +110,24 @@ def load_shell(directory: Path = PWA_DIR, *, readable: bool = False) -> Shell:
     return Shell(version=version, vendor_version=vendor_version, assets=assets)
 
 
+def css_minified(body: bytes) -> bytes:
+    """The style sheet without comments and layout: runs of white space become one space; none around braces and
+    semicolons nor after a declaration's colon, and no semicolon before a closing brace (selectors and values
+    keep their spaces)."""
+    text = re.sub(r"/\*.*?\*/", "", body.decode(), flags=re.DOTALL)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*([{};])\s*", r"\1", text).strip()
+    text = re.sub(r"\{[^{}]*\}", lambda block: re.sub(r":\s+", ":", block.group()), text)
+    return text.replace(";}", "}").encode()
+
+
 def minified(name: str, body: bytes) -> bytes:
-    """The app's own JavaScript without comments and layout; the vendored libraries as their authors built them."""
+    """The app's own JavaScript and style sheet without comments and layout, its language catalogues without
+    layout; the vendored libraries as their authors built them."""
+    if name.startswith("locales/") and name.endswith(".json"):
+        return json.dumps(json.loads(body), ensure_ascii=False, separators=(",", ":")).encode()
+    if name.endswith(".css"):
+        return css_minified(body)
     if not name.endswith(".js") or f"/app/{name}".startswith(VENDOR):
         return body
     return rjsmin.jsmin(body)

@@ -78,6 +78,7 @@ async def test_a_kit_is_picked_kitted_and_released_when_it_completes(stores: Api
     async with db.read() as session:
         assert await ledger_sums(session) == await on_hand(session)  # the ledger moved with the stock
 
+    assert (await kit_of(stores, kit["id"]))["number"] == number  # by its id too
     listed = (await stores.get("/api/kits?status=open&run=RUN-7")).json()
     assert [(k["number"], k["lines"], k["quantity"], k["picked"]) for k in listed["items"]] == [
         ("KIT-0001", 3, "12.5", "8.5")]

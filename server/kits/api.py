@@ -40,7 +40,7 @@ class KitsController(Controller):
 
     @get("/{number:str}", raises=[NotFound])
     async def get_kit(self, number: str, kits: KitService) -> KitOut:
-        """One kit: each line with `quantity`, `picked`, `remaining`, and while the kit is open `suggested`:
+        """One kit, by its number or its id: each line with `quantity`, `picked`, `remaining`, and while the kit is open `suggested`:
         where to pick the remaining from (available stock, first expiring first when expiry is known, else
         oldest first)."""
         return await kits.get(number)

@@ -4,6 +4,7 @@ decimal string (`Amount`), and come in as either (exact)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 from typing import Annotated
 
 import msgspec
@@ -52,6 +53,7 @@ class KitLineOut(msgspec.Struct, kw_only=True):
 
 
 class KitOut(msgspec.Struct, kw_only=True):
+    id: UUID
     number: str
     status: str  # open, completed, cancelled
     run: str | None

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -54,8 +55,16 @@ async def _tote_code(session: AsyncSession, staging: Location, number: str) -> s
     return code
 
 
+def by_number_or_id(model: Any, key: str) -> Any:
+    """A kit or an issue by its number (`KIT-0001`), or by its id."""
+    try:
+        return or_(model.number == key, model.id == UUID(key))
+    except ValueError:
+        return model.number == key
+
+
 async def find_kit(session: AsyncSession, number: str) -> tuple[Kit, str, str]:
-    found = (await session.execute(KITS.where(Kit.number == number))).tuples().first()
+    found = (await session.execute(KITS.where(by_number_or_id(Kit, number)))).tuples().first()
     if found is None:
         raise NotFound(f"No kit {number}", field="number")
     return found
@@ -90,7 +99,7 @@ async def kit_out(session: AsyncSession, kit: Kit, staging: str, tote: str, *, s
             suggested=await suggestions(session, part, left) if suggest and kit.status == KitStatus.open else [],
         ))
     return KitOut(
-        number=kit.number, status=kit.status, run=kit.run, location=staging, tote=tote, created_by=kit.created_by,
+        id=kit.id, number=kit.number, status=kit.status, run=kit.run, location=staging, tote=tote, created_by=kit.created_by,
         created_at=kit.created_at, closed_by=kit.closed_by, closed_at=kit.closed_at, lines=out,
     )
 

@@ -39,7 +39,7 @@ class IssuesController(Controller):
 
     @get("/{number:str}", raises=[NotFound])
     async def get_issue(self, number: str, issues: IssueService) -> IssueOut:
-        """One issue, with the stock it isolated."""
+        """One issue, by its number or its id, with the stock it isolated."""
         return await issues.get(number)
 
     @post("/{number:str}/close", status_code=200, guards=SUPERVISOR, raises=[NotFound, IssueNotOpen, LocationLocked])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 from typing import Annotated
 
 import msgspec
@@ -39,6 +40,7 @@ class Isolated(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class IssueOut(msgspec.Struct, kw_only=True):
+    id: UUID
     number: str
     status: str  # open, closed
     title: str

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import msgspec
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from uuid_utils.compat import uuid7
@@ -40,7 +41,7 @@ async def issue_out(session: AsyncSession, issue: Issue, part: str, location: st
         .where(IssueStock.issue_id == issue.id).order_by(IssueStock.id)
     )
     return IssueOut(
-        number=issue.number, status=issue.status, title=issue.title, description=issue.description, part=part,
+        id=issue.id, number=issue.number, status=issue.status, title=issue.title, description=issue.description, part=part,
         serial=issue.serial, lot=issue.lot, location=location, isolate=issue.isolate,
         isolated=[Isolated(location=code, quantity=quantity, serial=serial, lot=lot)
                   for quantity, serial, lot, code in isolated],
@@ -50,7 +51,11 @@ async def issue_out(session: AsyncSession, issue: Issue, part: str, location: st
 
 
 async def find_issue(session: AsyncSession, number: str) -> tuple[Issue, str, str | None]:
-    found = (await session.execute(ISSUES.where(Issue.number == number))).tuples().first()
+    try:
+        key = or_(Issue.number == number, Issue.id == UUID(number))
+    except ValueError:
+        key = Issue.number == number
+    found = (await session.execute(ISSUES.where(key))).tuples().first()
     if found is None:
         raise NotFound(f"No issue {number}", field="number")
     return found

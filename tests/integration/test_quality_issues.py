@@ -53,6 +53,7 @@ async def test_an_issue_on_a_unit_isolates_it_and_use_as_is_releases_it(plant: A
         "ISSUE-0001", "open", "PUMP", "P-1", "operator")
     assert issue["isolated"] == [{"location": "STORES", "serial": "P-1", "quantity": 1}]
     assert [i["status"] for i in await plant.items(serial="P-1")] == ["unavailable"]
+    assert (await plant.get(f"/api/issues/{issue['id']}")).json()["number"] == "ISSUE-0001"  # by its id too
     history = (await plant.get("/api/units/P-1/history")).json()
     assert [(i["number"], i["status"]) for i in history["issues"]] == [("ISSUE-0001", "open")]
     assert history["events"][-1]["action"] == "Isolate" and "ISSUE-0001" in history["events"][-1]["reason"]

@@ -63,3 +63,14 @@ def test_the_shell_a_phone_downloads_stays_within_150_kb() -> None:
     assert size["js_bytes"] <= size["target_js_bytes"] == 150_000, size
     assert size["uncompressed_bytes"] <= size["budget_uncompressed_bytes"] == 160_000, size
     assert size["uncompressed_bytes"] < size["source_bytes"]
+
+
+def test_the_style_sheet_and_the_catalogues_are_served_without_layout() -> None:
+    sheet = b"/* big targets */\n:root {\n  --tap: 52px;\n}\nul.rows > li a:hover,\n.x { font: 18px/1.4 system-ui, sans-serif; margin: 0 4px; }\n@media (max-width: 400px) {\n  .x { color: red; }\n}\n"
+    assert minified("app.css", sheet) == (
+        b":root{--tap:52px}ul.rows>li a:hover,.x{font:18px/1.4 system-ui,sans-serif;margin:0 4px}"
+        b"@media (max-width:400px){.x{color:red}}"
+    )
+    catalogue = '{\n"a.b": "Größe: {n}",\n"c": "x"\n}\n'.encode()
+    assert minified("locales/de.json", catalogue) == '{"a.b":"Größe: {n}","c":"x"}'.encode()
+    assert minified("manifest.webmanifest", b'{\n "a": 1\n}') == b'{"a":1}'

@@ -196,9 +196,10 @@ async def _install_units(ctx: OpContext, run: Run, part: Part, parent: Stock, ne
                          location: Location) -> None:
     free = await ctx.load(SELECT_ROWS.where(
         INVENTORY.c.location_id == wip.id, INVENTORY.c.part_id == part.id, INVENTORY.c.serial.is_not(None),
-        INVENTORY.c.installed_in_id.is_(None), INVENTORY.c.scrapped.is_(False), INVENTORY.c.quantity > 0,
+        INVENTORY.c.installed_in_id.is_(None), INVENTORY.c.scrapped.is_(False), INVENTORY.c.isolated.is_(False),
+        INVENTORY.c.quantity > 0,
     ).order_by(INVENTORY.c.serial))
-    free = [row for row in free if row.installed_in_id is None and row.location_id == wip.id]
+    free = [row for row in free if row.installed_in_id is None and row.location_id == wip.id and not row.isolated]
     check_available(len(free), need, part.part_number, wip.code, part.unit)
     for unit in free[: int(need)]:
         unit.installed_in_id = parent.id

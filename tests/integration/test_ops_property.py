@@ -7,7 +7,10 @@ location and lot.
 Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
 what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
 defect a phone could send: a stale tracking type, a location closed for a count or unknown, two of a
-serialized unit, a serial under the wrong part number. Or it replays the last applied op.
+serialized unit, a serial under the wrong part number. Or it replays the last applied op. Three open production runs build
+ASM (RUN-S of one SER each, RUN-L of one LOTP, RUN-B of half a metre of BULK) and take `issue` and
+`complete_run` ops: what is issued is WIP in the run's location A/RUN-…, and a completion makes ASM units with
+those components installed.
 
 One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
 Examples run on an event loop of their own (asyncio.Runner): the engine's connections belong to it.
@@ -34,6 +37,7 @@ from server.db import Database
 from server.errors import DomainError
 from server.models import Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier
 from server.ops.service import OpRequest, OpsService
+from server.production.models import Run, RunLine
 from server.queries import InventoryQueries
 from server.schema import METADATA
 from server.settings import Settings
@@ -55,6 +59,8 @@ locations = st.sampled_from(["A", "B"])
 serials = st.sampled_from(SERIALS)
 lots = st.sampled_from(LOTS)
 reason = st.just("test")
+RUNS = {"RUN-S": ("SER", 1), "RUN-L": ("LOTP", 1), "RUN-B": ("BULK", Decimal("0.5"))}  # each builds ASM of this
+runs = st.sampled_from(sorted(RUNS))
 
 
 def compact(op_type: str, role: str, *parts: dict[str, Any]) -> Op:
@@ -116,6 +122,9 @@ blind_op = st.one_of(
     blind("split", ["LOTP"], location=locations, quantity=quantity, new_lot=st.none() | lots),
     blind("merge", ["LOTP"], name_item=False, location=locations, lots=st.lists(lots, min_size=1, max_size=3),
           into_lot=lots),
+    blind("issue", ALL, run=runs, from_location=st.none() | locations, quantity=quantity),
+    st.fixed_dictionaries({"run": runs, "quantity": st.integers(1, 2), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args)),
 )
 
 
@@ -152,6 +161,8 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
             make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty),
         )
     choices = [
+        make("issue", run=st.sampled_from([r for r, (p, _) in sorted(RUNS.items()) if p == part] or ["RUN-S"]),
+             from_location=st.none() | st.just(here), quantity=qty),
         make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty, isolated=st.just(isolated)),
         make("install", parent_serial=parents, from_location=st.none() | st.just(here), quantity=qty),
         make("scrap", location=st.just(here), quantity=qty, reason=reason, isolated=st.just(isolated)),
@@ -161,6 +172,9 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
              delta=st.sampled_from([-1, 1]) if unit else
              metres(-row["quantity"] - 1, Decimal(3)).map(str) if part == "BULK" else st.integers(-row["quantity"] - 1, 3)),
     ]
+    if here.startswith("A/RUN-"):  # on a run: build with it, mostly
+        build = st.fixed_dictionaries({"run": st.just(here[2:]), "quantity": st.just(1), "location": locations})
+        choices += [build.map(lambda args: ("complete_run", "operator", args))] * 6
     if row["lot"] is not None and not unit:
         choices.append(make("split", location=st.just(here), quantity=qty, new_lot=st.none() | lots))
         named_lots = st.lists(st.sampled_from(same_place_lots), max_size=2).map(lambda more: [row["lot"], *more])
@@ -176,6 +190,8 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     serial named under another part."""
     (op_type, role, args), defect = drawn
     args = dict(args)
+    if "part" not in args:  # a completion names its run, not a part: the place it builds at is the one to spoil
+        defect = defect if defect in ("LOCKED", "NOWHERE") else "NOWHERE"
     places = [name for name in ("location", "from_location", "to_location") if name in args]
     if defect == "tracking":
         args["tracking"] = {"serial": "lot", "lot": "untracked", "untracked": "serial"}[args["tracking"]]
@@ -188,13 +204,23 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     return op_type, role, args
 
 
+def building(state: State) -> st.SearchStrategy[Op]:
+    """A completion of a run something usable was issued to (else an op on the stock)."""
+    ready = sorted({row["location"][2:] for row in state["view"] if row["location"].startswith("A/RUN-")
+                    and row["quantity"] and not row["isolated"] and not row["installed_in"]})
+    if not ready:
+        return informed(state)
+    return st.fixed_dictionaries({"run": st.sampled_from(ready), "quantity": st.just(1), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args))
+
+
 def next_op(state: State) -> st.SearchStrategy[Op]:
-    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay"])
+    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay", "building"])
     defects = st.sampled_from(["tracking", "LOCKED", "NOWHERE", "two units", "other part"])
     spoiled = st.tuples(st.one_of(informed(state), blind_op), defects).map(spoil)
     return kind.flatmap(
         lambda k: {"informed": informed(state), "receive": receive, "blind": blind_op, "spoiled": spoiled,
-                   "replay": st.just(("replay", "operator", {}))}[k]
+                   "replay": st.just(("replay", "operator", {})), "building": building(state)}[k]
     )
 
 
@@ -213,8 +239,17 @@ async def reset(db: Database) -> None:
         else:
             for table in tables:
                 await session.execute(delete(table))
-        session.add_all(Part(part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items())
-        session.add_all([Location(code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True)])
+        parts = {pn: Part(id=uuid.uuid4(), part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items()}
+        a = Location(id=uuid.uuid4(), code="A")
+        session.add_all([*parts.values(), a, Location(code="B"), Location(code="LOCKED", count_locked=True)])
+        for number, (component, each) in RUNS.items():
+            wip = Location(id=uuid.uuid4(), code=f"A/{number}", wip=True)
+            run = Run(id=uuid.uuid4(), number=number, part_id=parts["ASM"].id, quantity=20, produced=0,
+                      location_id=a.id, wip_location_id=wip.id, state="open", created_by="sam")
+            session.add_all([wip, run])
+            await session.flush()
+            session.add(RunLine(run_id=run.id, line_no=1, part_id=parts[component].id, per_unit=each,
+                                required=each * 20, issued=0, consumed=0))
 
 
 async def snapshot(db: Database) -> State:
@@ -337,13 +372,16 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
-        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta")}.get(op_type) or 0))
-        expected = {part: change if part == args["part"] else 0 for part in PARTS}
+        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta"),
+                              "complete_run": args.get("quantity")}.get(op_type) or 0))
+        made = "ASM" if op_type == "complete_run" else args["part"]  # a completion makes ASM units of components
+        expected = {part: change if part == made else 0 for part in PARTS}
         totals_before, totals_after = part_totals(before), part_totals(after)
         assert {part: totals_after[part] - totals_before[part] for part in PARTS} == expected, "stock not conserved"
         assert after["counts"]["OpRecord"] == before["counts"]["OpRecord"] + 1
         assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
-        assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
+        made_ids = outcome.result.get("inventory_ids") or [outcome.result["inventory_id"]]
+        assert set(made_ids) <= {str(row_id) for row_id in after["rows"]}
         before = after
 
 

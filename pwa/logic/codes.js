@@ -84,6 +84,23 @@ export function labelFields(text) {
   return parseIso15434(text) ?? parseGs1(text);
 }
 
+/** A GS1 date (AI 17, `YYMMDD`; day 00: the month's last day; the century that puts it within 49 years back
+ *  and 50 ahead of `today`, GS1 General Specifications 7.12) or an ISO date → `YYYY-MM-DD`, else null. */
+export function labelDate(value, today = new Date()) {
+  const text = String(value ?? '');
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+  const m = /^(\d{2})(\d{2})(\d{2})$/.exec(text);
+  if (!m) return null;
+  const [yy, mm, dd] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mm < 1 || mm > 12) return null;
+  const now = today.getUTCFullYear();
+  let year = Math.floor(now / 100) * 100 + yy;
+  if (year - now > 50) year -= 100; else if (now - year > 49) year += 100;
+  const last = new Date(Date.UTC(year, mm, 0)).getUTCDate();
+  if (dd > last) return null;
+  return `${year}-${String(mm).padStart(2, '0')}-${String(dd || last).padStart(2, '0')}`;
+}
+
 /** Receive-form values from label fields (ours or the server's `fields`). */
 export function receivePrefill(fields) {
   if (!fields) return {};
@@ -94,6 +111,8 @@ export function receivePrefill(fields) {
   if (fields.lot) out.lot = String(fields.lot);
   if (fields.quantity && Number.isFinite(Number(fields.quantity))) out.quantity = Number(fields.quantity);
   if (fields.supplier) out.supplier = String(fields.supplier);
+  const expiry = fields.expiry ? labelDate(fields.expiry) : null; // GS1 AI 17: the lot's expiry
+  if (expiry) out.expiry = expiry;
   const line = poLineOf(fields.po, fields.po_line);
   if (line) out.po_line = line;
   return out;

@@ -81,3 +81,19 @@ test('our own labels name a unit, a lot, a part or a location', () => {
   assert.equal(parseOwn('L:nolot'), null);
   assert.deepEqual(parseOwn(lotLabel('RES/10K', 'LOT 1/A')), { kind: 'lot', part: 'RES/10K', lot: 'LOT 1/A' });
 });
+
+import { labelDate } from '../logic/codes.js';
+
+test('a GS1 expiry date (AI 17) fills the receipt\'s expiry', () => {
+  const today = new Date(Date.UTC(2026, 11, 3));
+  assert.equal(labelDate('271231', today), '2027-12-31');
+  assert.equal(labelDate('270200', today), '2027-02-28'); // day 00: the month's last day
+  assert.equal(labelDate('990101', today), '1999-01-01'); // more than 50 years ahead: the century before
+  assert.equal(labelDate('2027-03-31', today), '2027-03-31');
+  assert.equal(labelDate('271301', today), null);
+  assert.equal(labelDate('270231', today), null);
+  const fields = labelFields('(01)09506000134352(17)271231(10)LOT-9');
+  assert.equal(fields.expiry, '271231');
+  assert.equal(receivePrefill(fields).expiry, '2027-12-31');
+  assert.equal(receivePrefill({ lot: 'L' }).expiry, undefined);
+});

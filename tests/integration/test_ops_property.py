@@ -10,6 +10,9 @@ defect a phone could send: a stale tracking type, a location closed for a count 
 serialized unit, a serial under the wrong part number. Or it replays the last applied op. Picks into a kit (one open, one
 completed) and quality issues (isolating what they name, or not) are among them: what is in the open kit's
 tote is Kitted and nothing else is, a kit's line never counts below 0, and an issue changes no part's total.
+Three open production runs build ASM (RUN-S of one SER each, RUN-L of one LOTP, RUN-B of half a metre of BULK)
+and take `issue` and `complete_run` ops: what is issued is WIP in the run's location A/RUN-…, and a completion
+makes ASM units with those components installed.
 
 One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
 Examples run on an event loop of their own (asyncio.Runner): the engine's connections belong to it.
@@ -41,6 +44,7 @@ from server.models import (
 from server.rules.status import inventory_status_sql
 from server.quality.models import Issue
 from server.ops.service import OpRequest, OpsService
+from server.production.models import Run, RunLine
 from server.queries import InventoryQueries
 from server.schema import METADATA
 from server.settings import Settings
@@ -64,6 +68,8 @@ titled = {"title": st.just("problem")}
 serials = st.sampled_from(SERIALS)
 lots = st.sampled_from(LOTS)
 reason = st.just("test")
+RUNS = {"RUN-S": ("SER", 1), "RUN-L": ("LOTP", 1), "RUN-B": ("BULK", Decimal("0.5"))}  # each builds ASM of this
+runs = st.sampled_from(sorted(RUNS))
 
 
 def compact(op_type: str, role: str, *parts: dict[str, Any]) -> Op:
@@ -131,6 +137,9 @@ blind_op = st.one_of(
     st.fixed_dictionaries({**titled, "part": st.sampled_from(["LOTP", "BULK"]), "lot": st.none() | lots,
                            "location": st.none() | locations, "isolate": st.booleans()}).map(
         lambda args: compact("open_issue", "operator", args)),
+    blind("issue", ALL, run=runs, from_location=st.none() | locations, quantity=quantity),
+    st.fixed_dictionaries({"run": runs, "quantity": st.integers(1, 2), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args)),
 )
 
 
@@ -167,6 +176,8 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
             make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty),
         )
     choices = [
+        make("issue", run=st.sampled_from([r for r, (p, _) in sorted(RUNS.items()) if p == part] or ["RUN-S"]),
+             from_location=st.none() | st.just(here), quantity=qty),
         make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty, isolated=st.just(isolated)),
         make("install", parent_serial=parents, from_location=st.none() | st.just(here), quantity=qty),
         make("scrap", location=st.just(here), quantity=qty, reason=reason, isolated=st.just(isolated)),
@@ -181,6 +192,9 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
     subject = {"serial": row["serial"]} if unit else {"part": part, "lot": row["lot"], "location": here}
     choices.append(st.booleans().map(lambda isolate: compact(
         "open_issue", "operator", {"title": "problem", "isolate": isolate}, subject)))
+    if here.startswith("A/RUN-"):  # on a run: build with it, mostly
+        build = st.fixed_dictionaries({"run": st.just(here[2:]), "quantity": st.just(1), "location": locations})
+        choices += [build.map(lambda args: ("complete_run", "operator", args))] * 6
     if row["lot"] is not None and not unit:
         choices.append(make("split", location=st.just(here), quantity=qty, new_lot=st.none() | lots))
         named_lots = st.lists(st.sampled_from(same_place_lots), max_size=2).map(lambda more: [row["lot"], *more])
@@ -196,6 +210,8 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     serial named under another part."""
     (op_type, role, args), defect = drawn
     args = dict(args)
+    if "part" not in args:  # a completion names its run, not a part: the place it builds at is the one to spoil
+        defect = defect if defect in ("LOCKED", "NOWHERE") else "NOWHERE"
     places = [name for name in ("location", "from_location", "to_location") if name in args]
     if defect == "tracking" and "tracking" in args:
         args["tracking"] = {"serial": "lot", "lot": "untracked", "untracked": "serial"}[args["tracking"]]
@@ -208,13 +224,23 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     return op_type, role, args
 
 
+def building(state: State) -> st.SearchStrategy[Op]:
+    """A completion of a run something usable was issued to (else an op on the stock)."""
+    ready = sorted({row["location"][2:] for row in state["view"] if row["location"].startswith("A/RUN-")
+                    and row["quantity"] and not row["isolated"] and not row["installed_in"]})
+    if not ready:
+        return informed(state)
+    return st.fixed_dictionaries({"run": st.sampled_from(ready), "quantity": st.just(1), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args))
+
+
 def next_op(state: State) -> st.SearchStrategy[Op]:
-    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay"])
+    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay", "building"])
     defects = st.sampled_from(["tracking", "LOCKED", "NOWHERE", "two units", "other part"])
     spoiled = st.tuples(st.one_of(informed(state), blind_op), defects).map(spoil)
     return kind.flatmap(
         lambda k: {"informed": informed(state), "receive": receive, "blind": blind_op, "spoiled": spoiled,
-                   "replay": st.just(("replay", "operator", {}))}[k]
+                   "replay": st.just(("replay", "operator", {})), "building": building(state)}[k]
     )
 
 
@@ -233,19 +259,27 @@ async def reset(db: Database) -> None:
         else:
             for table in tables:
                 await session.execute(delete(table))
-        session.add_all(Part(part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items())
-        tote, done, here = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        parts = {pn: Part(id=uuid.uuid4(), part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items()}
+        a = Location(id=uuid.uuid4(), code="A")
+        tote, done = uuid.uuid4(), uuid.uuid4()
         open_kit, closed_kit = uuid.uuid4(), uuid.uuid4()
-        session.add_all([Location(id=here, code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True),
-                         Location(id=tote, code="K", parent_id=here, kit_id=open_kit), Location(id=done, code="K2")])
+        session.add_all([*parts.values(), a, Location(code="B"), Location(code="LOCKED", count_locked=True),
+                         Location(id=tote, code="K", parent_id=a.id, kit_id=open_kit), Location(id=done, code="K2")])
         await session.flush()
-        session.add_all([Kit(id=open_kit, number="KIT-1", location_id=here, tote_id=tote, status="open", created_by="sam"),
-                         Kit(id=closed_kit, number="KIT-2", location_id=here, tote_id=done, status="completed",
+        session.add_all([Kit(id=open_kit, number="KIT-1", location_id=a.id, tote_id=tote, status="open", created_by="sam"),
+                         Kit(id=closed_kit, number="KIT-2", location_id=a.id, tote_id=done, status="completed",
                              created_by="sam")])
         await session.flush()
-        ids = dict((await session.execute(select(Part.part_number, Part.id))).all())
-        session.add_all(KitLine(kit_id=kit, line_no=n, part_id=ids[part], quantity=3, picked=0)
+        session.add_all(KitLine(kit_id=kit, line_no=n, part_id=parts[part].id, quantity=3, picked=0)
                         for kit in (open_kit, closed_kit) for n, part in enumerate(PARTS, start=1))
+        for number, (component, each) in RUNS.items():
+            wip = Location(id=uuid.uuid4(), code=f"A/{number}", wip=True)
+            run = Run(id=uuid.uuid4(), number=number, part_id=parts["ASM"].id, quantity=20, produced=0,
+                      location_id=a.id, wip_location_id=wip.id, state="open", created_by="sam")
+            session.add_all([wip, run])
+            await session.flush()
+            session.add(RunLine(run_id=run.id, line_no=1, part_id=parts[component].id, per_unit=each,
+                                required=each * 20, issued=0, consumed=0))
 
 
 async def snapshot(db: Database) -> State:
@@ -376,8 +410,10 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
-        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta")}.get(op_type) or 0))
-        expected = {part: change if part == args.get("part") else 0 for part in PARTS}
+        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta"),
+                              "complete_run": args.get("quantity")}.get(op_type) or 0))
+        made = "ASM" if op_type == "complete_run" else args.get("part")  # a completion makes ASM units of components
+        expected = {part: change if part == made else 0 for part in PARTS}
         totals_before, totals_after = part_totals(before), part_totals(after)
         assert {part: totals_after[part] - totals_before[part] for part in PARTS} == expected, "stock not conserved"
         assert after["counts"]["OpRecord"] == before["counts"]["OpRecord"] + 1
@@ -386,7 +422,8 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
             assert (after["counts"]["Movement"] > before["counts"]["Movement"]) == bool(outcome.result["isolated"])
         else:
             assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
-            assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
+            made_ids = outcome.result.get("inventory_ids") or [outcome.result["inventory_id"]]
+            assert set(made_ids) <= {str(row_id) for row_id in after["rows"]}
         before = after
 
 

@@ -27,6 +27,8 @@ from server.api.scan import ScanController
 from server.api.security import TokenAuthMiddleware
 from server.auth import AuthService
 from server.catalog import CatalogService
+from server.costs.api import CostsController
+from server.costs.read import CostQueries
 from server.counts.api import CountsController
 from server.counts.pages import COUNT_PAGES, TEMPLATES as COUNT_TEMPLATES
 from server.counts.rules import Thresholds
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "import_jobs": Jobs(settings.data_dir / "imports", db),  # uploads on the supervisor pages
         "purchasing": PurchasingService(db),
         "replenishment": ReplenishmentService(db),
+        "costs": CostQueries(db),
     }
 
     configure_logging(settings.log_format)
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             CountsController,
             PurchaseOrdersController,
             ConstraintsController,
+            CostsController,
             *SYNC_CONTROLLERS,
             supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,

@@ -2,7 +2,8 @@
 property test proves the two agree.
 
 First rule that matches wins (domain.md):
-scrapped → installed → wip → kitted → on_order → unavailable → available.
+scrapped → removed → installed → wip → kitted → on_order → unavailable → available
+(production.md's last section: Removed, a unit that left inventory by the `remove` op, comes after Scrapped).
 
 Production runs and kits do not exist yet; their inputs are already part of the rule and default to "not
 on one" so that adding those tables only means passing real expressions in. A purchase order's part is the
@@ -26,6 +27,7 @@ class Status(StrEnum):
     kitted = "kitted"
     on_order = "on_order"
     scrapped = "scrapped"
+    removed = "removed"
 
 
 class PoState(StrEnum):
@@ -38,6 +40,7 @@ class PoState(StrEnum):
 @dataclass(frozen=True, slots=True)
 class StatusInputs:
     scrapped: bool = False
+    removed: bool = False
     installed: bool = False
     on_open_run: bool = False  # open or failed production run
     in_open_kit: bool = False
@@ -50,6 +53,8 @@ class StatusInputs:
 def derive_status(row: StatusInputs) -> Status:
     if row.scrapped:
         return Status.scrapped
+    if row.removed:
+        return Status.removed
     if row.installed:
         return Status.installed
     if row.on_open_run:
@@ -91,12 +96,15 @@ def status_sql(
     on_open_run: Any = None,
     in_open_kit: Any = None,
     po_state: Any = None,
+    removed: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
     on_open_run, in_open_kit = _optional_inputs(on_open_run, in_open_kit)
+    removed = false() if removed is None else removed
     on_order, cancelled = _po_is(po_state, PoState.open), _po_is(po_state, PoState.cancelled)
     return case(
         (scrapped, Status.scrapped.value),
+        (removed, Status.removed.value),
         (installed, Status.installed.value),
         (on_open_run, Status.wip.value),
         (in_open_kit, Status.kitted.value),
@@ -118,7 +126,7 @@ def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElem
         location_available=location.available,
         isolated=row.isolated,
         quantity=row.quantity,
-        **{"po_state": row.po_state, **optional},
+        **{"po_state": row.po_state, "removed": row.removed, **optional},
     )
 
 
@@ -138,6 +146,7 @@ def status_filter_sql(
     po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),
+        (Status.removed, row.removed),
         (Status.installed, row.installed_in_id.is_not(None)),
         (Status.wip, run),
         (Status.kitted, kit),

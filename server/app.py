@@ -28,6 +28,7 @@ from server.api.security import TokenAuthMiddleware
 from server.auth import AuthService
 from server.catalog import CatalogService
 from server.costs.api import CostsController
+from server.costs.pages import COST_PAGES, TEMPLATES as COST_TEMPLATES
 from server.costs.read import CostQueries
 from server.counts.api import CountsController
 from server.counts.pages import COUNT_PAGES, TEMPLATES as COUNT_TEMPLATES
@@ -137,7 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ConstraintsController,
             CostsController,
             *SYNC_CONTROLLERS,
-            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *import_pages(settings)]),  # pages with their own sign-in
+            supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *COST_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
             health,
@@ -159,7 +160,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         template_config=TemplateConfig(
             directory=[
                 Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
-                IMPORT_TEMPLATES, PURCHASING_TEMPLATES,
+                IMPORT_TEMPLATES, PURCHASING_TEMPLATES, COST_TEMPLATES,
             ],
             engine=JinjaTemplateEngine,
             engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.ops_support import refused, shop  # noqa: F401
+from tests.integration.test_supervisor_pages import browsers  # noqa: F401 - fixture
 
 BULK = {"part": "BULK", "tracking": "untracked"}
 SN = {"part": "SN-PART", "tracking": "serial"}
@@ -102,3 +103,18 @@ async def test_money_inputs_are_exact(shop):
     second = await shop.ok("receive", **BULK, location="DOCK", quantity=1, unit_cost="0.2")
     assert second["average_price"] == "0.15"
     assert (await shop.ok("remove", **BULK, location="DOCK", quantity=2, reason="used"))["cost"] == "0.30"
+
+
+async def test_the_valuation_page_shows_the_figures_the_chart_and_the_fifo_report(shop, browsers):  # noqa: F811
+    await shop.ok("receive", **BULK, location="DOCK", quantity=60, package_price="126.00", package_ref="DN-1")
+    await shop.ok("receive", **BULK, location="SHELF", quantity=50, unit_cost="2.00", package_ref="DN-2")
+    await shop.ok("remove", **BULK, location="DOCK", quantity=60, reason="maintenance")
+    await shop.ok("remove", **BULK, location="SHELF", quantity=10, reason="maintenance")
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    shown = (await supervisor.get("/supervisor/valuation")).text
+    assert "FIFO value 80.00 EUR · at average prices 82.1818 EUR" in shown
+    assert 'data-fact="fifo_value">80.00<' in shown and 'data-fact="average_price">2.054545<' in shown
+    assert 'data-location="SHELF" data-value="80.00"' in shown and 'data-location="DOCK"' not in shown
+    assert 'data-package="DN-2"' in shown and 'data-package="DN-1"' not in shown  # used up: not in the report
+    assert "No stock held here." in (await supervisor.get("/supervisor/valuation?location=DOCK")).text

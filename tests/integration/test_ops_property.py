@@ -1,8 +1,11 @@
 """Random sequences of operations — many of them ones that must be refused — applied through
 `OpsService.apply_now` on a real database. After every op the database must still hold the inventory
 rules (asked with SQL), a refused op must have changed nothing, an applied op must conserve stock
-(only receive and adjust change a part's total), and the ledger must equal the stock on hand per part,
-location and lot.
+(only receive, adjust and remove change a part's total), and the ledger must equal the stock on hand per part,
+location and lot. Costs (docs/costs.md): per part, its layers' remaining quantity equals the stock it holds (not
+scrapped or removed; free, isolated or installed), and what came (Σ quantity received × unit cost of its layers)
+is what was used (Σ usage cost, each rounded to 6 places) plus what is left (Σ remaining × unit cost): exactly,
+but for half a millionth per usage record.
 
 Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
 what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
@@ -37,15 +40,19 @@ from server.actor import Actor
 from server.api.params import MAX_PAGE
 from server.db import Database
 from server.errors import DomainError
+from server.costs.read import CostQueries
 from server.kits.models import Kit, KitLine
 from server.models import (
-    Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, is_stock,
+    CostLayer, Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, UsageRecord,
+    is_stock,
 )
 from server.rules.status import inventory_status_sql
 from server.quality.models import Issue
 from server.ops.service import OpRequest, OpsService
 from server.production.models import Run, RunLine
 from server.queries import InventoryQueries
+from server.rules.costs import Layer, fifo_value
+from server.rules.money import times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
@@ -70,6 +77,7 @@ lots = st.sampled_from(LOTS)
 reason = st.just("test")
 RUNS = {"RUN-S": ("SER", 1), "RUN-L": ("LOTP", 1), "RUN-B": ("BULK", Decimal("0.5"))}  # each builds ASM of this
 runs = st.sampled_from(sorted(RUNS))
+price = st.decimals(min_value=Decimal(0), max_value=Decimal(20), places=2).map(str)
 
 
 def compact(op_type: str, role: str, *parts: dict[str, Any]) -> Op:
@@ -114,11 +122,19 @@ receive = blind(
     "receive", ALL, name_item=False, location=locations, quantity=quantity,
     serial=lambda part: st.none() | serials if PARTS[part] == "serial" else st.none(),
     lot=lambda part: st.none() | lots if PARTS[part] == "lot" else st.none(),
+    unit_cost=st.none() | price, package_ref=st.none() | st.sampled_from(["DN-1", "DN-2"]),
+)
+receive_by_package = blind(  # a package price: the unit cost is the price over the quantity (6 places)
+    "receive", ALL, name_item=False, location=locations, quantity=quantity, package_price=price,
+    serial=lambda part: st.none() | serials if PARTS[part] == "serial" else st.none(),
+    lot=lambda part: st.none() | lots if PARTS[part] == "lot" else st.none(),
 )
 isolated_flag = st.sampled_from([None, None, True])
 supervisor_mostly = st.sampled_from(["supervisor", "supervisor", "supervisor", "operator"])
 blind_op = st.one_of(
     receive,
+    receive_by_package,
+    blind("remove", ALL, location=locations, quantity=quantity, reason=reason),
     blind("move", ALL, from_location=locations, to_location=locations, quantity=quantity, isolated=isolated_flag),
     blind("install", ALL, parent_serial=serials, from_location=st.none() | locations, quantity=quantity),
     blind("uninstall", ALL, parent_serial=serials, to_location=locations, quantity=quantity),
@@ -181,6 +197,7 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
         make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty, isolated=st.just(isolated)),
         make("install", parent_serial=parents, from_location=st.none() | st.just(here), quantity=qty),
         make("scrap", location=st.just(here), quantity=qty, reason=reason, isolated=st.just(isolated)),
+        make("remove", location=st.just(here), quantity=qty, reason=reason),
         make("isolate", location=st.just(here), quantity=qty, reason=reason),
         *[make("release", location=st.just(here), quantity=qty)] * (3 if row["isolated"] else 1),
         make("adjust", "supervisor", location=st.just(here), reason=reason,
@@ -236,10 +253,11 @@ def building(state: State) -> st.SearchStrategy[Op]:
 
 def next_op(state: State) -> st.SearchStrategy[Op]:
     kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay", "building"])
+    receipts = st.one_of(receive, receive_by_package)
     defects = st.sampled_from(["tracking", "LOCKED", "NOWHERE", "two units", "other part"])
     spoiled = st.tuples(st.one_of(informed(state), blind_op), defects).map(spoil)
     return kind.flatmap(
-        lambda k: {"informed": informed(state), "receive": receive, "blind": blind_op, "spoiled": spoiled,
+        lambda k: {"informed": informed(state), "receive": receipts, "blind": blind_op, "spoiled": spoiled,
                    "replay": st.just(("replay", "operator", {})), "building": building(state)}[k]
     )
 
@@ -290,12 +308,13 @@ async def snapshot(db: Database) -> State:
             select(
                 InventoryRow.id, InventoryRow.part_id, InventoryRow.location_id, InventoryRow.quantity,
                 InventoryRow.serial, InventoryRow.lot, InventoryRow.tracking, InventoryRow.installed_in_id,
-                InventoryRow.scrapped, InventoryRow.isolated,
+                InventoryRow.scrapped, InventoryRow.isolated, InventoryRow.removed,
             )
         )
+        layers = sorted((await session.execute(select(CostLayer.id, CostLayer.quantity_remaining))).all())
         counts = {
             model.__name__: await session.scalar(select(func.count()).select_from(model))
-            for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue)
+            for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue, CostLayer, UsageRecord)
         }
         counters = dict((await session.execute(select(Counter.key, Counter.value))).all())
         parts = dict((await session.execute(select(Part.id, Part.part_number))).all())
@@ -308,9 +327,10 @@ async def snapshot(db: Database) -> State:
             "installed_in": by_id[row["installed_in_id"]]["serial"] if row["installed_in_id"] else None,
         }
         for row in by_id.values()
-        if not row["scrapped"]
+        if not row["scrapped"] and not row["removed"]
     ]
-    return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "codes": codes, "view": view}
+    return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "codes": codes, "view": view,
+            "layers": layers}
 
 
 def part_totals(state: State) -> dict[str, int]:
@@ -322,7 +342,7 @@ def part_totals(state: State) -> dict[str, int]:
 
 
 def stored(state: State) -> State:
-    return {key: state[key] for key in ("rows", "counts", "counters")}
+    return {key: state[key] for key in ("rows", "counts", "counters", "layers")}
 
 
 async def check_rules(db: Database, state: State) -> None:
@@ -376,11 +396,38 @@ async def check_rules(db: Database, state: State) -> None:
     balances, _ = await InventoryQueries(db).balances({}, MAX_PAGE, 0)  # GET /api/balances
     listed = {(b["part"], b["location"], b["lot"]): b["quantity"] for b in balances if b["bucket"] == "on_hand"}
     assert listed == {(state["parts"][part], state["codes"][place], lot): n for (part, place, lot), n in stock.items()}
+    await check_costs(db, state)
     for row_id, row in state["rows"].items():  # no unit inside itself: every chain of parents ends
         seen = {row_id}
         while (row := state["rows"][row["installed_in_id"]] if row["installed_in_id"] else None) is not None:
             assert row["id"] not in seen, "install cycle"
             seen.add(row["id"])
+
+
+async def check_costs(db: Database, state: State) -> None:
+    """Per part: layers' remaining = stock held; what came = what was used + what is left (FIFO value); the
+    valuation's FIFO value is the layers'."""
+    async with db.read() as session:
+        layers = (await session.execute(select(
+            CostLayer.part_id, CostLayer.quantity_received, CostLayer.quantity_remaining, CostLayer.unit_cost,
+        ))).all()
+        usage = (await session.execute(select(UsageRecord.part_id, UsageRecord.cost))).all()
+        held = dict((await session.execute(
+            select(InventoryRow.part_id, func.sum(InventoryRow.quantity))
+            .where(is_stock(), ~InventoryRow.scrapped, ~InventoryRow.removed).group_by(InventoryRow.part_id)
+        )).all())
+    valuation = await CostQueries(db).valuation()
+    valued = {item["part"]: Decimal(item["fifo_value"]) for item in valuation["items"]}
+    for part_id, part in state["parts"].items():
+        mine = [layer for layer in layers if layer.part_id == part_id]
+        remaining = sum((layer.quantity_remaining for layer in mine), 0)
+        assert remaining == (held.get(part_id) or 0), f"{part}: layers hold {remaining}, the stock {held.get(part_id)}"
+        came = total(times(layer.quantity_received, layer.unit_cost) for layer in mine)
+        left = total(times(layer.quantity_remaining, layer.unit_cost) for layer in mine)  # exact: not rounded
+        used = [cost for owner, cost in usage if owner == part_id]
+        slack = Decimal("0.0000005") * len(used)
+        assert abs(total(used) + left - came) <= slack, f"{part}: used {total(used)} + left {left} != came {came}"
+        assert valued.get(part, Decimal(0)) == fifo_value([Layer(None, 1, left)]), part  # to 6 places
 
 
 # ---- the test -------------------------------------------------------------------------------------
@@ -410,8 +457,9 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
-        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta"),
-                              "complete_run": args.get("quantity")}.get(op_type) or 0))
+        moved = {"receive": args.get("quantity"), "adjust": args.get("delta"), "remove": f"-{args.get('quantity')}",
+                 "complete_run": args.get("quantity")}
+        change = Decimal(str(moved.get(op_type) or 0))
         made = "ASM" if op_type == "complete_run" else args.get("part")  # a completion makes ASM units of components
         expected = {part: change if part == made else 0 for part in PARTS}
         totals_before, totals_after = part_totals(before), part_totals(after)

@@ -11,6 +11,7 @@ Both write the run history (`run_items`) and name the run in the activity log's 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from msgspec import Meta
@@ -20,6 +21,7 @@ from server.errors import Invalid, NotFound, NotOnBom
 from server.models import Action, Location, Part, Tracking, canon
 from server.ops.args import Args, Code, ItemArgs, Quantity
 from server.ops.assemblies import relocate_assembly
+from server.ops.costs import layer_in
 from server.ops.handlers import (
     check_units, item_part, refuse_existing_serial, row_result, unit_of, usable_unit_at,
 )
@@ -130,6 +132,10 @@ async def issue(ctx: OpContext, args: Issue) -> Result:
 
 
 # ---- complete_run -------------------------------------------------------------------------------
+# Built stock's own cost layer (docs/costs.md): an install moves no value, so the components built into a unit
+# keep their layers (they are held, installed) and the unit itself adds none — a layer at 0, so that layers
+# cover all stock held. Moving the components' FIFO value into the built unit is not built.
+PRODUCED_COST = Decimal(0)
 async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     run = await find_run(ctx, args.run)
     rules.check_open(run.number, run.state)
@@ -158,6 +164,7 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
             ctx.log(Action.add, part, unit, 1, to_location=location, reason=why)
             record(ctx, run, ItemKind.produced, part.id, unit, 1)
             await _consume(ctx, run, lines, components, unit, 1, location, stock)
+        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
     else:
         lot = (args.lot or run.lot or run.number) if part.tracking == Tracking.lot else None
         row = await ctx.put(part, lot, location, args.quantity, tracking=part.tracking)
@@ -166,6 +173,7 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
         ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location, reason=why)
         record(ctx, run, ItemKind.produced, part.id, row, args.quantity)
         await _consume(ctx, run, lines, components, row, args.quantity, location, stock)
+        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
     run.produced = canon(run.produced + args.quantity)
     await ctx.session.flush()
     return {
@@ -249,6 +257,7 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
             ctx.lookups.installed(parent.id, row)
             ctx.log(Action.assemble, part, row, 1, parent_serial=parent.serial, reason=why)
             record(ctx, run, ItemKind.consumed, part.id, row, 1, into=parent.serial or parent.lot)
+        await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
         return
     lot = None
     if part.tracking == Tracking.lot:
@@ -256,6 +265,7 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
     row = await ctx.put(part, lot, location, need, tracking=part.tracking, installed_in=parent)
     ctx.log(Action.assemble, part, row, need, lot=lot, parent_serial=parent.serial, reason=why)
     record(ctx, run, ItemKind.consumed, part.id, row, need, into=parent.serial or parent.lot)
+    await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
 
 
 register(OpType("issue", Issue, issue, places=("from_location",), source="from_location"))

@@ -5,7 +5,7 @@ is computed by the database (server/rules/status.py) so that filtering 1M rows i
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,11 @@ from server.db import Database
 from server.errors import Invalid, NotFound
 from server.models import InventoryRow, LedgerEntry, Location, MasterChange, Movement, OpRecord, Part, Supplier
 from server.rules.status import Status, inventory_status_sql, status_filter_sql
+
+# What packages above add to a unit's or a lot's history, by key: (session, serial, part id, lot) → its list
+# (a unit: serial given; a lot: part id and lot). server/production adds `runs`, the runs that touched it.
+HistoryExtra = Callable[[Any, str | None, UUID | None, str | None], Awaitable[list[dict[str, Any]]]]
+HISTORY_EXTRAS: dict[str, HistoryExtra] = {}
 
 Parent = aliased(InventoryRow, name="parent")
 FromLocation = aliased(Location, name="from_location")
@@ -209,6 +214,7 @@ class InventoryQueries:
             events = await self._movements(session, or_(Movement.serial == serial, Movement.parent_serial == serial))
             components = await session.execute(COMPONENTS_OF, {"serial": serial})
             components_list = [dict(row._mapping) for row in components]
+            extras = {name: await extra(session, serial, None, None) for name, extra in HISTORY_EXTRAS.items()}
         assemblies: list[dict[str, Any]] = []
         for event in events:
             if event["serial"] != serial:
@@ -217,7 +223,7 @@ class InventoryQueries:
                 assemblies.append({"parent_serial": event["parent_serial"], "installed_at": event["at"], "removed_at": None})
             elif event["action"] == "Disassemble" and assemblies and assemblies[-1]["removed_at"] is None:
                 assemblies[-1]["removed_at"] = event["at"]
-        return {"unit": unit, "events": events, "assemblies": assemblies, "components": components_list}
+        return {"unit": unit, "events": events, "assemblies": assemblies, "components": components_list, **extras}
 
     async def lot_history(self, part: str, lot: str) -> dict[str, Any]:
         rows, _ = await self.page(InventoryFilter(part=part, lot=lot, include_empty=True), 1000, 0)
@@ -230,9 +236,10 @@ class InventoryQueries:
             if found is None:
                 raise NotFound(f"No part {part}", field="part")
             events = await self._movements(session, and_(Movement.part_id == found.id, Movement.lot == lot))
+            extras = {name: await extra(session, None, found.id, lot) for name, extra in HISTORY_EXTRAS.items()}
         if not rows and not events:
             raise NotFound(f"No lot {lot} of {found.part_number}", field="lot")
-        return {"part": found.part_number, "lot": lot, "rows": rows, "events": events}
+        return {"part": found.part_number, "lot": lot, "rows": rows, "events": events, **extras}
 
     async def activity(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         """Movements and master-data changes (`master_changes`), newest first: the keys of the page come from

@@ -301,11 +301,27 @@ class Assembly(Out, kw_only=True):
     removed_at: datetime | None
 
 
+class RunTouch(Out, kw_only=True):
+    """A production run that touched the unit or lot (docs/production.md): issued to it, produced by it,
+    consumed into what it built (`into`), or returned when it closed."""
+
+    run: str
+    state: str
+    kind: str
+    part: str
+    serial: str | None
+    lot: str | None
+    quantity: Amount
+    into: str | None
+    at: datetime
+
+
 class UnitHistory(Out, kw_only=True):
     unit: InventoryItem
     events: list[MovementOut]
     assemblies: list[Assembly]
     components: list[InventoryItem]
+    runs: list[RunTouch] = []
 
 
 class LotHistory(Out, kw_only=True):
@@ -313,6 +329,7 @@ class LotHistory(Out, kw_only=True):
     lot: str
     rows: list[InventoryItem]
     events: list[MovementOut]
+    runs: list[RunTouch] = []
 
 
 def patch_values(patch: msgspec.Struct) -> dict[str, Any]:

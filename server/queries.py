@@ -19,18 +19,11 @@ from server.errors import Invalid, NotFound
 from server.models import InventoryRow, LedgerEntry, Location, MasterChange, Movement, OpRecord, Part, Supplier
 from server.rules.status import Status, inventory_status_sql, status_filter_sql
 
-# What a unit's or a lot's history lists of the quality issues on it: provided by server/quality, which sits
-# above (`provide_issues`); none without it. (session, serial= | part_id= and lot=) → issues, oldest first.
-_issues: list[Callable[..., Awaitable[list[dict[str, Any]]]]] = []
-
-
-def provide_issues(issues_of: Callable[..., Awaitable[list[dict[str, Any]]]]) -> None:
-    _issues[:] = [issues_of]
-
-
-async def _issues_of(session: Any, **subject: Any) -> list[dict[str, Any]]:
-    return await _issues[0](session, **subject) if _issues else []
-
+# What packages above add to a unit's or a lot's history, by key: (session, serial, part id, lot) → its list
+# (a unit: serial given; a lot: part id and lot). server/production adds `runs`, the runs that touched it;
+# server/quality `issues`, the quality issues on it.
+HistoryExtra = Callable[[Any, str | None, UUID | None, str | None], Awaitable[list[dict[str, Any]]]]
+HISTORY_EXTRAS: dict[str, HistoryExtra] = {}
 
 Parent = aliased(InventoryRow, name="parent")
 FromLocation = aliased(Location, name="from_location")
@@ -223,7 +216,7 @@ class InventoryQueries:
             events = await self._movements(session, or_(Movement.serial == serial, Movement.parent_serial == serial))
             components = await session.execute(COMPONENTS_OF, {"serial": serial})
             components_list = [dict(row._mapping) for row in components]
-            issues = await _issues_of(session, serial=serial)
+            extras = {name: await extra(session, serial, None, None) for name, extra in HISTORY_EXTRAS.items()}
         assemblies: list[dict[str, Any]] = []
         for event in events:
             if event["serial"] != serial:
@@ -232,8 +225,7 @@ class InventoryQueries:
                 assemblies.append({"parent_serial": event["parent_serial"], "installed_at": event["at"], "removed_at": None})
             elif event["action"] == "Disassemble" and assemblies and assemblies[-1]["removed_at"] is None:
                 assemblies[-1]["removed_at"] = event["at"]
-        return {"unit": unit, "events": events, "assemblies": assemblies, "components": components_list,
-                "issues": issues}
+        return {"unit": unit, "events": events, "assemblies": assemblies, "components": components_list, **extras}
 
     async def lot_history(self, part: str, lot: str) -> dict[str, Any]:
         rows, _ = await self.page(InventoryFilter(part=part, lot=lot, include_empty=True), 1000, 0)
@@ -246,10 +238,10 @@ class InventoryQueries:
             if found is None:
                 raise NotFound(f"No part {part}", field="part")
             events = await self._movements(session, and_(Movement.part_id == found.id, Movement.lot == lot))
-            issues = await _issues_of(session, part_id=found.id, lot=lot)
+            extras = {name: await extra(session, None, found.id, lot) for name, extra in HISTORY_EXTRAS.items()}
         if not rows and not events:
             raise NotFound(f"No lot {lot} of {found.part_number}", field="lot")
-        return {"part": found.part_number, "lot": lot, "rows": rows, "events": events, "issues": issues}
+        return {"part": found.part_number, "lot": lot, "rows": rows, "events": events, **extras}
 
     async def activity(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         """Movements and master-data changes (`master_changes`), newest first: the keys of the page come from

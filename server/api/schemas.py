@@ -314,12 +314,28 @@ class IssueBrief(Out, kw_only=True):
     closed_at: datetime | None
 
 
+class RunTouch(Out, kw_only=True):
+    """A production run that touched the unit or lot (docs/production.md): issued to it, produced by it,
+    consumed into what it built (`into`), or returned when it closed."""
+
+    run: str
+    state: str
+    kind: str
+    part: str
+    serial: str | None
+    lot: str | None
+    quantity: Amount
+    into: str | None
+    at: datetime
+
+
 class UnitHistory(Out, kw_only=True):
     unit: InventoryItem
     events: list[MovementOut]
     assemblies: list[Assembly]
     components: list[InventoryItem]
     issues: list[IssueBrief] = []
+    runs: list[RunTouch] = []
 
 
 class LotHistory(Out, kw_only=True):
@@ -328,6 +344,7 @@ class LotHistory(Out, kw_only=True):
     rows: list[InventoryItem]
     events: list[MovementOut]
     issues: list[IssueBrief] = []
+    runs: list[RunTouch] = []
 
 
 def patch_values(patch: msgspec.Struct) -> dict[str, Any]:

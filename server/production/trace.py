@@ -43,6 +43,25 @@ def _node(row: Any) -> dict[str, Any]:
             "expiry": row.expiry.isoformat() if row.expiry else None}
 
 
+async def runs_where(session: Any, where: Any) -> list[dict[str, Any]]:
+    """Run items (what a run issued, produced, consumed, returned) matching `where`, oldest first."""
+    query = (select(Run.number, Run.state, RunItem.kind, RunItem.serial, RunItem.lot, RunItem.quantity,
+                    RunItem.into_serial, RunItem.created_at, Part.part_number)
+             .join(Run, Run.id == RunItem.run_id).join(Part, Part.id == RunItem.part_id)
+             .where(where).order_by(RunItem.created_at, RunItem.id))
+    return [{"run": row.number, "state": row.state, "kind": row.kind, "part": row.part_number,
+             "serial": row.serial, "lot": row.lot, "quantity": row.quantity, "into": row.into_serial,
+             "at": row.created_at} for row in await session.execute(query)]
+
+
+async def history_runs(session: Any, serial: str | None, part_id: Any, lot: str | None) -> list[dict[str, Any]]:
+    """The runs that touched a unit (issued, produced, consumed) or a lot: a unit's and a lot's history show
+    them (server/queries.py HISTORY_EXTRAS)."""
+    if serial is not None:
+        return await runs_where(session, or_(RunItem.serial == serial, RunItem.into_serial == serial))
+    return await runs_where(session, and_(RunItem.part_id == part_id, RunItem.lot == lot))
+
+
 class ProductionQueries:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -116,13 +135,7 @@ class ProductionQueries:
         return ordered
 
     async def _runs(self, session: Any, where: Any) -> list[dict[str, Any]]:
-        query = (select(Run.number, Run.state, RunItem.kind, RunItem.serial, RunItem.lot, RunItem.quantity,
-                        RunItem.into_serial, RunItem.created_at, Part.part_number)
-                 .join(Run, Run.id == RunItem.run_id).join(Part, Part.id == RunItem.part_id)
-                 .where(where).order_by(RunItem.created_at, RunItem.id))
-        return [{"run": row.number, "state": row.state, "kind": row.kind, "part": row.part_number,
-                 "serial": row.serial, "lot": row.lot, "quantity": row.quantity, "into": row.into_serial,
-                 "at": row.created_at} for row in await session.execute(query)]
+        return await runs_where(session, where)
 
     async def _ops(self, session: Any, where: Any) -> list[dict[str, Any]]:
         query = (select(Movement.created_at.label("at"), Movement.op_id, Movement.op_type, Movement.action,

@@ -61,8 +61,7 @@ async def find_issue(session: AsyncSession, number: str) -> tuple[Issue, str, st
     return found
 
 
-async def issues_of(session: AsyncSession, *, serial: str | None = None, part_id: Any = None,
-                    lot: str | None = None) -> list[dict[str, Any]]:
+async def issues_of(session: AsyncSession, serial: str | None, part_id: Any, lot: str | None) -> list[dict[str, Any]]:
     """The issues of a unit (`serial`) or of a lot (`part_id` and `lot`), oldest first: for its history."""
     query = select(Issue.number, Issue.title, Issue.status, Issue.disposition, Issue.opened_by,
                    Issue.created_at, Issue.closed_at)

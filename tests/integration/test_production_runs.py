@@ -56,6 +56,9 @@ async def test_a_run_posts_demand_takes_components_as_wip_and_builds_units(plant
     assert "built by run RUN-1" in [e["reason"] for e in pump["events"]]
     board = (await plant.get("/api/units/BD-1/history")).json()
     assert [e["reason"] for e in board["events"]][-2:] == ["issued to run RUN-1", "consumed by run RUN-1"]
+    assert [(r["run"], r["kind"], r["into"]) for r in board["runs"]] == [
+        ("RUN-1", "issued", None), ("RUN-1", "consumed", "PU-0001")]
+    assert [(r["run"], r["kind"]) for r in pump["runs"]][0] == ("RUN-1", "produced")
     await plant.ok("complete_run", run="RUN-1", quantity=1, location="LINE", serials=["PU-X"])
     await ledger_is_stock(db)
 
@@ -126,6 +129,7 @@ async def test_lot_built_runs_and_made_on_assembly_lines(plant: Api, db: Databas
     lot = (await plant.get("/api/lots/PASTE/MIX-1/history")).json()
     assert [r["quantity"] for r in lot["rows"]] == [4]
     assert "built by run MIX-1" in [e["reason"] for e in lot["events"]]
+    assert [(r["run"], r["kind"], r["quantity"]) for r in lot["runs"]] == [("MIX-1", "produced", 4)]
 
     await set_bom(plant, "PUMP", [{"part": "CAP", "quantity": 1, "made_on_assembly": True}])
     await make_run(plant, number="RUN-4", quantity=1)

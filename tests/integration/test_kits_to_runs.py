@@ -1,6 +1,6 @@
 """A kit for a run, completed: what its tote holds is issued to the run (WIP, the run's demand reversed) in the
 same write transaction; what the run does not require stays in the tote, released, and the answer says why; a
-kit whose run is not open or does not exist completes by releasing, and says so."""
+kit whose run is not open or does not exist completes by releasing, and says so; a phone knows the open runs by their WIP locations, and issues to and completes a run offline."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from server.db import Database
 from tests.conftest import Api
+from tests.integration.sync_helpers import Phone, by_seq
 from tests.integration.production_support import (  # noqa: F401
     BOARD, GLUE, SCREW, act, demand, ledger_is_stock, make_run, plant, stock_up,
 )
@@ -98,4 +99,33 @@ async def test_a_kit_whose_run_is_not_open_or_unknown_completes_by_releasing(pla
     response = await plant.post(f"/api/kits/{cancelled}/cancel", {}, "supervisor")
     assert response.status_code == 200 and response.json()["closing"] is None
     assert await plant.items(status="wip") == []
+    await ledger_is_stock(db)
+
+
+async def test_a_phone_knows_open_runs_by_their_wip_location_and_issues_and_completes_offline(
+    plant: Api, db: Database
+) -> None:
+    await stock_up(plant)
+    await make_run(plant, number="RUN-3", quantity=1)
+    phone = await Phone.sign_in(plant)
+    first = await phone.pull()
+    assert [c for c in first["changes"] if c["entity"] == "location" and c["data"]["wip"]] == []
+    await act(plant, "RUN-3", "start")
+    pulled = await phone.pull(first["cursor"])
+    wip = [c["data"] for c in pulled["changes"] if c["entity"] == "location" and c["data"]["wip"]]
+    assert [(d["code"], d["parent"]) for d in wip] == [("LINE/RUN-3", "LINE")]  # the phone's open run RUN-3
+
+    ops = [phone.op("issue", run="RUN-3", **BOARD, serial="BD-1", from_location="STORES", quantity=1),
+           phone.op("issue", run="RUN-3", **GLUE, lot="G-2", from_location="STORES", quantity="0.25"),
+           phone.op("issue", run="RUN-3", **SCREW, from_location="STORES", quantity=4),
+           phone.op("complete_run", run="RUN-3", quantity=1, location="LINE", serials=["PU-PHONE-1"])]
+    results = by_seq(await phone.push(*ops))
+    assert [results[seq]["status"] for seq in sorted(results)] == ["applied"] * 4
+    pump = (await plant.get("/api/units/PU-PHONE-1/history")).json()
+    assert (pump["unit"]["status"], pump["unit"]["location"]) == ("available", "LINE")
+    assert sorted(c["part"] for c in pump["components"]) == ["BOARD", "GLUE", "SCREW"]
+    await act(plant, "RUN-3", "complete")
+    after = await phone.pull(pulled["cursor"])
+    assert [c["data"]["wip"] for c in after["changes"] if c["entity"] == "location"
+            and c["data"]["code"] == "LINE/RUN-3"] == [False]  # no longer an open run on the phone
     await ledger_is_stock(db)

@@ -3,8 +3,8 @@
 // with how many — queued as `issue` from where it is into the run's WIP location. Complete: how many were built,
 // their serials or lot (else the server names them), where: queued as `complete_run`. The server decides.
 
-import { h, field, input, label, place, toast, quantityInput, readQuantity } from '../ui.js';
-import { allLocations, partByNumber } from '../store.js';
+import { h, field, input, label, place, qty, toast, quantityInput, readQuantity } from '../ui.js';
+import { allLocations, partByNumber, rowsWhere } from '../store.js';
 import { itemArgs, pick } from './pick.js';
 import { t } from '../i18n.js';
 
@@ -21,6 +21,7 @@ export function mount(root, ctx, query, name) {
   let run = null;
   let row = null;
   const what = h('p.dest');
+  const onRun = h('ul.rows.issued'); // what is on the run (WIP) in this phone's copy
   const quantity = quantityInput('quantity', { value: 1 });
   const qtyField = field(t('common.quantity'), quantity);
   const go = h('button.primary', { type: 'submit' }, t(`action.${name}`));
@@ -36,7 +37,8 @@ export function mount(root, ctx, query, name) {
       return box.append(runs.length ? h('ul.rows', runs.map((r) => h('li', { dataset: { run: r.run } },
         h('a', { href: `#/${name}?run=${encodeURIComponent(r.run)}` }, h('b', r.run), ` ${r.location}`)))) : h('p.empty', t('run.none')));
     }
-    if (name === 'issue') form.append(what, qtyField, go);
+    box.dataset.run = run.run;
+    if (name === 'issue') form.append(what, qtyField, go, onRun);
     else {
       where.value = run.location;
       form.append(qtyField, field(t('common.serial'), serials), field(t('common.lot'), lot), field(t('common.location'), where), go);
@@ -50,6 +52,8 @@ export function mount(root, ctx, query, name) {
     what.textContent = row ? `${label(row)} · ${place(row)}` : '';
     qtyField.hidden = go.hidden = !row;
     ctx.prompt(t(row ? 'run.how_many' : 'run.scan'));
+    if (run) rowsWhere('location', run.wip).then((rows) => onRun.replaceChildren(...rows.filter((r) => !r.installed_in)
+      .map((r) => h('li', { dataset: { item: r.serial ?? r.lot ?? r.part } }, `${label(r)} · ${qty(r)}`))));
   }
 
   async function onScan(scan) {
@@ -85,5 +89,5 @@ export function mount(root, ctx, query, name) {
   }
 
   render();
-  return { onScan };
+  return { onScan, onStatus: render }; // a pull brings the server's rows
 }

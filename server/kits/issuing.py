@@ -5,7 +5,8 @@ the run's own rule.
 Each live row in the tote (a unit, a lot's bucket, an untracked quantity; not installed, not scrapped) is one
 `issue` op from the tote, in its own SAVEPOINT: a row the run refuses (a part it does not require: `not_on_bom`,
 …) stays in the tote, released, and the kit's answer says why. Stock set aside (isolated) in the tote is not
-issued. A kit whose run is not open, or does not exist, completes by releasing everything, and says so.
+issued. A kit whose run is not open, or does not exist, completes by releasing everything, and says so (the
+op's refusal, `run_not_open` or an unknown `run`, tells: kits sit beside production, not above it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from server.ops.batch import WriteBatch
 from server.ops.registry import parse_args
 from server.ops.service import OpRequest, apply_op
 from server.ops.stock import new_id
-from server.production.models import Run
 
 IN_TOTE = (
     select(InventoryRow.serial, InventoryRow.lot, InventoryRow.quantity, InventoryRow.isolated, Part.part_number,
@@ -35,13 +35,9 @@ IN_TOTE = (
 
 
 async def issue_to_run(batch: WriteBatch, kit: Kit, tote: Location, actor: Actor, version: int) -> KitClosing:
-    """Issue what is in the (released) tote to the kit's run; what is not issued stays there, Available."""
-    session = batch.session
-    state = await session.scalar(select(Run.state).where(Run.number == kit.run))
-    rows = (await session.execute(IN_TOTE.where(InventoryRow.location_id == tote.id))).all()
-    if state != "open":
-        why = f"run {kit.run} does not exist" if state is None else f"run {kit.run} is {state}, not open"
-        return KitClosing(run=kit.run, released=[_item(row) for row in rows], note=f"Released: {why}")
+    """Issue what is in the (released) tote to the kit's run; what is not issued stays there, Available. Whether
+    the run is open, or exists, the `issue` op says (kits know runs only by their number and the op)."""
+    rows = (await batch.session.execute(IN_TOTE.where(InventoryRow.location_id == tote.id))).all()
     issued, kept = [], []
     for row in rows:
         if row.isolated:
@@ -53,11 +49,19 @@ async def issue_to_run(batch: WriteBatch, kit: Kit, tote: Location, actor: Actor
                 await apply_op(batch, OpRequest(new_id(), "issue", args), args, actor, version)
         except DomainError as error:
             await batch.refresh()
+            if _about_the_run(error):  # not open, or no such run: nothing is issued, everything released
+                return KitClosing(run=kit.run, released=[_item(row) for row in rows], note=f"Released: {error.message}")
             kept.append(_item(row, error.reason, error.message))
         else:
             issued.append(_item(row))
+    if not rows:
+        return KitClosing(run=kit.run, note=f"Nothing to issue to run {kit.run}: the tote is empty")
     note = f"Issued to run {kit.run}" + (f"; {len(kept)} not issued, released in the tote" if kept else "")
     return KitClosing(run=kit.run, issued=issued, released=kept, note=note)
+
+
+def _about_the_run(error: DomainError) -> bool:
+    return error.reason == "run_not_open" or (error.reason == "unknown_reference" and error.field == "args.run")
 
 
 def _issue_args(run: str | None, tote: str, row: Any) -> dict[str, Any]:

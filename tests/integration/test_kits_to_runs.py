@@ -84,10 +84,10 @@ async def test_a_kit_whose_run_is_not_open_or_unknown_completes_by_releasing(pla
     await plant.ok("kit", **pick(unknown, SCREW, 5))
 
     closing = await complete(plant, planned)
-    assert closing["note"] == "Released: run RUN-2 is planned, not open"
+    assert closing["note"] == "Released: Run RUN-2 is planned, not open"
     assert (items(closing["issued"]), items(closing["released"])) == ([], [("BOARD", "BD-2", None, 1, None)])
     closing = await complete(plant, unknown)
-    assert closing["note"] == "Released: run RUN-NONE does not exist"
+    assert closing["note"] == "Released: No run RUN-NONE"
     assert items(closing["released"]) == [("SCREW", None, None, 5, None)]
     assert await plant.items(status="wip") == [] and await plant.items(status="kitted") == []
     assert [i["serial"] for i in await plant.items(status="available", location=f"LINE/{planned}")] == ["BD-2"]

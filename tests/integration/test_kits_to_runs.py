@@ -9,6 +9,7 @@ from typing import Any
 from server.db import Database
 from tests.conftest import Api
 from tests.integration.sync_helpers import Phone, by_seq
+from tests.integration.test_supervisor_pages import browsers  # noqa: F401 - fixture
 from tests.integration.production_support import (  # noqa: F401
     BOARD, GLUE, SCREW, act, demand, ledger_is_stock, make_run, plant, stock_up,
 )
@@ -129,3 +130,20 @@ async def test_a_phone_knows_open_runs_by_their_wip_location_and_issues_and_comp
     assert [c["data"]["wip"] for c in after["changes"] if c["entity"] == "location"
             and c["data"]["code"] == "LINE/RUN-3"] == [False]  # no longer an open run on the phone
     await ledger_is_stock(db)
+
+
+async def test_the_kit_page_says_what_went_to_the_run_and_what_stayed(plant: Api, browsers: Any) -> None:  # noqa: F811
+    await stock_up(plant)
+    await plant.ok("receive", part="LABEL", tracking="serial", serial="LB-1", location="STORES", quantity=1)
+    await make_run(plant, number="RUN-4", quantity=1)
+    await act(plant, "RUN-4", "start")
+    kit = await kit_for(plant, "RUN-4", [{"part": "BOARD", "quantity": 1}, {"part": "LABEL", "quantity": 1}])
+    await plant.ok("kit", **pick(kit, BOARD, serial="BD-1"))
+    await plant.ok("kit", **pick(kit, {"part": "LABEL", "tracking": "serial"}, serial="LB-1"))
+    supervisor = browsers()
+    await supervisor.sign_in("supervisor")
+    shown = await supervisor.submit(f"/supervisor/kits/{kit}", f"/supervisor/kits/{kit}/complete", {})
+    assert shown.status_code == 200 and 'data-status="completed"' in shown.text
+    assert "1 issued to run RUN-4" in shown.text and 'data-released="LB-1"' in shown.text
+    assert "LABEL is not among what run RUN-4 requires" in shown.text
+    assert [i["status"] for i in await plant.items(serial="BD-1")] == ["wip"]

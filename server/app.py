@@ -27,6 +27,9 @@ from server.api.scan import ScanController
 from server.api.security import TokenAuthMiddleware
 from server.auth import AuthService
 from server.catalog import CatalogService
+from server.costs.api import CostsController
+from server.costs.pages import COST_PAGES, TEMPLATES as COST_TEMPLATES
+from server.costs.read import CostQueries
 from server.counts.api import CountsController
 from server.counts.pages import COUNT_PAGES, TEMPLATES as COUNT_TEMPLATES
 from server.counts.rules import Thresholds
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         "boms": BomService(db),
         "runs": RunService(db),
         "production": ProductionQueries(db),
+        "costs": CostQueries(db),
     }
 
     configure_logging(settings.log_format)
@@ -150,10 +154,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ConstraintsController,
             KitsController,
             IssuesController,
+            CostsController,
             *PRODUCTION_CONTROLLERS,
             *SYNC_CONTROLLERS,
             supervisor_router([*CONFLICT_PAGES, *COUNT_PAGES, *PURCHASING_PAGES, *PRODUCTION_PAGES, *KIT_PAGES, *ISSUE_PAGES,
-                               *import_pages(settings)]),  # pages with their own sign-in
+                               *COST_PAGES, *import_pages(settings)]),  # pages with their own sign-in
             problem_types,
             problem_type,
             health,
@@ -176,6 +181,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             directory=[
                 Path(__file__).parent / "templates", SUPERVISOR_TEMPLATES, SYNC_TEMPLATES, COUNT_TEMPLATES,
                 IMPORT_TEMPLATES, PURCHASING_TEMPLATES, PRODUCTION_TEMPLATES, KIT_TEMPLATES, QUALITY_TEMPLATES,
+                COST_TEMPLATES,
             ],
             engine=JinjaTemplateEngine,
             engine_callback=install_i18n,  # t(key, …) and lang() in every template: server/i18n.py

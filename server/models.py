@@ -312,7 +312,7 @@ class InventoryRow(UUIDv7AuditBase):
         # filter and `total` are answered from the index, and per location the ids come out in order.
         Index(
             "ix_inventory_location_id_id_status",
-            "location_id", "id", "scrapped", "installed_in_id", "isolated", "quantity", "po_state",
+            "location_id", "id", "scrapped", "installed_in_id", "isolated", "quantity", "po_state", "removed",
         ),
         Index("ix_inventory_part_id_location_id", "part_id", "location_id"),
         Index("ix_inventory_part_id_lot", "part_id", "lot"),
@@ -328,6 +328,8 @@ class InventoryRow(UUIDv7AuditBase):
     unit_cost: Mapped[Decimal | None] = mapped_column(Money)
     installed_in_id: Mapped[UUID | None] = mapped_column(ForeignKey("inventory.id"))
     scrapped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a unit that left inventory by the `remove` op (used): kept, with quantity 0, findable by its serial
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)
     isolated: Mapped[bool] = mapped_column(Boolean, default=False)
     isolation_reason: Mapped[str | None] = mapped_column(Text)
     package_ref: Mapped[str | None] = mapped_column(String(128))
@@ -469,6 +471,51 @@ class LedgerEntry(UUIDv7AuditBase):
     lot: Mapped[str | None] = mapped_column(String(128))
     delta: Mapped[Number] = mapped_column(QuantityType)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CostLayer(UUIDv7AuditBase):
+    """What a receipt (or a found unit) added to a part's stock, at what unit cost, and how much of it is
+    left: FIFO takes the oldest first (docs/costs.md). Layers are per part, not per place. `version` is the
+    version of the op that made it (its place in FIFO order; a late push chunk shifts it to the real one,
+    server/ops/batch.py `stamped`); `average_price` the part's moving average price after it came."""
+
+    __tablename__ = "cost_layers"
+    __table_args__ = (
+        Index("ix_cost_layers_part_id_version", "part_id", "version"),
+        CheckConstraint("quantity_remaining >= 0", name="ck_cost_layers_remaining_non_negative"),
+    )
+
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    op_id: Mapped[UUID] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # receipt, found (a positive adjustment), opening
+    package_ref: Mapped[str | None] = mapped_column(String(128))
+    po_line: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    quantity_received: Mapped[Number] = mapped_column(QuantityType)
+    quantity_remaining: Mapped[Number] = mapped_column(QuantityType)
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    average_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class UsageRecord(UUIDv7AuditBase):
+    """Stock that left inventory (`remove`, `scrap`, a negative `adjust`) and its FIFO cost: the layers it took."""
+
+    __tablename__ = "usage"
+    __table_args__ = (Index("ix_usage_part_id_used_at", "part_id", "used_at"),)
+
+    op_id: Mapped[UUID] = mapped_column(index=True)
+    op_type: Mapped[str] = mapped_column(String(32))
+    part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
+    location_id: Mapped[UUID] = mapped_column(ForeignKey("locations.id"))
+    serial: Mapped[str | None] = mapped_column(String(128))
+    lot: Mapped[str | None] = mapped_column(String(128))
+    quantity: Mapped[Number] = mapped_column(QuantityType)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 
 
 class Counter(UUIDv7AuditBase):

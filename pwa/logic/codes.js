@@ -100,22 +100,21 @@ export function labelFields(text) {
   return parseIso15434(text) ?? parseGs1(text);
 }
 
-/** GS1's YYMMDD (AI 17) as an ISO date: the century nearest today's (GS1 General Specifications 7.12), day
- *  00 the month's last day; an ISO date passes through. Undefined when it is neither. */
-export function expiryOf(value, today = new Date()) {
+/** A GS1 date (AI 17, `YYMMDD`; day 00: the month's last day; the century that puts it within 49 years back
+ *  and 50 ahead of `today`, GS1 General Specifications 7.12) or an ISO date → `YYYY-MM-DD`, else null. */
+export function labelDate(value, today = new Date()) {
   const text = String(value ?? '');
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
-  const m = /^(\d\d)(\d\d)(\d\d)$/.exec(text);
-  if (!m || +m[2] < 1 || +m[2] > 12) return undefined;
-  const current = today.getUTCFullYear();
-  const century = Math.floor(current / 100) * 100;
-  let year = century + Number(m[1]);
-  if (year - current >= 51) year -= 100;
-  else if (current - year > 49) year += 100;
-  const last = new Date(Date.UTC(year, Number(m[2]), 0)).getUTCDate();
-  const day = Number(m[3]) === 0 ? last : Number(m[3]);
-  if (day > last) return undefined;
-  return `${year}-${m[2]}-${String(day).padStart(2, '0')}`;
+  const m = /^(\d{2})(\d{2})(\d{2})$/.exec(text);
+  if (!m) return null;
+  const [yy, mm, dd] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mm < 1 || mm > 12) return null;
+  const now = today.getUTCFullYear();
+  let year = Math.floor(now / 100) * 100 + yy;
+  if (year - now > 50) year -= 100; else if (now - year > 49) year += 100;
+  const last = new Date(Date.UTC(year, mm, 0)).getUTCDate();
+  if (dd > last) return null;
+  return `${year}-${String(mm).padStart(2, '0')}-${String(dd || last).padStart(2, '0')}`;
 }
 
 /** Receive-form values from label fields (ours or the server's `fields`). */
@@ -128,9 +127,9 @@ export function receivePrefill(fields) {
   if (fields.lot) out.lot = String(fields.lot);
   const quantity = fields.quantity === undefined ? undefined : quantityOf(fields.quantity);
   if (quantity !== undefined && micro(quantity) > 0n) out.quantity = quantity;
-  const expiry = expiryOf(fields.expiry);
-  if (expiry) out.expiry = expiry;
   if (fields.supplier) out.supplier = String(fields.supplier);
+  const expiry = fields.expiry ? labelDate(fields.expiry) : null; // GS1 AI 17: the lot's expiry
+  if (expiry) out.expiry = expiry;
   const line = poLineOf(fields.po, fields.po_line);
   if (line) out.po_line = line;
   return out;

@@ -48,6 +48,7 @@ export function rowKey(row) {
 /** Display status, following the domain's first-match rules for what a phone can know. */
 export function deriveStatus(row, previous = row.status) {
   if (row.scrapped) return 'scrapped';
+  if (previous === 'removed' && !positive(row.quantity)) return 'removed'; // used: a unit the remove op took
   if (row.installed_in) return 'installed';
   if (row.wip) return 'wip';
   if (row.kitted) return 'kitted';

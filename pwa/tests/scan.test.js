@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWedge } from '../logic/wedge.js';
 import { createDeduper } from '../logic/dedupe.js';
-import { clean, expiryOf, labelFields, parseGs1, parseIso15434, receivePrefill } from '../logic/codes.js';
+import { clean, labelFields, parseGs1, parseIso15434, receivePrefill } from '../logic/codes.js';
 
 const type = (wedge, text, start, gap) => {
   let t = start; let out = null;
@@ -84,18 +84,6 @@ test('label quantities are exact decimals, GS1 measures in kg, m and l with thei
   assert.deepEqual(receivePrefill({ part: 'P1', quantity: '0' }), { part: 'P1' });
 });
 
-test('a GS1 expiry (AI 17) becomes an ISO date, day 00 the last of the month', () => {
-  const today = new Date(Date.UTC(2026, 11, 3));
-  assert.equal(expiryOf('270615', today), '2027-06-15');
-  assert.equal(expiryOf('280200', today), '2028-02-29');
-  assert.equal(expiryOf('991231', today), '1999-12-31'); // more than 50 years ahead: the last century
-  assert.equal(expiryOf('271301', today), undefined);
-  assert.equal(expiryOf('270231', today), undefined);
-  assert.equal(expiryOf('2027-06-15', today), '2027-06-15');
-  assert.equal(receivePrefill(parseGs1('(01)09501101020917(17)270615(10)L-9')).lot, 'L-9');
-  assert.match(receivePrefill(parseGs1('(01)09501101020917(17)270615(10)L-9')).expiry, /^20\d\d-06-15$/);
-});
-
 import { lotLabel, parseOwn } from '../logic/codes.js';
 
 test('our own labels name a unit, a lot, a part or a location', () => {
@@ -106,4 +94,20 @@ test('our own labels name a unit, a lot, a part or a location', () => {
   assert.equal(parseOwn('SN-1'), null);
   assert.equal(parseOwn('L:nolot'), null);
   assert.deepEqual(parseOwn(lotLabel('RES/10K', 'LOT 1/A')), { kind: 'lot', part: 'RES/10K', lot: 'LOT 1/A' });
+});
+
+import { labelDate } from '../logic/codes.js';
+
+test('a GS1 expiry date (AI 17) fills the receipt\'s expiry', () => {
+  const today = new Date(Date.UTC(2026, 11, 3));
+  assert.equal(labelDate('271231', today), '2027-12-31');
+  assert.equal(labelDate('270200', today), '2027-02-28'); // day 00: the month's last day
+  assert.equal(labelDate('990101', today), '1999-01-01'); // more than 50 years ahead: the century before
+  assert.equal(labelDate('2027-03-31', today), '2027-03-31');
+  assert.equal(labelDate('271301', today), null);
+  assert.equal(labelDate('270231', today), null);
+  const fields = labelFields('(01)09506000134352(17)271231(10)LOT-9');
+  assert.equal(fields.expiry, '271231');
+  assert.equal(receivePrefill(fields).expiry, '2027-12-31');
+  assert.equal(receivePrefill({ lot: 'L' }).expiry, undefined);
 });

@@ -23,17 +23,18 @@ export function mount(root, ctx, query) {
     pack: h('select', { name: 'pack' }),
     location: input('location', { list: 'locations-list', placeholder: t('receive.location_code'), onkeydown: enterMovesOn }),
     supplier: input('supplier', { placeholder: t('receive.supplier_optional'), autocapitalize: 'words', onkeydown: enterMovesOn }),
+    expiry: input('expiry', { type: 'date' }),
     po_line: input('po_line', { list: 'po-lines-list', placeholder: t('receive.po_line_placeholder'), onkeydown: enterMovesOn }),
   };
   const lineInfo = h('p.po-line');
   const tracking = h('p.tracking');
   const rows = { serial: field(t('common.serial'), els.serial), lot: field(t('common.lot'), els.lot), quantity: field(t('common.quantity'), els.quantity),
-    pack: field(t('receive.pack'), els.pack) };
+    pack: field(t('receive.pack'), els.pack), expiry: field(t('receive.expiry'), els.expiry) };
   let part = null;
   const form = h('form.flow', { onsubmit: (e) => { e.preventDefault(); submit(); } },
     h('h2', t('receive.title')), field(t('common.part'), els.part), tracking, rows.serial, rows.lot, rows.quantity, rows.pack,
     field(t('common.location'), els.location), field(t('receive.po_line'), els.po_line), lineInfo,
-    field(t('receive.supplier'), els.supplier), h('button.primary', { type: 'submit' }, t('receive.title')));
+    field(t('receive.supplier'), els.supplier), rows.expiry, h('button.primary', { type: 'submit' }, t('receive.title')));
   root.append(form, datalist('parts-list', []), datalist('locations-list', []), datalist('po-lines-list', []));
   openPoLines().then((lines) => root.querySelector('#po-lines-list').replaceChildren(...lines.map((l) => h('option', { value: l.po_line }, `${l.part} — ${l.supplier}`))));
   allParts().then((parts) => root.querySelector('#parts-list').replaceChildren(...parts.map((p) => h('option', { value: p.part_number }, p.description))));
@@ -46,6 +47,7 @@ export function mount(root, ctx, query) {
     rows.serial.hidden = kind !== 'serial';
     rows.lot.hidden = kind !== 'lot';
     rows.quantity.hidden = kind === 'serial';
+    rows.expiry.hidden = !kind || kind === 'untracked'; // a lot's (or a unit's) expiry date; GS1 AI 17 fills it
     // the packs it is bought in: "3" with "box of 100" is 300 of its unit (the server converts and records it)
     const packs = kind === 'serial' ? [] : part?.packs ?? [];
     rows.pack.hidden = !packs.length;
@@ -80,7 +82,7 @@ export function mount(root, ctx, query) {
       if (line?.part !== values.part) { els.po_line.value = ''; await setLine(''); }
     }
     if (values.part) await setPart(values.part);
-    for (const name of ['serial', 'lot', 'quantity', 'location', 'supplier']) if (values[name] != null && values[name] !== '') els[name].value = values[name];
+    for (const name of ['serial', 'lot', 'quantity', 'location', 'supplier', 'expiry']) if (values[name] != null && values[name] !== '') els[name].value = values[name];
     if (values.po_line) await setLine(values.po_line, { quantity: values.quantity == null || values.quantity === '' });
     if (values.part || values.location) await setPart(els.part.value.trim());
   }
@@ -118,6 +120,7 @@ export function mount(root, ctx, query) {
       if (lot) args.lot = lot; else if (!part.lot_pattern) return toast(t('receive.scan_lot'), 'error');
     }
     if (els.supplier.value.trim()) args.supplier = els.supplier.value.trim();
+    if (part.tracking !== 'untracked' && els.expiry.value) args.expiry = els.expiry.value;
     const named = els.po_line.value.trim();
     if (named) {
       const line = await poLineFor(named, part.part_number);
@@ -130,6 +133,7 @@ export function mount(root, ctx, query) {
     await ctx.act([{ type: 'receive', args, units, summary }], t('receive.queued', { what, location }));
     els.serial.value = '';
     els.lot.value = '';
+    els.expiry.value = '';
     if (args.po_line) await setLine(args.po_line, { quantity: true }); // what remains, less this receipt
     if (form.contains(document.activeElement)) document.activeElement.blur(); // no keyboard over the screen: the next scan goes on
     ctx.prompt(t(part.tracking === 'serial' ? 'receive.prompt_next_serial' : 'receive.prompt_next_part'));

@@ -89,8 +89,11 @@ class PartsController(Controller):
         return PartsPage(items=[part_out(p) for p in parts], total=total, limit=limit, offset=offset)
 
     @get("/{key:path}", raises=[NotFound])
-    async def get_part(self, key: str, catalog: CatalogService, request: Request[Principal, str, object]) -> Response[PartOut]:
-        """A part by id or part number (which may contain `/`). `/api/parts/{number}/bom`: its BOM (docs/production.md)."""
+    async def get_part(
+        self, key: str, catalog: CatalogService, request: Request[Principal, str, object]
+    ) -> Response[PartOut]:
+        """A part by id or part number (which may contain `/`). `/api/parts/{number}/bom`: its BOM
+        (docs/production.md)."""
         if (resource := part_resource("GET", key)) is not None:
             return Response(await resource[0](request, resource[1]))
         return Response(part_out(await catalog.get_part(natural_key(key))))

@@ -67,7 +67,7 @@ class InventoryController(Controller):
         self, queries: InventoryQueries, filters: InventoryFilter, limit: Limit = 50, offset: Offset = 0
     ) -> InventoryPage:
         """Stock rows. `part` takes a part number or id, `location` a code or id (with sub-locations),
-        `status` one of available, unavailable, installed, wip, kitted, on_order, scrapped; `q` searches
+        `status` one of available, unavailable, installed, wip, kitted, on_order, scrapped, removed; `q` searches
         serials, lots, part numbers and descriptions. Emptied lot/untracked rows are hidden unless
         `include_empty=true`."""
         items, total = await queries.page(filters, limit, offset)

@@ -91,6 +91,15 @@ class Scrap(ItemArgs, kw_only=True):
     isolated: bool = False
 
 
+class Remove(ItemArgs, kw_only=True):
+    """Stock used (maintenance, a customer, a project): it leaves inventory, costed by FIFO (docs/costs.md)."""
+
+    location: Code
+    quantity: Quantity
+    reason: Text
+    reference: Code | None = None  # what it was used for: a work order, a customer, a project
+
+
 class Isolate(ItemArgs, kw_only=True):
     location: Code
     quantity: Quantity

@@ -37,7 +37,7 @@ from sqlalchemy import Table, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import CLOCK, bump_counter, next_version, writers_shared
-from server.models import Counter, Location, Part
+from server.models import CostLayer, Counter, Location, Part
 from server.ops.ordering import prefetch_lines, prefetch_maxima
 from server.ops.rows import INVENTORY, SELECT_ROWS
 from server.ops.registry import places_named, units_named
@@ -58,9 +58,9 @@ def _shift(table: Table) -> Update:
     )
 
 
-# The tables whose rows ops stamp with their version: stock rows, and those of packages above that register
+# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those of packages above that register
 # theirs (`stamped`: server/counts' count lines)
-SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY)}
+SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY), CostLayer.__table__: _shift(CostLayer.__table__)}
 
 
 def stamped(table: Table) -> None:

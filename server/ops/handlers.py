@@ -17,6 +17,7 @@ from sqlalchemy import exists, select
 from server.errors import DuplicateSerial
 from server.models import Action, Location, Movement, Part, Tracking, canon, is_stock
 from server.ops import args as a
+from server.ops.costs import consume, layer_in
 from server.ops.assemblies import ancestors, relocate_assembly
 from server.ops.building import check_bom
 from server.ops.counting import lift_count_lock, record_line
@@ -26,6 +27,7 @@ from server.ops.rows import INVENTORY, Stock
 from server.ops.stock import OpContext
 from server.rules import stock as rules
 from server.rules.costs import receipt_unit_cost
+from server.rules.money import money_text
 from server.rules.quantities import check_precision, in_packs, part_places
 from server.rules.stock import Unusable, UnitAdjustment, check_unlocked
 from server.rules.tracking import check_declared, check_item_args
@@ -166,7 +168,13 @@ async def receive_plain(ctx: OpContext, args: a.Receive, part: Part) -> Result:
     row.po_line = args.po_line or row.po_line
     ctx.ledger(part, location.id, lot, quantity, args.reason)
     ctx.log(Action.add, part, row, quantity, lot=lot, to_location=location, reason=args.reason)
-    return row_result(row, part, location, received=quantity)
+    costed = await layer_in(ctx, part, quantity, unit_cost, package_ref=args.package_ref, po_line=args.po_line)
+    return row_result(row, part, location, received=quantity, **money_fields(costed))
+
+
+def money_fields(amounts: dict[str, Any]) -> Result:
+    """Amounts as the wire shows them ("2.10")."""
+    return {key: money_text(value) for key, value in amounts.items()}
 
 
 async def refuse_existing_serial(ctx: OpContext, serial: str) -> None:
@@ -268,7 +276,25 @@ async def scrap(ctx: OpContext, args: a.Scrap) -> Result:
         row = await ctx.put(part, args.lot, location, args.quantity, tracking=taken.tracking, like=taken, scrapped=True)
     ctx.ledger(part, location.id, row.lot, -args.quantity, args.reason)
     ctx.log(Action.scrap, part, row, args.quantity, from_location=location, reason=args.reason)
-    return row_result(row, part, location, scrapped=args.quantity)
+    used = await consume(ctx, part, args.quantity, location, row, reason=args.reason)
+    return row_result(row, part, location, scrapped=args.quantity, cost=money_text(used.cost))
+
+
+async def remove(ctx: OpContext, args: a.Remove) -> Result:
+    """Stock used: it leaves inventory (a unit stays findable by its serial, status Removed), its FIFO cost
+    written as a usage record with the reason and reference."""
+    part, tracking = await item_part(ctx, args)
+    location = await ctx.location(args.location)
+    if tracking == Tracking.serial:
+        row = await unit_of(ctx, part, args.serial)
+        await usable_unit_at(ctx, row, location, isolated_ok=False)
+        row.removed, row.quantity, row.version = True, 0, ctx.version
+    else:
+        row = await ctx.take(part, args.lot, location, args.quantity)
+    ctx.ledger(part, location.id, row.lot, -args.quantity, args.reason)
+    ctx.log(Action.remove, part, row, args.quantity, from_location=location, reason=args.reason)
+    used = await consume(ctx, part, args.quantity, location, row, reason=args.reason, reference=args.reference)
+    return row_result(row, part, location, removed=args.quantity, cost=money_text(used.cost), reference=args.reference)
 
 
 async def isolate(ctx: OpContext, args: a.Isolate) -> Result:
@@ -317,7 +343,12 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
         row = await ctx.take(part, args.lot, location, -args.delta)
     ctx.ledger(part, location.id, row.lot, args.delta, args.reason)
     ctx.log(Action.adjust, part, row, args.delta, to_location=location, reason=args.reason)
-    return row_result(row, part, location, delta=args.delta, count_id=str(args.count_id) if args.count_id else None)
+    if args.delta > 0:  # found: a layer at the part's average price
+        value = money_fields(await layer_in(ctx, part, args.delta, None, kind="found"))
+    else:
+        value = {"cost": money_text((await consume(ctx, part, -args.delta, location, row, reason=args.reason)).cost)}
+    return row_result(row, part, location, delta=args.delta, count_id=str(args.count_id) if args.count_id else None,
+                      **value)
 
 
 async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Location) -> Stock:
@@ -333,7 +364,7 @@ async def _adjust_unit(ctx: OpContext, part: Part, args: a.Adjust, location: Loc
         row = ctx.new_unit(part, location, args.serial)
     elif plan == UnitAdjustment.restore:
         row = existing
-        row.quantity = 1
+        row.quantity, row.removed = 1, False
         await relocate_assembly(ctx, row, location)
     else:
         await refuse_existing_serial(ctx, args.serial)

@@ -49,6 +49,7 @@ for _op_type in (
     OpType("uninstall", a.Uninstall, h.uninstall, places=("to_location",), units=("serial", "parent_serial"),
            in_unit=True),
     OpType("scrap", a.Scrap, h.scrap, places=("location",), source="location"),
+    OpType("remove", a.Remove, h.remove, places=("location",), source="location"),
     OpType("isolate", a.Isolate, h.isolate, places=("location",), source="location"),
     OpType("release", a.Release, h.release, places=("location",), source="location"),
     OpType("adjust", a.Adjust, h.adjust, places=("location",), source="location"),

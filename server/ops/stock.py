@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 # A new unit's columns other than those an op gives (id, part, location, serial, version).
 UNIT: dict[str, Any] = {
     "quantity": 1, "tracking": "serial", "lot": None, "unit_cost": None, "supplier_id": None, "installed_in_id": None,
-    "scrapped": False, "isolated": False, "isolation_reason": None, "package_ref": None, "po_line": None,
-    "expiry": None,
+    "scrapped": False, "removed": False, "isolated": False, "isolation_reason": None, "package_ref": None,
+    "po_line": None, "expiry": None,
 }
 
 class BucketKey(NamedTuple):
@@ -350,6 +350,7 @@ class OpContext:
                 installed_in_id=installed_in.id if installed_in else None,
                 isolated=isolated,
                 scrapped=scrapped,
+                removed=False,
                 isolation_reason=isolation_reason,
                 package_ref=None,
                 po_line=None,

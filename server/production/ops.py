@@ -11,6 +11,7 @@ Both write the run history (`run_items`) and name the run in the activity log's 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from msgspec import Meta
@@ -20,6 +21,7 @@ from server.errors import Invalid, NotFound, NotOnBom
 from server.models import Action, Location, Part, Tracking, canon
 from server.ops.args import Args, Code, ItemArgs, Quantity
 from server.ops.assemblies import relocate_assembly
+from server.ops.costs import layer_in
 from server.ops.handlers import (
     check_units, item_part, refuse_existing_serial, row_result, unit_of, usable_unit_at,
 )
@@ -130,6 +132,10 @@ async def issue(ctx: OpContext, args: Issue) -> Result:
 
 
 # ---- complete_run -------------------------------------------------------------------------------
+# Built stock's own cost layer (docs/costs.md): an install moves no value, so the components built into a unit
+# keep their layers (they are held, installed) and the unit itself adds none — a layer at 0, so that layers
+# cover all stock held. Moving the components' FIFO value into the built unit is not built.
+PRODUCED_COST = Decimal(0)
 async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     run = await find_run(ctx, args.run)
     rules.check_open(run.number, run.state)
@@ -140,6 +146,7 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     lines = await run_lines(ctx, run)
     components = {line.part_id: await ctx.session.get_one(Part, line.part_id) for line in lines}
     why = f"built by run {run.number}"
+    stock = await _wip_stock(ctx, run)
     built: list[Stock] = []
     if part.tracking == Tracking.serial:
         planned = [s for s in (run.serials or []) if await ctx.find_unit(s) is None]
@@ -156,7 +163,8 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
             ctx.ledger(part, location.id, None, 1, why)
             ctx.log(Action.add, part, unit, 1, to_location=location, reason=why)
             record(ctx, run, ItemKind.produced, part.id, unit, 1)
-            await _consume(ctx, run, lines, components, unit, 1, location)
+            await _consume(ctx, run, lines, components, unit, 1, location, stock)
+        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
     else:
         lot = (args.lot or run.lot or run.number) if part.tracking == Tracking.lot else None
         row = await ctx.put(part, lot, location, args.quantity, tracking=part.tracking)
@@ -164,7 +172,8 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
         ctx.ledger(part, location.id, lot, args.quantity, why)
         ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location, reason=why)
         record(ctx, run, ItemKind.produced, part.id, row, args.quantity)
-        await _consume(ctx, run, lines, components, row, args.quantity, location)
+        await _consume(ctx, run, lines, components, row, args.quantity, location, stock)
+        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
     run.produced = canon(run.produced + args.quantity)
     await ctx.session.flush()
     return {
@@ -175,10 +184,24 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     }
 
 
+async def _wip_stock(ctx: OpContext, run: Run) -> dict[Any, list[Stock]]:
+    """What a completion may consume, read once per op: the rows free in the run's WIP location (not installed,
+    scrapped or isolated, not empty), by part; the ops' own changes to them are held in these same objects."""
+    wip = await wip_of(ctx, run)
+    rows = await ctx.load(SELECT_ROWS.where(
+        INVENTORY.c.location_id == wip.id, INVENTORY.c.installed_in_id.is_(None), INVENTORY.c.scrapped.is_(False),
+        INVENTORY.c.isolated.is_(False), INVENTORY.c.quantity > 0,
+    ).order_by(INVENTORY.c.serial, INVENTORY.c.lot))
+    by_part: dict[Any, list[Stock]] = {}
+    for row in rows:
+        by_part.setdefault(row.part_id, []).append(row)
+    return by_part
+
+
 async def _consume(ctx: OpContext, run: Run, lines: list[RunLine], components: dict[Any, Part], parent: Stock,
-                   units: Any, location: Location) -> None:
+                   units: Any, location: Location, stock: dict[Any, list[Stock]]) -> None:
     """Install into `parent` what its BOM needs for `units` assemblies: issued stock from the run's WIP
-    location, or, for a Made on Assembly line, new stock made inside it."""
+    location (`stock`, see `_wip_stock`), or, for a Made on Assembly line, new stock made inside it."""
     wip = await wip_of(ctx, run)
     for line in lines:
         component = components[line.part_id]
@@ -186,19 +209,16 @@ async def _consume(ctx: OpContext, run: Run, lines: list[RunLine], components: d
         if line.made_on_assembly:
             await _make_inside(ctx, run, component, parent, need, location)
         elif component.tracking == Tracking.serial:
-            await _install_units(ctx, run, component, parent, need, wip, location)
+            await _install_units(ctx, run, component, parent, need, wip, location, stock.get(component.id, []))
         else:
-            await _install_quantity(ctx, run, component, parent, need, wip, location)
+            await _install_quantity(ctx, run, component, parent, need, wip, location, stock.get(component.id, []))
         line.consumed = canon(line.consumed + need)
 
 
 async def _install_units(ctx: OpContext, run: Run, part: Part, parent: Stock, need: Any, wip: Location,
-                         location: Location) -> None:
-    free = await ctx.load(SELECT_ROWS.where(
-        INVENTORY.c.location_id == wip.id, INVENTORY.c.part_id == part.id, INVENTORY.c.serial.is_not(None),
-        INVENTORY.c.installed_in_id.is_(None), INVENTORY.c.scrapped.is_(False), INVENTORY.c.quantity > 0,
-    ).order_by(INVENTORY.c.serial))
-    free = [row for row in free if row.installed_in_id is None and row.location_id == wip.id]
+                         location: Location, held: list[Stock]) -> None:
+    free = [row for row in held if row.installed_in_id is None and row.location_id == wip.id and not row.isolated
+            and not row.scrapped and row.quantity > 0]
     check_available(len(free), need, part.part_number, wip.code, part.unit)
     for unit in free[: int(need)]:
         unit.installed_in_id = parent.id
@@ -208,12 +228,7 @@ async def _install_units(ctx: OpContext, run: Run, part: Part, parent: Stock, ne
 
 
 async def _install_quantity(ctx: OpContext, run: Run, part: Part, parent: Stock, need: Any, wip: Location,
-                            location: Location) -> None:
-    held = await ctx.load(SELECT_ROWS.where(
-        INVENTORY.c.location_id == wip.id, INVENTORY.c.part_id == part.id, INVENTORY.c.serial.is_(None),
-        INVENTORY.c.installed_in_id.is_(None), INVENTORY.c.scrapped.is_(False), INVENTORY.c.isolated.is_(False),
-        INVENTORY.c.quantity > 0,
-    ))
+                            location: Location, held: list[Stock]) -> None:
     holdings = [rules.Holding(row.lot, row.expiry, row.quantity, row) for row in held if row.quantity > 0]
     check_available(canon(sum((h.quantity for h in holdings), 0)), need, part.part_number, wip.code, part.unit)
     for holding, amount in rules.fefo(holdings, need):
@@ -242,6 +257,7 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
             ctx.lookups.installed(parent.id, row)
             ctx.log(Action.assemble, part, row, 1, parent_serial=parent.serial, reason=why)
             record(ctx, run, ItemKind.consumed, part.id, row, 1, into=parent.serial or parent.lot)
+        await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
         return
     lot = None
     if part.tracking == Tracking.lot:
@@ -249,6 +265,7 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
     row = await ctx.put(part, lot, location, need, tracking=part.tracking, installed_in=parent)
     ctx.log(Action.assemble, part, row, need, lot=lot, parent_serial=parent.serial, reason=why)
     record(ctx, run, ItemKind.consumed, part.id, row, need, into=parent.serial or parent.lot)
+    await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
 
 
 register(OpType("issue", Issue, issue, places=("from_location",), source="from_location"))

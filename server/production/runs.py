@@ -73,7 +73,8 @@ class RunService:
             if part:
                 query = query.where(Part.part_number == part)
             total = await session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = await session.execute(query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit).offset(offset))
+            newest = query.order_by(Run.created_at.desc(), Run.id.desc())
+            rows = await session.execute(newest.limit(limit).offset(offset))
             return RunPage(items=[
                 RunSummary(number=run.number, part=number, state=run.state, quantity=run.quantity,
                            produced=run.produced, location=code, created_at=run.created_at)
@@ -88,7 +89,8 @@ class RunService:
             data.quantity = parse_quantity(data.quantity, "quantity")
             check_precision(data.quantity, part_places(part), part.unit, "quantity")
             rules.check_built(part.tracking, data.quantity, data.serials, data.lot)
-            location = (await session.execute(select(Location).where(Location.code == data.location))).scalar_one_or_none()
+            location = (await session.execute(
+                select(Location).where(Location.code == data.location))).scalar_one_or_none()
             if location is None:
                 raise NotFound(f"No location {data.location}", field="location")
             if data.number is not None and await session.scalar(select(exists().where(Run.number == data.number))):

@@ -22,7 +22,6 @@ from server.production.schemas import ExpiringOut, ExpiringPage, TraceOut
 from server.rules.status import inventory_status_sql, utc_today
 
 MAX_OPS = 2000  # the newest activity lines a report lists
-Parent = aliased(InventoryRow, name="parent")
 FromLocation = aliased(Location, name="from_location")
 ToLocation = aliased(Location, name="to_location")
 
@@ -63,7 +62,8 @@ class ProductionQueries:
                 part_id = await session.scalar(select(Part.id).where(Part.part_number == part))
                 if part_id is None:
                     raise NotFound(f"No part {part}", field="part")
-                found = list(await session.execute(_rows(and_(InventoryRow.part_id == part_id, InventoryRow.lot == lot))))
+                of_lot = and_(InventoryRow.part_id == part_id, InventoryRow.lot == lot)
+                found = list(await session.execute(_rows(of_lot)))
                 if not found:
                     raise NotFound(f"No lot {lot} of {part}", field="lot")
                 subject = {"part": part, "lot": lot, "rows": [_node(row) for row in found]}
@@ -72,7 +72,9 @@ class ProductionQueries:
             down, down_ids = await self._down(session, roots)
             up = await self._up(session, [row.installed_in_id for row in found if row.installed_in_id])
             up_serials = [node["serial"] for node in up if node["serial"]]
-            runs = await self._runs(session, or_(run_where, RunItem.serial.in_(up_serials)) if up_serials else run_where)
+            if up_serials:  # and what the assemblies it is in were built by
+                run_where = or_(run_where, RunItem.serial.in_(up_serials))
+            runs = await self._runs(session, run_where)
             ids = [*roots, *down_ids, *(node["id"] for node in up)]
             moved: Any = Movement.inventory_id.in_(ids)
             if part_id is not None:  # a lot: its lines of quantities too (moves, splits, merges of the lot)

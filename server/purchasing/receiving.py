@@ -33,7 +33,8 @@ from server.db.bulk import update_rows
 from server.errors import Invalid, NotFound
 from server.models import Action, Location, Part, Tracking
 from server.ops import args as a
-from server.ops.handlers import receive_plain, refuse_existing_serial, row_result
+from server.ops.costs import layer_in
+from server.ops.handlers import money_fields, receive_plain, refuse_existing_serial, row_result
 from server.ops.numbers import next_number
 from server.ops.rows import INVENTORY, SELECT_ROWS, Stock
 from server.ops.batch import IN_BATCH
@@ -230,13 +231,14 @@ async def receive_on_line(ctx: OpContext, args: a.Receive, part: Part) -> dict[s
     ctx.ledger(part, location.id, lot, args.quantity, args.reason or f"{line.name} received")
     ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location, reason=args.reason)
     await _update_line(ctx, line, args.quantity, decision.grow)
+    costed = await layer_in(ctx, part, args.quantity, unit_cost, package_ref=args.package_ref, po_line=line.name)
     ctx.trail.records.append((PoReceipt.__table__, {
         "id": new_id(), "line_id": line.id, "op_id": ctx.op_id, "inventory_id": row.id, "quantity": args.quantity,
         "unit_cost": unit_cost, "received_by": ctx.actor.username,
         "note": f"the line grew by {decision.grow} (an over-delivery approved)" if decision.grow else None,
     }))
     return row_result(row, part, location, received=args.quantity, po_line=line.name,
-                      remaining=rules.remaining(line.status, line.quantity, line.received))
+                      remaining=rules.remaining(line.status, line.quantity, line.received), **money_fields(costed))
 
 
 async def _update_line(ctx: OpContext, line: Line, quantity: int, grow: int) -> None:

@@ -2,7 +2,8 @@
 property test proves the two agree.
 
 First rule that matches wins (domain.md):
-scrapped → installed → wip → kitted → on_order → unavailable → available.
+scrapped → removed → installed → wip → kitted → on_order → unavailable → available
+(production.md's last section: Removed, a unit that left inventory by the `remove` op, comes after Scrapped).
 
 WIP: the row is in the work-in-progress location of a production run that is open or failed
 (`locations.wip`, kept in step with the run's state by server/production: a run that completes or is
@@ -33,6 +34,7 @@ class Status(StrEnum):
     kitted = "kitted"
     on_order = "on_order"
     scrapped = "scrapped"
+    removed = "removed"
 
 
 class PoState(StrEnum):
@@ -45,6 +47,7 @@ class PoState(StrEnum):
 @dataclass(frozen=True, slots=True)
 class StatusInputs:
     scrapped: bool = False
+    removed: bool = False
     installed: bool = False
     on_open_run: bool = False  # open or failed production run
     in_open_kit: bool = False
@@ -89,6 +92,8 @@ def expired_sql(expiry: Any) -> ColumnElement[bool]:
 def derive_status(row: StatusInputs) -> Status:
     if row.scrapped:
         return Status.scrapped
+    if row.removed:
+        return Status.removed
     if row.installed:
         return Status.installed
     if row.on_open_run:
@@ -139,13 +144,16 @@ def status_sql(
     in_open_kit: Any = None,
     po_state: Any = None,
     expired: Any = None,
+    removed: Any = None,
 ) -> ColumnElement[str]:
     """The same rule as a SQL CASE over column expressions (filterable, one query for 1M rows)."""
     on_open_run, in_open_kit = _optional_inputs(on_open_run, in_open_kit)
     expired = false() if expired is None else expired
+    removed = false() if removed is None else removed
     on_order, cancelled = _po_is(po_state, PoState.open), _po_is(po_state, PoState.cancelled)
     return case(
         (scrapped, Status.scrapped.value),
+        (removed, Status.removed.value),
         (installed, Status.installed.value),
         (on_open_run, Status.wip.value),
         (in_open_kit, Status.kitted.value),
@@ -170,6 +178,7 @@ def inventory_status_sql(row: Any, location: Any, **optional: Any) -> ColumnElem
         quantity=row.quantity,
         **{
             "po_state": row.po_state,
+            "removed": row.removed,
             "in_open_kit": optional.pop("in_open_kit") if "in_open_kit" in optional else in_kit_tote(location),
             "on_open_run": optional.pop("on_open_run") if "on_open_run" in optional else location.wip,
             "expired": optional.pop("expired") if "expired" in optional else expired_sql(row.expiry),
@@ -197,6 +206,7 @@ def status_filter_sql(
     po = row.po_state if po_state is None else po_state
     steps: list[tuple[Status, ColumnElement[bool]]] = [
         (Status.scrapped, row.scrapped),
+        (Status.removed, row.removed),
         (Status.installed, row.installed_in_id.is_not(None)),
         (Status.wip, run),
         (Status.kitted, kit),

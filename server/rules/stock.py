@@ -40,6 +40,7 @@ class UnitState(Protocol):
     location_id: UUID
     installed_in_id: UUID | None
     scrapped: bool
+    removed: bool  # used: left inventory by the `remove` op (quantity 0)
     isolated: bool
     po_state: str | None  # made by a purchase order line: on order (`open`), or it will not come (`cancelled`)
 
@@ -75,6 +76,7 @@ def check_same_part(serial: str, unit_part: str, part: str) -> None:
 class Unusable(StrEnum):
     installed = "installed"
     scrapped = "scrapped"
+    removed = "removed (used)"
     written_off = "written off"
     on_order = "on order, not received"
     order_cancelled = "on a cancelled order line, never received"
@@ -92,6 +94,8 @@ def unusable(unit: UnitState, location_id: UUID | None, *, isolated_ok: bool) ->
         return Unusable.scrapped
     if unit.po_state is not None:
         return Unusable.on_order if unit.po_state == "open" else Unusable.order_cancelled
+    if unit.removed:
+        return Unusable.removed
     if unit.quantity == 0:
         return Unusable.written_off
     if unit.isolated and not isolated_ok:
@@ -204,7 +208,7 @@ def check_unit_delta(delta: int) -> None:
 class UnitAdjustment(StrEnum):
     write_off = "write_off"  # -1: the unit is kept with quantity 0 (its history and serial stay reserved)
     new = "new"  # +1 of a serial never seen: a new unit
-    restore = "restore"  # +1 of a written-off unit: found again
+    restore = "restore"  # +1 of a written-off (or removed) unit: found again
     refuse = "refuse"  # +1 of a unit that exists (or is scrapped or installed): a duplicate serial
 
 

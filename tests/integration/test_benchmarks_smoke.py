@@ -57,3 +57,10 @@ def test_bench_import_runs(tmp_path: Path) -> None:
     assert run["stock_dry_run"]["counts"]["created"] == 300 and not run["stock_dry_run"]["applied"]
     assert run["stock_again"]["counts"]["unchanged"] == 300
     assert run["rows_written"] == {"inventory": run["rows_written"]["inventory"], "ops": 300, "movements": 300, "ledger": 300}
+
+
+def test_bench_production_runs(tmp_path: Path) -> None:
+    result = run_benchmark("bench_production", tmp_path, "--units", "6", "--components", "3", "--chunk", "4",
+                           "--depth", "3", "--fanout", "2", "--lookups", "2")
+    assert result["complete"]["units"] == 6 and result["complete"]["rows_written"] > 6
+    assert (result["trace"]["units"], result["trace"]["leaf"]["up"], result["trace"]["root"]["down_top"]) == (7, 2, 2)

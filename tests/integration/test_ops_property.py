@@ -1,8 +1,11 @@
 """Random sequences of operations — many of them ones that must be refused — applied through
 `OpsService.apply_now` on a real database. After every op the database must still hold the inventory
 rules (asked with SQL), a refused op must have changed nothing, an applied op must conserve stock
-(only receive and adjust change a part's total), and the ledger must equal the stock on hand per part,
-location and lot.
+(only receive, adjust and remove change a part's total), and the ledger must equal the stock on hand per part,
+location and lot. Costs (docs/costs.md): per part, its layers' remaining quantity equals the stock it holds (not
+scrapped or removed; free, isolated or installed), and what came (Σ quantity received × unit cost of its layers)
+is what was used (Σ usage cost, each rounded to 6 places) plus what is left (Σ remaining × unit cost): exactly,
+but for half a millionth per usage record.
 
 Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
 what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
@@ -10,6 +13,9 @@ defect a phone could send: a stale tracking type, a location closed for a count 
 serialized unit, a serial under the wrong part number. Or it replays the last applied op. Picks into a kit (one open, one
 completed) and quality issues (isolating what they name, or not) are among them: what is in the open kit's
 tote is Kitted and nothing else is, a kit's line never counts below 0, and an issue changes no part's total.
+Three open production runs build ASM (RUN-S of one SER each, RUN-L of one LOTP, RUN-B of half a metre of BULK)
+and take `issue` and `complete_run` ops: what is issued is WIP in the run's location A/RUN-…, and a completion
+makes ASM units with those components installed.
 
 One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
 Examples run on an event loop of their own (asyncio.Runner): the engine's connections belong to it.
@@ -34,14 +40,19 @@ from server.actor import Actor
 from server.api.params import MAX_PAGE
 from server.db import Database
 from server.errors import DomainError
+from server.costs.read import CostQueries
 from server.kits.models import Kit, KitLine
 from server.models import (
-    Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, is_stock,
+    CostLayer, Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, UsageRecord,
+    is_stock,
 )
 from server.rules.status import inventory_status_sql
 from server.quality.models import Issue
 from server.ops.service import OpRequest, OpsService
+from server.production.models import Run, RunLine
 from server.queries import InventoryQueries
+from server.rules.costs import Layer, fifo_value
+from server.rules.money import times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
@@ -64,6 +75,9 @@ titled = {"title": st.just("problem")}
 serials = st.sampled_from(SERIALS)
 lots = st.sampled_from(LOTS)
 reason = st.just("test")
+RUNS = {"RUN-S": ("SER", 1), "RUN-L": ("LOTP", 1), "RUN-B": ("BULK", Decimal("0.5"))}  # each builds ASM of this
+runs = st.sampled_from(sorted(RUNS))
+price = st.decimals(min_value=Decimal(0), max_value=Decimal(20), places=2).map(str)
 
 
 def compact(op_type: str, role: str, *parts: dict[str, Any]) -> Op:
@@ -108,11 +122,19 @@ receive = blind(
     "receive", ALL, name_item=False, location=locations, quantity=quantity,
     serial=lambda part: st.none() | serials if PARTS[part] == "serial" else st.none(),
     lot=lambda part: st.none() | lots if PARTS[part] == "lot" else st.none(),
+    unit_cost=st.none() | price, package_ref=st.none() | st.sampled_from(["DN-1", "DN-2"]),
+)
+receive_by_package = blind(  # a package price: the unit cost is the price over the quantity (6 places)
+    "receive", ALL, name_item=False, location=locations, quantity=quantity, package_price=price,
+    serial=lambda part: st.none() | serials if PARTS[part] == "serial" else st.none(),
+    lot=lambda part: st.none() | lots if PARTS[part] == "lot" else st.none(),
 )
 isolated_flag = st.sampled_from([None, None, True])
 supervisor_mostly = st.sampled_from(["supervisor", "supervisor", "supervisor", "operator"])
 blind_op = st.one_of(
     receive,
+    receive_by_package,
+    blind("remove", ALL, location=locations, quantity=quantity, reason=reason),
     blind("move", ALL, from_location=locations, to_location=locations, quantity=quantity, isolated=isolated_flag),
     blind("install", ALL, parent_serial=serials, from_location=st.none() | locations, quantity=quantity),
     blind("uninstall", ALL, parent_serial=serials, to_location=locations, quantity=quantity),
@@ -131,6 +153,9 @@ blind_op = st.one_of(
     st.fixed_dictionaries({**titled, "part": st.sampled_from(["LOTP", "BULK"]), "lot": st.none() | lots,
                            "location": st.none() | locations, "isolate": st.booleans()}).map(
         lambda args: compact("open_issue", "operator", args)),
+    blind("issue", ALL, run=runs, from_location=st.none() | locations, quantity=quantity),
+    st.fixed_dictionaries({"run": runs, "quantity": st.integers(1, 2), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args)),
 )
 
 
@@ -167,9 +192,12 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
             make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty),
         )
     choices = [
+        make("issue", run=st.sampled_from([r for r, (p, _) in sorted(RUNS.items()) if p == part] or ["RUN-S"]),
+             from_location=st.none() | st.just(here), quantity=qty),
         make("move", from_location=st.just(here), to_location=elsewhere, quantity=qty, isolated=st.just(isolated)),
         make("install", parent_serial=parents, from_location=st.none() | st.just(here), quantity=qty),
         make("scrap", location=st.just(here), quantity=qty, reason=reason, isolated=st.just(isolated)),
+        make("remove", location=st.just(here), quantity=qty, reason=reason),
         make("isolate", location=st.just(here), quantity=qty, reason=reason),
         *[make("release", location=st.just(here), quantity=qty)] * (3 if row["isolated"] else 1),
         make("adjust", "supervisor", location=st.just(here), reason=reason,
@@ -181,6 +209,9 @@ def on_row(row: dict[str, Any], state: State) -> st.SearchStrategy[Op]:
     subject = {"serial": row["serial"]} if unit else {"part": part, "lot": row["lot"], "location": here}
     choices.append(st.booleans().map(lambda isolate: compact(
         "open_issue", "operator", {"title": "problem", "isolate": isolate}, subject)))
+    if here.startswith("A/RUN-"):  # on a run: build with it, mostly
+        build = st.fixed_dictionaries({"run": st.just(here[2:]), "quantity": st.just(1), "location": locations})
+        choices += [build.map(lambda args: ("complete_run", "operator", args))] * 6
     if row["lot"] is not None and not unit:
         choices.append(make("split", location=st.just(here), quantity=qty, new_lot=st.none() | lots))
         named_lots = st.lists(st.sampled_from(same_place_lots), max_size=2).map(lambda more: [row["lot"], *more])
@@ -196,6 +227,8 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     serial named under another part."""
     (op_type, role, args), defect = drawn
     args = dict(args)
+    if "part" not in args:  # a completion names its run, not a part: the place it builds at is the one to spoil
+        defect = defect if defect in ("LOCKED", "NOWHERE") else "NOWHERE"
     places = [name for name in ("location", "from_location", "to_location") if name in args]
     if defect == "tracking" and "tracking" in args:
         args["tracking"] = {"serial": "lot", "lot": "untracked", "untracked": "serial"}[args["tracking"]]
@@ -208,13 +241,24 @@ def spoil(drawn: tuple[Op, str]) -> Op:
     return op_type, role, args
 
 
+def building(state: State) -> st.SearchStrategy[Op]:
+    """A completion of a run something usable was issued to (else an op on the stock)."""
+    ready = sorted({row["location"][2:] for row in state["view"] if row["location"].startswith("A/RUN-")
+                    and row["quantity"] and not row["isolated"] and not row["installed_in"]})
+    if not ready:
+        return informed(state)
+    return st.fixed_dictionaries({"run": st.sampled_from(ready), "quantity": st.just(1), "location": locations}).map(
+        lambda args: ("complete_run", "operator", args))
+
+
 def next_op(state: State) -> st.SearchStrategy[Op]:
-    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay"])
+    kind = st.sampled_from(["informed"] * 5 + ["receive"] * 2 + ["blind", "spoiled", "replay", "building"])
+    receipts = st.one_of(receive, receive_by_package)
     defects = st.sampled_from(["tracking", "LOCKED", "NOWHERE", "two units", "other part"])
     spoiled = st.tuples(st.one_of(informed(state), blind_op), defects).map(spoil)
     return kind.flatmap(
-        lambda k: {"informed": informed(state), "receive": receive, "blind": blind_op, "spoiled": spoiled,
-                   "replay": st.just(("replay", "operator", {}))}[k]
+        lambda k: {"informed": informed(state), "receive": receipts, "blind": blind_op, "spoiled": spoiled,
+                   "replay": st.just(("replay", "operator", {})), "building": building(state)}[k]
     )
 
 
@@ -233,19 +277,27 @@ async def reset(db: Database) -> None:
         else:
             for table in tables:
                 await session.execute(delete(table))
-        session.add_all(Part(part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items())
-        tote, done, here = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        parts = {pn: Part(id=uuid.uuid4(), part_number=pn, tracking=t, **PATTERNS.get(pn, {})) for pn, t in PARTS.items()}
+        a = Location(id=uuid.uuid4(), code="A")
+        tote, done = uuid.uuid4(), uuid.uuid4()
         open_kit, closed_kit = uuid.uuid4(), uuid.uuid4()
-        session.add_all([Location(id=here, code="A"), Location(code="B"), Location(code="LOCKED", count_locked=True),
-                         Location(id=tote, code="K", parent_id=here, kit_id=open_kit), Location(id=done, code="K2")])
+        session.add_all([*parts.values(), a, Location(code="B"), Location(code="LOCKED", count_locked=True),
+                         Location(id=tote, code="K", parent_id=a.id, kit_id=open_kit), Location(id=done, code="K2")])
         await session.flush()
-        session.add_all([Kit(id=open_kit, number="KIT-1", location_id=here, tote_id=tote, status="open", created_by="sam"),
-                         Kit(id=closed_kit, number="KIT-2", location_id=here, tote_id=done, status="completed",
+        session.add_all([Kit(id=open_kit, number="KIT-1", location_id=a.id, tote_id=tote, status="open", created_by="sam"),
+                         Kit(id=closed_kit, number="KIT-2", location_id=a.id, tote_id=done, status="completed",
                              created_by="sam")])
         await session.flush()
-        ids = dict((await session.execute(select(Part.part_number, Part.id))).all())
-        session.add_all(KitLine(kit_id=kit, line_no=n, part_id=ids[part], quantity=3, picked=0)
+        session.add_all(KitLine(kit_id=kit, line_no=n, part_id=parts[part].id, quantity=3, picked=0)
                         for kit in (open_kit, closed_kit) for n, part in enumerate(PARTS, start=1))
+        for number, (component, each) in RUNS.items():
+            wip = Location(id=uuid.uuid4(), code=f"A/{number}", wip=True)
+            run = Run(id=uuid.uuid4(), number=number, part_id=parts["ASM"].id, quantity=20, produced=0,
+                      location_id=a.id, wip_location_id=wip.id, state="open", created_by="sam")
+            session.add_all([wip, run])
+            await session.flush()
+            session.add(RunLine(run_id=run.id, line_no=1, part_id=parts[component].id, per_unit=each,
+                                required=each * 20, issued=0, consumed=0))
 
 
 async def snapshot(db: Database) -> State:
@@ -256,12 +308,13 @@ async def snapshot(db: Database) -> State:
             select(
                 InventoryRow.id, InventoryRow.part_id, InventoryRow.location_id, InventoryRow.quantity,
                 InventoryRow.serial, InventoryRow.lot, InventoryRow.tracking, InventoryRow.installed_in_id,
-                InventoryRow.scrapped, InventoryRow.isolated,
+                InventoryRow.scrapped, InventoryRow.isolated, InventoryRow.removed,
             )
         )
+        layers = sorted((await session.execute(select(CostLayer.id, CostLayer.quantity_remaining))).all())
         counts = {
             model.__name__: await session.scalar(select(func.count()).select_from(model))
-            for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue)
+            for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue, CostLayer, UsageRecord)
         }
         counters = dict((await session.execute(select(Counter.key, Counter.value))).all())
         parts = dict((await session.execute(select(Part.id, Part.part_number))).all())
@@ -274,9 +327,10 @@ async def snapshot(db: Database) -> State:
             "installed_in": by_id[row["installed_in_id"]]["serial"] if row["installed_in_id"] else None,
         }
         for row in by_id.values()
-        if not row["scrapped"]
+        if not row["scrapped"] and not row["removed"]
     ]
-    return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "codes": codes, "view": view}
+    return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "codes": codes, "view": view,
+            "layers": layers}
 
 
 def part_totals(state: State) -> dict[str, int]:
@@ -288,7 +342,7 @@ def part_totals(state: State) -> dict[str, int]:
 
 
 def stored(state: State) -> State:
-    return {key: state[key] for key in ("rows", "counts", "counters")}
+    return {key: state[key] for key in ("rows", "counts", "counters", "layers")}
 
 
 async def check_rules(db: Database, state: State) -> None:
@@ -342,11 +396,38 @@ async def check_rules(db: Database, state: State) -> None:
     balances, _ = await InventoryQueries(db).balances({}, MAX_PAGE, 0)  # GET /api/balances
     listed = {(b["part"], b["location"], b["lot"]): b["quantity"] for b in balances if b["bucket"] == "on_hand"}
     assert listed == {(state["parts"][part], state["codes"][place], lot): n for (part, place, lot), n in stock.items()}
+    await check_costs(db, state)
     for row_id, row in state["rows"].items():  # no unit inside itself: every chain of parents ends
         seen = {row_id}
         while (row := state["rows"][row["installed_in_id"]] if row["installed_in_id"] else None) is not None:
             assert row["id"] not in seen, "install cycle"
             seen.add(row["id"])
+
+
+async def check_costs(db: Database, state: State) -> None:
+    """Per part: layers' remaining = stock held; what came = what was used + what is left (FIFO value); the
+    valuation's FIFO value is the layers'."""
+    async with db.read() as session:
+        layers = (await session.execute(select(
+            CostLayer.part_id, CostLayer.quantity_received, CostLayer.quantity_remaining, CostLayer.unit_cost,
+        ))).all()
+        usage = (await session.execute(select(UsageRecord.part_id, UsageRecord.cost))).all()
+        held = dict((await session.execute(
+            select(InventoryRow.part_id, func.sum(InventoryRow.quantity))
+            .where(is_stock(), ~InventoryRow.scrapped, ~InventoryRow.removed).group_by(InventoryRow.part_id)
+        )).all())
+    valuation = await CostQueries(db).valuation()
+    valued = {item["part"]: Decimal(item["fifo_value"]) for item in valuation["items"]}
+    for part_id, part in state["parts"].items():
+        mine = [layer for layer in layers if layer.part_id == part_id]
+        remaining = sum((layer.quantity_remaining for layer in mine), 0)
+        assert remaining == (held.get(part_id) or 0), f"{part}: layers hold {remaining}, the stock {held.get(part_id)}"
+        came = total(times(layer.quantity_received, layer.unit_cost) for layer in mine)
+        left = total(times(layer.quantity_remaining, layer.unit_cost) for layer in mine)  # exact: not rounded
+        used = [cost for owner, cost in usage if owner == part_id]
+        slack = Decimal("0.0000005") * len(used)
+        assert abs(total(used) + left - came) <= slack, f"{part}: used {total(used)} + left {left} != came {came}"
+        assert valued.get(part, Decimal(0)) == fifo_value([Layer(None, 1, left)]), part  # to 6 places
 
 
 # ---- the test -------------------------------------------------------------------------------------
@@ -376,8 +457,11 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
-        change = Decimal(str({"receive": args.get("quantity"), "adjust": args.get("delta")}.get(op_type) or 0))
-        expected = {part: change if part == args.get("part") else 0 for part in PARTS}
+        moved = {"receive": args.get("quantity"), "adjust": args.get("delta"), "remove": f"-{args.get('quantity')}",
+                 "complete_run": args.get("quantity")}
+        change = Decimal(str(moved.get(op_type) or 0))
+        made = "ASM" if op_type == "complete_run" else args.get("part")  # a completion makes ASM units of components
+        expected = {part: change if part == made else 0 for part in PARTS}
         totals_before, totals_after = part_totals(before), part_totals(after)
         assert {part: totals_after[part] - totals_before[part] for part in PARTS} == expected, "stock not conserved"
         assert after["counts"]["OpRecord"] == before["counts"]["OpRecord"] + 1
@@ -386,7 +470,8 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
             assert (after["counts"]["Movement"] > before["counts"]["Movement"]) == bool(outcome.result["isolated"])
         else:
             assert after["counts"]["Movement"] > before["counts"]["Movement"], "no activity log"
-            assert outcome.result["inventory_id"] in {str(row_id) for row_id in after["rows"]}
+            made_ids = outcome.result.get("inventory_ids") or [outcome.result["inventory_id"]]
+            assert set(made_ids) <= {str(row_id) for row_id in after["rows"]}
         before = after
 
 

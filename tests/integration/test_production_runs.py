@@ -169,3 +169,32 @@ async def test_the_demo_has_an_assembly_with_a_bom_an_open_run_with_wip_and_a_lo
     assert {row["part"] for row in wip} == {"PCB-MAIN", "PSU-24V", "SCREW-M3"}
     assert [i.part for i in (await ProductionQueries(db).expiring(30)).items] == ["PASTE-TIM"]
     await ledger_is_stock(db)
+
+
+async def test_at_sync_a_completion_short_of_components_is_held_undone_and_applied_when_approved(
+    plant: Api, db: Database
+) -> None:
+    await stock_up(plant)
+    await make_run(plant, number="RUN-6", quantity=1)
+    await act(plant, "RUN-6", "start")
+    phone = await Phone.sign_in(plant, "operator")
+    board = phone.op("issue", **BOARD, run="RUN-6", serial="BD-1", quantity=1)
+    early = phone.op("complete_run", run="RUN-6", quantity=1, location="LINE")  # glue and screws not issued yet
+    glue = phone.op("issue", **GLUE, run="RUN-6", lot="G-1", from_location="STORES", quantity="0.25")
+    screws = phone.op("issue", **SCREW, run="RUN-6", from_location="STORES", quantity=4)
+    results = (await phone.push(board, early, glue, screws))["results"]
+    assert [(r["status"], r.get("reason")) for r in results] == [
+        ("applied", None), ("held", "insufficient_quantity"), ("applied", None), ("applied", None)]
+    run = (await plant.get("/api/runs/RUN-6")).json()
+    assert [(r["part"], r["issued"], r["consumed"]) for r in run["requirements"]] == [
+        ("BOARD", 1, 0), ("GLUE", "0.25", 0), ("SCREW", 4, 0)]  # the held completion left nothing behind
+    assert (run["produced"], [i["status"] for i in await plant.items(serial="BD-1")]) == (0, ["wip"])
+    conflicts = (await plant.get("/api/sync/conflicts?status=open", "supervisor")).json()["items"]
+    conflict = next(c for c in conflicts if c["op"]["op_id"] == early["op_id"])
+    approved = await plant.post(f"/api/sync/conflicts/{conflict['id']}/approve", {"note": "all there now"},
+                                "supervisor")
+    assert approved.status_code == 200, approved.text
+    run = (await plant.get("/api/runs/RUN-6")).json()
+    assert run["produced"] == 1 and [r["consumed"] for r in run["requirements"]] == [1, "0.25", 4]
+    assert [i["status"] for i in await plant.items(serial="BD-1")] == ["installed"]
+    await ledger_is_stock(db)

@@ -31,6 +31,7 @@ DB_PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[He
 INPUTS = st.builds(
     StatusInputs,
     scrapped=st.booleans(),
+    removed=st.booleans(),
     installed=st.booleans(),
     on_open_run=st.booleans(),
     in_open_kit=st.booleans(),
@@ -51,6 +52,7 @@ async def test_status_sql_over_literals_agrees_with_derive_status(db: Database, 
     columns = [
         status_sql(
             scrapped=literal(row.scrapped, Boolean),
+            removed=literal(row.removed, Boolean),
             installed=literal(row.installed, Boolean),
             on_open_run=literal(row.on_open_run, Boolean),
             in_open_kit=literal(row.in_open_kit, Boolean),
@@ -74,6 +76,7 @@ probe = Table(
     probe_metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("scrapped", Boolean, nullable=False),
+    Column("removed", Boolean, nullable=False),
     Column("installed_in_id", Integer),  # installed when set, as in the inventory table
     Column("on_open_run", Boolean),  # NULL: no run found (an outer join), the same as "not on one"
     Column("in_open_kit", Boolean),
@@ -87,6 +90,7 @@ probe = Table(
 PROBE_ROWS = st.fixed_dictionaries(
     {
         "scrapped": st.booleans(),
+        "removed": st.booleans(),
         "installed_in_id": st.one_of(st.none(), st.integers(1, 5)),
         "on_open_run": st.one_of(st.none(), st.booleans()),
         "in_open_kit": st.one_of(st.none(), st.booleans()),
@@ -102,6 +106,7 @@ PROBE_ROWS = st.fixed_dictionaries(
 def probe_inputs(row: dict[str, Any]) -> StatusInputs:
     return StatusInputs(
         scrapped=row["scrapped"],
+        removed=row["removed"],
         installed=row["installed_in_id"] is not None,
         on_open_run=bool(row["on_open_run"]),
         in_open_kit=bool(row["in_open_kit"]),
@@ -143,6 +148,7 @@ INVENTORY_ROWS = st.fixed_dictionaries(
     {
         "serial": st.booleans(),
         "scrapped": st.booleans(),
+        "removed": st.booleans(),  # the `remove` op leaves a unit at quantity 0
         "installed": st.booleans(),
         "isolated": st.booleans(),
         "available_location": st.booleans(),
@@ -166,7 +172,8 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
     expected: dict[uuid.UUID, Status] = {}
     for n, spec in enumerate(specs):
         installed = spec["installed"] and not spec["scrapped"]  # the database refuses both (a CHECK)
-        quantity = min(spec["quantity"], 1) if spec["serial"] else spec["quantity"]
+        removed = spec["removed"] and spec["serial"] and not installed  # only units are removed, never installed
+        quantity = 0 if removed else min(spec["quantity"], 1) if spec["serial"] else spec["quantity"]
         row_id = uuid.uuid4()
         rows.append(
             {
@@ -177,13 +184,13 @@ async def test_the_inventory_status_filter_selects_exactly_the_rows_of_that_stat
                 "tracking": "serial" if spec["serial"] else "lot",
                 "serial": f"SN-{n}" if spec["serial"] else None, "lot": None if spec["serial"] else f"LOT-{n}",
                 "installed_in_id": parent_id if installed else None,
-                "scrapped": spec["scrapped"], "isolated": spec["isolated"], "version": 1,
+                "scrapped": spec["scrapped"], "removed": removed, "isolated": spec["isolated"], "version": 1,
                 "po_state": spec["po_state"], "po_line_id": uuid.uuid4() if spec["po_state"] else None,
             }
         )
         expected[row_id] = derive_status(
             StatusInputs(
-                scrapped=spec["scrapped"], installed=installed,
+                scrapped=spec["scrapped"], removed=removed, installed=installed,
                 location_available=spec["available_location"] or spec["in_kit_tote"] or spec["wip_location"],
                 in_open_kit=spec["in_kit_tote"] and not spec["wip_location"],
                 isolated=spec["isolated"], quantity=quantity, po_state=PoState(spec["po_state"] or "none"),

@@ -35,10 +35,11 @@ TEMPLATES = [*ROOT.glob("sync/templates/**/*.html"), *ROOT.glob("server/template
              *ROOT.glob("server/counts/templates/**/*.html"), *ROOT.glob("server/supervisor/templates/**/*.html"),
              *ROOT.glob("server/importing/templates/**/*.html"), *ROOT.glob("server/purchasing/templates/**/*.html"),
              *ROOT.glob("server/kits/templates/**/*.html"), *ROOT.glob("server/quality/templates/**/*.html"),
-             *ROOT.glob("server/production/templates/**/*.html")]
+             *ROOT.glob("server/production/templates/**/*.html"), *ROOT.glob("server/costs/templates/**/*.html")]
 CODE = [*ROOT.glob("sync/*.py"), *ROOT.glob("server/*.py"), *ROOT.glob("server/counts/*.py"),
         *ROOT.glob("server/supervisor/*.py"), *ROOT.glob("server/importing/*.py"), *ROOT.glob("server/purchasing/*.py"),
-        *ROOT.glob("server/kits/*.py"), *ROOT.glob("server/quality/*.py"), *ROOT.glob("server/production/*.py")]
+        *ROOT.glob("server/kits/*.py"), *ROOT.glob("server/quality/*.py"), *ROOT.glob("server/production/*.py"),
+        *ROOT.glob("server/costs/*.py")]
 # a key written out: t("conflict.note"), or one of t("a" if x else "b")
 TEMPLATE_KEY = re.compile(r"""["']([a-z][a-z_]*(?:\.[a-z0-9_]+)+)["']""")
 CALL_KEY = re.compile(r"""\b(?:t\(|text\(lang,)\s*["']([^"']+)["'](?!\s*~)""")  # t("a.key"), text(lang, "a.key")

@@ -33,6 +33,7 @@ class Unit:
     location_id: UUID = HERE
     installed_in_id: UUID | None = None
     scrapped: bool = False
+    removed: bool = False
     isolated: bool = False
     po_state: str | None = None
     id: UUID = field(default_factory=uuid4)

@@ -15,6 +15,7 @@ import * as item from './views/item.js';
 import * as receive from './views/receive.js';
 import * as receivepo from './views/receivepo.js';
 import * as pickkit from './views/pickkit.js';
+import * as run from './views/run.js';
 import * as problem from './views/problem.js';
 import * as move from './views/move.js';
 import * as install from './views/install.js';
@@ -25,7 +26,7 @@ import * as syncView from './views/sync.js';
 import * as signin from './views/signin.js';
 import * as find from './views/find.js';
 
-const ROUTES = { '': home, item, receive, receivepo, pickkit, problem, move, install, uninstall, scrap: setaside, isolate: setaside, count, find, sync: syncView, signin };
+const ROUTES = { '': home, item, receive, receivepo, pickkit, issue: run, complete: run, problem, move, install, uninstall, scrap: setaside, isolate: setaside, count, find, sync: syncView, signin };
 const $ = (id) => document.getElementById(id);
 let current = null;
 let updateReady = null;

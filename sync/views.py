@@ -45,6 +45,7 @@ def location_data(location: Location, parent_code: str | None) -> dict[str, Any]
         "kind": location.kind,
         "available": location.available,
         "count_locked": location.count_locked,
+        "wip": location.wip,  # an open (or failed) run's WIP location, `<location>/<run>`: the phone's runs
     }
 
 

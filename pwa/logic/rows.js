@@ -50,6 +50,7 @@ export function deriveStatus(row, previous = row.status) {
   if (row.scrapped) return 'scrapped';
   if (previous === 'removed' && !positive(row.quantity)) return 'removed'; // used: a unit the remove op took
   if (row.installed_in) return 'installed';
+  if (row.wip) return 'wip';
   if (row.kitted) return 'kitted';
   if (row.isolated || !positive(row.quantity)) return 'unavailable';
   if (['wip', 'kitted', 'on_order'].includes(previous)) return previous;
@@ -134,6 +135,10 @@ export function planOp(op) {
       if (!op.tote) return [];
       if (unit) return [{ key: unitKey(a.serial), set: { location: op.tote, kitted: true } }];
       return shift(a, { location: a.from_location }, { location: op.tote }, {}, { kitted: true });
+    case 'issue': // into the run's WIP location (`op.wip`, beside the args): WIP
+      if (!op.wip) return [];
+      if (unit) return [{ key: unitKey(a.serial), set: { location: op.wip, wip: true, kitted: false } }];
+      return shift(a, { location: a.from_location }, { location: op.wip }, {}, { wip: true });
     case 'open_issue': { // with `isolate`, what it names is set aside (`op.row`: the row the phone reported on)
       const row = op.row;
       if (!a.isolate || !row) return [];

@@ -40,7 +40,7 @@ function usedKeys() {
 
 // keys built from data: t(`action.${route}`), t(`status.${status}`), …
 const DYNAMIC = [
-  ...['receive', 'receivepo', 'pickkit', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'problem', 'count', 'find'].map((a) => `action.${a}`),
+  ...['receive', 'receivepo', 'pickkit', 'issue', 'complete', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'problem', 'count', 'find'].map((a) => `action.${a}`),
   ...['synced', 'syncing', 'error', 'auth_required', 'update_required', 'gap', 'offline', 'signed_out', 'rejected_n', 'held_n'].map((p) => `chip.${p}`),
   ...['signed_out', 'auth_required', 'update_required', 'gap', 'offline', 'syncing', 'error', 'waiting', 'synced'].map((p) => `phase.${p}`),
   ...['available', 'unavailable', 'installed', 'wip', 'kitted', 'on_order', 'scrapped', 'removed'].map((s) => `status.${s}`),

@@ -101,3 +101,13 @@ test('a pick into a kit moves stock into its tote, Kitted; a problem reported wi
   assert.deepEqual(aside.map((d) => [d.key, d.add]), [['U|B||A|', -40], ['U|B||A|i', 40]]);
   assert.deepEqual(planOp({ type: 'open_issue', row: bolts, args: { title: 'bent', part: 'B', location: 'A' } }), []);
 });
+
+test('an issue to a run moves stock into its WIP location, WIP (a kitted unit too)', () => {
+  const unit = planOp({ type: 'issue', wip: 'LINE/RUN-1', args: { run: 'RUN-1', part: 'B', tracking: 'serial', serial: 'BD-1', from_location: 'LINE/KIT-0001', quantity: 1 } });
+  assert.deepEqual(unit, [{ key: 'S|BD-1', set: { location: 'LINE/RUN-1', wip: true, kitted: false } }]);
+  assert.equal(applyDelta({ part: 'B', serial: 'BD-1', location: 'LINE/KIT-0001', quantity: 1, kitted: true, status: 'kitted' }, unit[0]).status, 'wip');
+  const lot = planOp({ type: 'issue', wip: 'LINE/RUN-1', args: { run: 'RUN-1', part: 'G', tracking: 'lot', lot: 'G-1', from_location: 'STORES', quantity: '0.25' } });
+  assert.deepEqual(lot.map((d) => [d.key, d.add]), [['L|G|G-1|STORES|', '-0.25'], ['L|G|G-1|LINE/RUN-1|', '0.25']]);
+  assert.equal(applyDelta(null, lot[1]).status, 'wip');
+  assert.deepEqual(planOp({ type: 'issue', args: { run: 'R', part: 'B', tracking: 'serial', serial: 'BD-1' } }), []); // no WIP place known
+});

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from server.api.security import actor_of
 from server.errors import DomainError, Invalid
 from server.i18n import translator
-from server.kits.schemas import KitIn
+from server.kits.schemas import KitClosing, KitIn
 from server.kits.service import KitService
 from server.supervisor.shell import Session, checked_form, form_struct, message, page
 
@@ -56,13 +56,13 @@ async def create(request: Request, session: Session, kits: KitService) -> Respon
 
 
 async def _kit_page(request: Request, session: Session, kits: KitService, number: str, status_code: int = 200,
-                    error: str | None = None) -> Template:
+                    error: str | None = None, closing: KitClosing | None = None) -> Template:
     try:
         kit = await kits.get(number)
     except DomainError:
         t = translator(request)
         return message(session, 404, t("kit.no_such"), t("kit.no_such_text", number=number))
-    return page("kits/kit.html", session, status_code, kit=kit, error=error)
+    return page("kits/kit.html", session, status_code, kit=kit, error=error, closing=closing)
 
 
 @get("/kits/{number:str}")
@@ -74,11 +74,13 @@ async def _close(request: Request, session: Session, kits: KitService, number: s
     await checked_form(request, session)
     try:
         if complete:
-            await kits.complete(number, actor_of(session.principal))
+            closed = await kits.complete(number, actor_of(session.principal))
         else:
-            await kits.cancel(number, actor_of(session.principal))
+            closed = await kits.cancel(number, actor_of(session.principal))
     except DomainError as error:
         return await _kit_page(request, session, kits, number, error.status_code, error.message)
+    if closed.closing is not None:  # a kit for a run: say what went to the run and what stayed in the tote
+        return await _kit_page(request, session, kits, number, closing=closed.closing)
     return Redirect(f"{BASE}/{number}", status_code=303)
 
 

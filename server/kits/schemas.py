@@ -26,7 +26,7 @@ class KitLineIn(Body, kw_only=True):
 
 
 class KitIn(Body, kw_only=True):
-    run: RunRef | None = None  # the run it is for (its number): kept as text until runs exist here
+    run: RunRef | None = None  # the run it is for (its number): completing the kit issues its contents to it
     location: Code  # where it is staged: its tote is made under it
     lines: Annotated[list[KitLineIn], Meta(min_length=1, max_length=MAX_LINES)]
 
@@ -52,6 +52,26 @@ class KitLineOut(msgspec.Struct, kw_only=True):
     suggested: list[Suggestion] = []
 
 
+class ClosedItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What was in a completed kit's tote: issued to its run, or released there (`reason`: why not issued)."""
+
+    part: str
+    serial: str | None = None
+    lot: str | None = None
+    quantity: Amount
+    reason: str | None = None
+    message: str | None = None
+
+
+class KitClosing(msgspec.Struct, kw_only=True):
+    """A kit for a run, completed: what its tote held went to the run (`issued`) or stayed there (`released`)."""
+
+    run: str | None
+    issued: list[ClosedItem] = []
+    released: list[ClosedItem] = []
+    note: str
+
+
 class KitOut(msgspec.Struct, kw_only=True):
     id: UUID
     number: str
@@ -64,6 +84,7 @@ class KitOut(msgspec.Struct, kw_only=True):
     closed_by: str | None = None
     closed_at: datetime | None = None
     lines: list[KitLineOut] = []
+    closing: KitClosing | None = None  # in the answer of completing a kit for a run: issued or released
 
 
 class KitSummary(msgspec.Struct, kw_only=True):

@@ -5,7 +5,8 @@ Opening a kit makes its tote: a location under the staging location (code `<loca
 master-data change like any new location) whose `kit_id` names the kit, so that what is picked into it is
 Kitted (server/rules/status.py). Completing or cancelling the kit clears the tote's `kit_id`: what is in it is
 released — Available again, where it is (the tote), with an `Unkit` line in each row's history; the tote
-stays, as a plain location. Both change a location, so each is one write transaction that takes the change
+stays, as a plain location. A kit for an open run, completed, issues its contents to the run instead
+(server/kits/issuing.py), in the same write batch. Both change a location, so each is one write transaction that takes the change
 clock first (exclusive of push chunks: server/clock.py), stamps the tote's `rows_version` (phones get its
 rows again, with their new status) and the kit's lines (phones drop them: `kit_line` `del`).
 """
@@ -26,9 +27,11 @@ from server.clock import bump_counter, next_version
 from server.db import Database
 from server.db.bulk import insert_rows
 from server.errors import Invalid, NotFound
+from server.kits.issuing import issue_to_run
 from server.kits.models import Kit, KitLine, KitStatus
 from server.kits.schemas import KitIn, KitLineOut, KitOut, KitPage, KitSummary, Suggestion
 from server.models import Action, InventoryRow, Location, Movement, Part
+from server.ops.batch import WriteBatch
 from server.ops.stock import new_id
 from server.rules import kits as rules
 from server.rules.quantities import check_precision, part_places
@@ -173,15 +176,18 @@ class KitService:
             return await kit_out(session, kit, staging.code, tote.code)
 
     async def complete(self, number: str, actor: Actor) -> KitOut:
-        """Released: what is in its tote is Available again there (once runs exist: issued to its run)."""
+        """Released: what is in its tote is Available again there — or, a kit for an open run, issued to it."""
         return await self._close(number, actor, KitStatus.completed)
 
     async def cancel(self, number: str, actor: Actor) -> KitOut:
         return await self._close(number, actor, KitStatus.cancelled)
 
     async def _close(self, number: str, actor: Actor, status: KitStatus) -> KitOut:
+        """One write batch: the tote released, and (a completed kit for a run) its contents issued to the run
+        (server/kits/issuing.py); an `Unkit` line for what stays in the tote."""
         async with self.db.write() as session:
-            version = await next_version(session)
+            batch = await WriteBatch.start(session)
+            version = batch.next_version()
             kit, staging, tote_code = await find_kit(session, number)
             rules.check_open(kit.number, kit.status, field="number")
             tote = await session.get_one(Location, kit.tote_id)
@@ -189,9 +195,15 @@ class KitService:
             tote.version = tote.rows_version = version
             kit.status, kit.closed_by, kit.closed_at = status.value, actor.username, datetime.now(UTC)
             await session.execute(update(KitLine).where(KitLine.kit_id == kit.id).values(version=version))
+            closing = None
+            if status == KitStatus.completed and kit.run:
+                closing = await issue_to_run(batch, kit, tote, actor, version)
+            await batch.finish()
             await _log_release(session, kit, tote, actor, status)
             await session.flush()
-            return await kit_out(session, kit, staging, tote_code)
+            out = await kit_out(session, kit, staging, tote_code)
+            out.closing = closing
+            return out
 
 
 async def _log_release(session: AsyncSession, kit: Kit, tote: Location, actor: Actor, status: KitStatus) -> None:

@@ -391,7 +391,7 @@ async def check_rules(db: Database, state: State) -> None:
                 Location, Location.id == InventoryRow.location_id).where(is_stock()).distinct()
         )).all())
         assert {code for code, status in kitted if status == "kitted"} <= {"K"}, kitted
-        assert {status for code, status in kitted if code == "K"} <= {"kitted", "scrapped", "installed"}, kitted
+        assert {status for code, status in kitted if code == "K"} <= {"kitted", "scrapped", "removed", "installed"}, kitted
         assert await session.scalar(select(func.min(KitLine.picked))) >= 0  # a kit gives back no more than it had
     balances, _ = await InventoryQueries(db).balances({}, MAX_PAGE, 0)  # GET /api/balances
     listed = {(b["part"], b["location"], b["lot"]): b["quantity"] for b in balances if b["bucket"] == "on_hand"}

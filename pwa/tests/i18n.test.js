@@ -40,7 +40,7 @@ function usedKeys() {
 
 // keys built from data: t(`action.${route}`), t(`status.${status}`), …
 const DYNAMIC = [
-  ...['receive', 'receivepo', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'count', 'find'].map((a) => `action.${a}`),
+  ...['receive', 'receivepo', 'move', 'install', 'uninstall', 'remove', 'scrap', 'isolate', 'count', 'find'].map((a) => `action.${a}`),
   ...['synced', 'syncing', 'error', 'auth_required', 'update_required', 'gap', 'offline', 'signed_out', 'rejected_n', 'held_n'].map((p) => `chip.${p}`),
   ...['signed_out', 'auth_required', 'update_required', 'gap', 'offline', 'syncing', 'error', 'waiting', 'synced'].map((p) => `phase.${p}`),
   ...['available', 'unavailable', 'installed', 'wip', 'kitted', 'on_order', 'scrapped', 'removed'].map((s) => `status.${s}`),
@@ -53,7 +53,7 @@ const DYNAMIC = [
     'count_not_open', 'over_receipt', 'po_not_open', 'serial_not_on_line'].map((r) => `reason.${r}`),
   ...['pending', 'applied', 'rejected', 'held'].map((s) => `outcome.${s}`),
   ...['Move', 'Scrap', 'Assemble', 'Disassemble', 'Isolate', 'Release', 'Remove', 'Add', 'Adjust', 'Split', 'Merge'].map((a) => `done.${a}`),
-  ...['scrap', 'isolate'].flatMap((n) => ['title', 'verb', 'reasons', 'prompt', 'queued'].map((w) => `setaside.${n}.${w}`)),
+  ...['scrap', 'remove', 'isolate'].flatMap((n) => ['title', 'verb', 'reasons', 'prompt', 'queued'].map((w) => `setaside.${n}.${w}`)),
 ];
 
 test('English and German ship', () => {

@@ -86,3 +86,12 @@ test('an op depends on what it takes from and on its parent unit, never on stock
   const install = op('install', { parent_serial: 'SN-1', part: 'M', tracking: 'serial', serial: 'M-1', quantity: 1 });
   assert.deepEqual(dependencyKeys(install, planOp(install)), ['S|M-1', 'S|SN-1']);
 });
+
+test('use (remove): a unit becomes removed with nothing in it; a lot goes down where it was', () => {
+  const unit = { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, status: 'available' };
+  const used = viewOf(unit, planOp(op('remove', { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, reason: 'Repair' })));
+  assert.deepEqual([used.status, used.quantity], ['removed', 0]);
+  const [d] = planOp(op('remove', { part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: '1.5', reason: 'Repair' }));
+  const lot = applyDelta({ part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: 4, status: 'available' }, d);
+  assert.deepEqual([d.key, String(lot.quantity), lot.status], ['L|P|L|A|', '2.5', 'available']);
+});

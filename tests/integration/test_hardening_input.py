@@ -47,7 +47,7 @@ async def plan_count(api: Api, name: str, location: str = "CAGE") -> dict[str, A
 PAGED = [
     "/api/inventory", "/api/activity", "/api/parts", "/api/counts", "/api/scan/misses", "/api/sync/conflicts",
     "/api/sync/resolutions", "/api/counts/{count_id}/review", "/api/purchase-orders", "/api/constraints",
-    "/api/transactions", "/api/balances",
+    "/api/transactions", "/api/balances", "/api/costs/layers", "/api/usage",
 ]
 
 

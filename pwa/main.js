@@ -26,7 +26,7 @@ import * as syncView from './views/sync.js';
 import * as signin from './views/signin.js';
 import * as find from './views/find.js';
 
-const ROUTES = { '': home, item, receive, receivepo, pickkit, issue: run, complete: run, problem, move, install, uninstall, scrap: setaside, isolate: setaside, count, find, sync: syncView, signin };
+const ROUTES = { '': home, item, receive, receivepo, pickkit, issue: run, complete: run, problem, move, install, uninstall, scrap: setaside, remove: setaside, isolate: setaside, count, find, sync: syncView, signin };
 const $ = (id) => document.getElementById(id);
 let current = null;
 let updateReady = null;

@@ -48,7 +48,7 @@ export function rowKey(row) {
 /** Display status, following the domain's first-match rules for what a phone can know. */
 export function deriveStatus(row, previous = row.status) {
   if (row.scrapped) return 'scrapped';
-  if (previous === 'removed' && !positive(row.quantity)) return 'removed'; // used: a unit the remove op took
+  if ((previous === 'removed' || row.status === 'removed') && !positive(row.quantity)) return 'removed'; // used: the remove op took it
   if (row.installed_in) return 'installed';
   if (row.wip) return 'wip';
   if (row.kitted) return 'kitted';
@@ -128,6 +128,9 @@ export function planOp(op) {
     case 'scrap':
       if (unit) return [{ key: unitKey(a.serial), set: { scrapped: true } }];
       return shift(a, { location: a.location }, { location: a.location }, {}, { scrapped: true });
+    case 'remove': // used: it leaves inventory (a unit stays, quantity 0, Removed)
+      if (unit) return [{ key: unitKey(a.serial), set: { quantity: 0, status: 'removed' } }];
+      return [{ key: placeKey(a, { location: a.location }), add: neg(norm(a.quantity)) }];
     case 'isolate':
       if (unit) return [{ key: unitKey(a.serial), set: { isolated: true, isolation_reason: a.reason } }];
       return shift(a, { location: a.location }, { location: a.location }, {}, { isolated: true });

@@ -40,7 +40,7 @@ function usedKeys() {
 
 // keys built from data: t(`action.${route}`), t(`status.${status}`), …
 const DYNAMIC = [
-  ...['receive', 'receivepo', 'pickkit', 'issue', 'complete', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'problem', 'count', 'find'].map((a) => `action.${a}`),
+  ...['receive', 'receivepo', 'pickkit', 'issue', 'complete', 'move', 'install', 'uninstall', 'remove', 'scrap', 'isolate', 'problem', 'count', 'find'].map((a) => `action.${a}`),
   ...['synced', 'syncing', 'error', 'auth_required', 'update_required', 'gap', 'offline', 'signed_out', 'rejected_n', 'held_n'].map((p) => `chip.${p}`),
   ...['signed_out', 'auth_required', 'update_required', 'gap', 'offline', 'syncing', 'error', 'waiting', 'synced'].map((p) => `phase.${p}`),
   ...['available', 'unavailable', 'installed', 'wip', 'kitted', 'on_order', 'scrapped', 'removed'].map((s) => `status.${s}`),
@@ -54,7 +54,7 @@ const DYNAMIC = [
     'not_on_kit', 'not_on_bom', 'run_not_open'].map((r) => `reason.${r}`),
   ...['pending', 'applied', 'rejected', 'held'].map((s) => `outcome.${s}`),
   ...['Move', 'Scrap', 'Assemble', 'Disassemble', 'Isolate', 'Release', 'Remove', 'Add', 'Adjust', 'Split', 'Merge'].map((a) => `done.${a}`),
-  ...['scrap', 'isolate'].flatMap((n) => ['title', 'verb', 'reasons', 'prompt', 'queued'].map((w) => `setaside.${n}.${w}`)),
+  ...['scrap', 'remove', 'isolate'].flatMap((n) => ['title', 'verb', 'reasons', 'prompt', 'queued'].map((w) => `setaside.${n}.${w}`)),
 ];
 
 test('English and German ship', () => {

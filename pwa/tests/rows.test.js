@@ -111,3 +111,12 @@ test('an issue to a run moves stock into its WIP location, WIP (a kitted unit to
   assert.equal(applyDelta(null, lot[1]).status, 'wip');
   assert.deepEqual(planOp({ type: 'issue', args: { run: 'R', part: 'B', tracking: 'serial', serial: 'BD-1' } }), []); // no WIP place known
 });
+
+test('use (remove): a unit becomes removed with nothing in it; a lot goes down where it was', () => {
+  const unit = { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, status: 'available' };
+  const used = viewOf(unit, planOp(op('remove', { part: 'P', tracking: 'serial', serial: 'C-1', location: 'A', quantity: 1, reason: 'Repair' })));
+  assert.deepEqual([used.status, used.quantity], ['removed', 0]);
+  const [d] = planOp(op('remove', { part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: '1.5', reason: 'Repair' }));
+  const lot = applyDelta({ part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: 4, status: 'available' }, d);
+  assert.deepEqual([d.key, String(lot.quantity), lot.status], ['L|P|L|A|', '2.5', 'available']);
+});

@@ -5,7 +5,7 @@ import * as outbox from '../outbox.js';
 import { outcomeText } from '../logic/reasons.js';
 import { t } from '../i18n.js';
 
-const ACTIONS = ['receive', 'receivepo', 'pickkit', 'issue', 'complete', 'move', 'install', 'uninstall', 'scrap', 'isolate', 'problem', 'count', 'find']; // action.<route>
+const ACTIONS = ['receive', 'receivepo', 'pickkit', 'issue', 'complete', 'move', 'install', 'uninstall', 'remove', 'scrap', 'isolate', 'problem', 'count', 'find']; // action.<route>
 
 export function mount(root, ctx) {
   ctx.prompt(t('home.prompt'));

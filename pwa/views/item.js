@@ -80,7 +80,8 @@ async function render(into, found) {
       actions(u.installed_in
         ? [['uninstall', t('action.uninstall'), { parent: u.installed_in, code: u.serial }]]
         : [['move', t('action.move'), { code: u.serial }], ['install', t('item.install_into'), { component: u.serial }], ['install', t('item.install_parts'), { parent: u.serial }],
-          ['scrap', t('action.scrap'), { code: u.serial }], ['isolate', t('action.isolate'), { code: u.serial }]]),
+          ['remove', t('action.remove'), { code: u.serial }], ['scrap', t('action.scrap'), { code: u.serial }],
+          ['isolate', t('action.isolate'), { code: u.serial }]]),
       await localHistory(rowKey(u)), serverBox,
     );
     serverHistory(u.serial, serverBox);

@@ -1,4 +1,5 @@
-// Scrap and isolate: scan the item, say how many (lots and untracked stock) and why, confirm.
+// Scrap, use (remove) and isolate: scan the item, say how many (lots and untracked stock) and why (and, for a use,
+// what for: an optional reference), confirm.
 
 import { h, field, input, label, place, toast, enterMovesOn, quantityInput, readQuantity } from '../ui.js';
 import { partByNumber } from '../store.js';
@@ -6,7 +7,7 @@ import { itemArgs, pick } from './pick.js';
 import { t } from '../i18n.js';
 
 // the words: setaside.<name>.title / .verb / .reasons (one key per reason, joined by |)
-const KINDS = { scrap: {}, isolate: {} };
+const KINDS = { scrap: {}, remove: {}, isolate: {} };
 
 const CONFIRM = { text: (thing) => t('setaside.confirm', { thing }), ms: 5000 }; // scrap writes stock off: two taps
 
@@ -18,10 +19,12 @@ export function mount(root, ctx, query, name) {
   const quantity = quantityInput('quantity', { value: 1, onkeydown: enterMovesOn });
   const qtyField = field(t('common.quantity'), quantity);
   const reason = input('reason', { placeholder: t('setaside.reason'), autocapitalize: 'sentences', onkeydown: enterMovesOn });
+  const reference = input('reference', { placeholder: t('setaside.reference_hint'), onkeydown: enterMovesOn });
   const go = h('button.primary.danger', { type: 'submit', disabled: true }, kind.verb);
   const form = h('form.flow', { onsubmit: (e) => { e.preventDefault(); submit(); } },
     h('h2', kind.title), what, qtyField, field(t('setaside.reason'), reason),
-    h('div.chips', kind.reasons.map((r) => h('button.chip', { type: 'button', onclick: () => { reason.value = r; } }, r))), go);
+    h('div.chips', kind.reasons.map((r) => h('button.chip', { type: 'button', onclick: () => { reason.value = r; } }, r))),
+    name === 'remove' ? field(t('setaside.reference'), reference) : null, go);
   root.append(form);
   form.addEventListener('input', () => { if (armed) render(); }); // changed after the first tap: tap twice again
 
@@ -37,7 +40,7 @@ export function mount(root, ctx, query, name) {
   }
 
   async function onScan(scan) {
-    const picked = await pick(scan, root, { allow: (r) => r.quantity > 0 && !r.installed_in && !r.scrapped && (name === 'scrap' || !r.isolated) });
+    const picked = await pick(scan, root, { allow: (r) => r.quantity > 0 && !r.installed_in && !r.scrapped && (name === 'scrap' || !r.isolated) && r.status !== 'removed' });
     if (!picked) return;
     if (picked.kind === 'location') return toast(t('setaside.not_location'), 'warn');
     row = picked.row;
@@ -54,6 +57,7 @@ export function mount(root, ctx, query, name) {
     if (!reason.value.trim()) return toast(t('setaside.give_reason'), 'error');
     const args = { ...itemArgs(row), location: row.location, quantity: q, reason: reason.value.trim() };
     if (name === 'scrap' && row.isolated && !row.serial) args.isolated = true;
+    if (name === 'remove' && reference.value.trim()) args.reference = reference.value.trim();
     const thing = row.serial ?? `${q} × ${label(row)}`;
     if (name === 'scrap' && !armed) {
       go.textContent = CONFIRM.text(thing);
@@ -64,6 +68,7 @@ export function mount(root, ctx, query, name) {
     await ctx.act([{ type: name, args, summary: t('setaside.summary', { verb: kind.verb, thing, location: row.location }) }], t(`setaside.${name}.queued`, { thing }));
     row = null;
     reason.value = '';
+    reference.value = '';
     render();
   }
 

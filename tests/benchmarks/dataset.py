@@ -44,13 +44,13 @@ PART_COLUMNS = (
 INVENTORY_COLUMNS = (
     "id", "part_id", "location_id", "quantity", "serial", "lot", "tracking", "supplier_id", "unit_cost",
     "installed_in_id", "scrapped", "isolated", "isolation_reason", "package_ref", "po_line", "version",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "removed",
 )
 MOVEMENT_COLUMNS = (
     "id", "op_id", "op_type", "action", "actor", "device_id", "reason", "part_id", "inventory_id", "serial", "lot",
     "quantity", "from_location_id", "to_location_id", "parent_serial", "created_at", "updated_at",
 )
-BOOL_COLUMNS = {"available", "count_locked", "scrapped", "isolated"}
+BOOL_COLUMNS = {"available", "count_locked", "scrapped", "isolated", "removed"}
 UUID_COLUMNS = {
     "id", "parent_id", "part_id", "location_id", "supplier_id", "installed_in_id", "op_id", "device_id",
     "inventory_id", "from_location_id", "to_location_id",
@@ -183,7 +183,7 @@ class Generator:
             self.catalog.rows_per_area[self.catalog.areas[area]] += 1
             inventory.append(
                 (rid, part[0], location, quantity, serial, lot, kind, None, round(rng.uniform(0.1, 900), 2),
-                 installed_in, scrapped, isolated, "bench hold" if isolated else None, None, None, i + 1, at, at)
+                 installed_in, scrapped, isolated, "bench hold" if isolated else None, None, None, i + 1, at, at, False)
             )
             op = new_id()
             movements.append(

@@ -28,7 +28,8 @@ from tests.benchmarks.workload import Op
 CLOCK = "UPDATE counters SET value = value + 1, updated_at = ? WHERE key = 'clock' RETURNING value"
 NEW_ROW = (
     "INSERT INTO inventory (id, part_id, location_id, quantity, serial, lot, tracking, unit_cost, installed_in_id,"
-    " scrapped, isolated, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)"
+    " scrapped, isolated, removed, version, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, FALSE, ?, ?, ?)"
 )
 ADD = "UPDATE inventory SET quantity = quantity + ?, version = ?, updated_at = ? WHERE id = ?"
 RELOCATE = "UPDATE inventory SET location_id = ?, version = ?, updated_at = ? WHERE id = ?"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-SCREENS = ["", "receive", "move", "install", "uninstall", "scrap", "isolate", "count", "sync", "item?code=PUMP-0001",
+SCREENS = ["", "receive", "move", "install", "uninstall", "remove", "scrap", "isolate", "count", "sync", "item?code=PUMP-0001",
            "find?q=M3", "item?code=B:STORES", "item?code=P:SCREW-M3"]
 TARGETS = """() => [...document.querySelectorAll('button, a, input, select')]
   .filter((el) => el.offsetParent !== null && !el.closest('#toast'))

@@ -180,3 +180,57 @@ async def test_decimal_quantities_keep_every_integer_and_the_checks_hold(engine:
     assert deltas == [-3, 250] and total == 247
     assert refused == [2, -1]
     assert after == [1, 1, Decimal("2.5"), Decimal("2.5")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_costs_give_the_stock_held_an_opening_layer_per_part(engine: str, tmp_path: Path) -> None:
+    """Stock held before costs (not scrapped, not on order) becomes one layer per part at the weighted average of
+    its rows' unit costs (none: 0), so that the part's layers cover its stock from then on."""
+    from server.models import CostLayer, Money, QuantityType
+
+    part, other = uuid4(), uuid4()
+    inventory = table(
+        "inventory", column("id", GUID()), column("part_id", GUID()), column("location_id", GUID()),
+        column("quantity", QuantityType()), column("tracking", String()), column("scrapped", Boolean()),
+        column("isolated", Boolean()), column("version", Integer()), column("unit_cost", Money()),
+        column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()),
+    )
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "f1d2e3c40013")  # before costs
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                if engine == "postgresql":
+                    await connection.execute(text("SET session_replication_role = replica"))
+                now = datetime.now(UTC)
+                parts = table("parts", column("id", GUID()), column("part_number", String()), column("revision", String()),
+                              column("description", String()), column("unit", String()), column("tracking", String()),
+                              column("version", Integer()), column("created_at", DateTimeUTC()),
+                              column("updated_at", DateTimeUTC()))
+                await connection.execute(parts.insert(), [
+                    {"id": owner, "part_number": name, "revision": "", "description": "", "unit": "ea",
+                     "tracking": "untracked", "version": 1, "created_at": now, "updated_at": now}
+                    for owner, name in ((part, "P-1"), (other, "P-2"))
+                ])
+                await connection.execute(inventory.insert(), [
+                    {"id": uuid4(), "part_id": owner, "location_id": uuid4(), "quantity": quantity,
+                     "tracking": "untracked", "scrapped": scrapped, "isolated": False, "version": n,
+                     "unit_cost": None if cost is None else Decimal(cost), "created_at": now,
+                     "updated_at": now}
+                    for n, (owner, quantity, cost, scrapped) in enumerate([
+                        (part, 60, "2.10", False), (part, 50, "2.00", False), (part, 5, "9.00", True),
+                        (other, 3, None, False),
+                    ])
+                ])
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                layers = (await connection.execute(select(
+                    CostLayer.part_id, CostLayer.kind, CostLayer.quantity_remaining, CostLayer.unit_cost,
+                    CostLayer.average_price,
+                ))).all()
+        finally:
+            await database.dispose()
+    assert sorted((p == part, kind, q, cost, average) for p, kind, q, cost, average in layers) == [
+        (False, "opening", 3, Decimal("0.00"), Decimal("0.00")),
+        (True, "opening", 110, Decimal("2.054545"), Decimal("2.054545")),
+    ]

@@ -47,5 +47,6 @@ class IssuesController(Controller):
                     request: Request[Principal, str, Any]) -> IssueOut:
         """Close an open issue: `use_as_is` and `rework` release what it isolated, `scrap` scraps it,
         `return_to_supplier` moves it to the supplier-return location (`SUPPLIER-RETURN`, made on first use) and
-        scraps it there (gone from stock). Without an isolation, scrap and return act on what it names now."""
+        removes it there (gone from stock; a unit stays findable, Removed). Both cost it from the part's layers.
+        Without an isolation, scrap and return act on what it names now."""
         return await issues.close(number, data, actor_of(request.user))

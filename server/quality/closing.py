@@ -4,7 +4,10 @@ isolated when it was opened — or, when it isolated nothing, what it names now 
 - `use_as_is`, `rework`: released (the isolation lifted, where it is now);
 - `scrap`: scrapped where it is (the ledger's `on_hand` falls);
 - `return_to_supplier`: moved to the supplier-return location (`SUPPLIER-RETURN`, made on first use,
-  unavailable) and scrapped there: gone from stock. (The status "Removed" is not built; scrapped stands in.)
+  unavailable) and removed there: gone from stock — a unit stays findable, Removed, where it went.
+
+Both take their cost from the part's layers, oldest first, with a usage record naming the issue (docs/costs.md),
+as the `scrap` and `remove` ops do.
 
 Each row is taken for at most what the issue recorded and what the row still holds: stock moved on or used
 since is left alone. The movement log says what happened, the reason names the issue and the note.
@@ -19,6 +22,7 @@ from sqlalchemy import select
 from server.catalog import add_location
 from server.models import Action, Location, Part, canon
 from server.ops.assemblies import relocate_assembly
+from server.ops.costs import consume
 from server.ops.rows import Stock
 from server.ops.stock import OpContext
 from server.quality.models import Disposition, Issue, IssueStock
@@ -69,24 +73,30 @@ async def dispose(ctx: OpContext, issue: Issue, part: Part, disposition: Disposi
                 continue
             moved = await set_aside(ctx, part, row, quantity, isolated=False, reason=reason)
         else:
-            moved = await _scrap(ctx, part, row, quantity, where, target, reason)
+            moved = await _gone(ctx, part, row, quantity, where, target, reason)
+            await consume(ctx, part, quantity, where, moved, reason=reason, reference=issue.number)
         done.append({"serial": moved.serial, "lot": moved.lot, "location": where.code, "quantity": quantity})
     return done
 
 
-async def _scrap(ctx: OpContext, part: Part, row: Stock, quantity: Any, where: Location, to: Location | None,
-                 reason: str) -> Stock:
-    """Scrap `quantity` of the row where it is, or (`to`) after moving it there."""
-    place = to or where
+async def _gone(ctx: OpContext, part: Part, row: Stock, quantity: Any, where: Location, to: Location | None,
+                reason: str) -> Stock:
+    """Scrap `quantity` of the row where it is; or (`to`: returned to the supplier) move it there and remove it —
+    a unit stays, Removed, at `to`; a lot or untracked quantity leaves its bucket."""
     if row.serial is not None:
-        row.scrapped = True
-        row.version = ctx.version
-        if to is not None:
+        if to is None:
+            row.scrapped = True
+        else:
             await relocate_assembly(ctx, row, to)
+            row.removed, row.quantity = True, 0
+        row.version = ctx.version
         moved = row
-    else:
+    elif to is None:
         taken = await ctx.take(part, row.lot, where, quantity, isolated=row.isolated)
-        moved = await ctx.put(part, row.lot, place, quantity, tracking=taken.tracking, like=taken, scrapped=True)
+        moved = await ctx.put(part, row.lot, where, quantity, tracking=taken.tracking, like=taken, scrapped=True)
+    else:
+        moved = await ctx.take(part, row.lot, where, quantity, isolated=row.isolated)
     ctx.ledger(part, where.id, moved.lot, canon(-quantity), reason)
-    ctx.log(Action.scrap, part, moved, quantity, from_location=where, to_location=to, reason=reason)
+    ctx.log(Action.scrap if to is None else Action.remove, part, moved, quantity, from_location=where, to_location=to,
+            reason=reason)
     return moved

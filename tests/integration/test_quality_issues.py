@@ -81,6 +81,9 @@ async def test_a_lot_isolated_everywhere_then_scrapped(plant: Api, db: Database)
         ("STORES", "R-7", None, "10.5", "scrapped"), ("LINE-1", "R-7", None, 2, "scrapped")}
     async with db.read() as session:
         assert await ledger_sums(session) == await on_hand(session)  # scrapping left on-hand stock
+    usage = (await plant.get("/api/usage", "supervisor", params={"part": "RESIN"})).json()["items"]
+    assert sorted((str(u["quantity"]), u["reference"]) for u in usage) == [
+        ("10.5", issue["number"]), ("2", issue["number"])]  # scrapped stock leaves its cost layers too
 
 
 async def test_a_row_returned_to_the_supplier_leaves_stock(plant: Api, db: Database) -> None:
@@ -91,14 +94,18 @@ async def test_a_row_returned_to_the_supplier_leaves_stock(plant: Api, db: Datab
                    quantity=15, isolated=True)  # some went to the cage meanwhile: the issue returns what is left
     await close(plant, issue["number"], "return_to_supplier")
     assert statuses(await plant.items(part="BOLT")) == {
-        ("SUPPLIER-RETURN", None, None, 25, "scrapped"), ("STORES", None, None, 15, "unavailable"),
-        ("STORES", None, None, 7, "available")}
+        ("STORES", None, None, 15, "unavailable"), ("STORES", None, None, 7, "available")}
     async with db.read() as session:
         assert await ledger_sums(session) == await on_hand(session)
+    usage = (await plant.get("/api/usage", "supervisor", params={"part": "BOLT"})).json()["items"]
+    assert [(u["quantity"], u["reference"]) for u in usage] == [(25, issue["number"])]
+    returned = (await plant.get("/api/activity", "supervisor", params={"part": "BOLT"})).json()["items"]
+    assert ("Remove", "LINE-1", "SUPPLIER-RETURN", 25) in {
+        (m.get("action"), m.get("from_location"), m.get("to_location"), m.get("quantity")) for m in returned}
 
     unit = await open_issue(plant, serial="P-2", title="Wrong revision")  # not isolated: acts on it as it is
     await close(plant, unit["number"], "return_to_supplier")
-    assert statuses(await plant.items(serial="P-2")) == {("SUPPLIER-RETURN", None, "P-2", 1, "scrapped")}
+    assert statuses(await plant.items(serial="P-2", include_empty=True)) == {("SUPPLIER-RETURN", None, "P-2", 0, "removed")}
 
 
 async def test_rework_releases_and_refusals_name_the_field(plant: Api) -> None:

@@ -18,7 +18,7 @@ from server.errors import DomainError, Invalid
 from server.i18n import translator
 from server.kits.schemas import KitClosing, KitIn
 from server.kits.service import KitService
-from server.supervisor.shell import Session, checked_form, form_struct, message, page
+from server.supervisor.shell import Session, checked_form, document_page, form_struct, message, page
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/kits"
@@ -57,12 +57,8 @@ async def create(request: Request, session: Session, kits: KitService) -> Respon
 
 async def _kit_page(request: Request, session: Session, kits: KitService, number: str, status_code: int = 200,
                     error: str | None = None, closing: KitClosing | None = None) -> Template:
-    try:
-        kit = await kits.get(number)
-    except DomainError:
-        t = translator(request)
-        return message(session, 404, t("kit.no_such"), t("kit.no_such_text", number=number))
-    return page("kits/kit.html", session, status_code, kit=kit, error=error, closing=closing)
+    return await document_page(request, session, "kit", "kits/kit.html", number, kits.get, status_code, error=error,
+                               closing=closing)
 
 
 @get("/kits/{number:str}")

@@ -19,7 +19,7 @@ from server.i18n import translator
 from server.ops.registry import OP_TYPES
 from server.production.runs import RunService
 from server.production.trace import ProductionQueries
-from server.supervisor.shell import Session, checked_form, message, page
+from server.supervisor.shell import Session, checked_form, document_page, message, page
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/runs"
@@ -42,12 +42,8 @@ async def runs_page(session: Session, runs: RunService,
 
 async def _run_page(request: Request, session: Session, runs: RunService, number: str, status_code: int = 200,
                     error: str | None = None) -> Template:
-    try:
-        run = await runs.get(number)
-    except DomainError:
-        t = translator(request)
-        return message(session, 404, t("run.no_such"), t("run.no_such_text", number=number))
-    return _page("run.html", session, status_code, run=run, error=error)
+    return await document_page(request, session, "run", "production/run.html", number, runs.get, status_code,
+                               error=error)
 
 
 @get("/runs/{number:str}")

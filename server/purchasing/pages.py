@@ -24,7 +24,7 @@ from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import DraftIn, PoIn
 from server.purchasing.service import PurchasingService
 from server.rules.quantities import parse_quantity, quantity_text
-from server.supervisor.shell import Session, checked_form, message, page
+from server.supervisor.shell import Session, checked_form, document_page, message, page
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/purchase-orders"
@@ -82,12 +82,8 @@ async def create(request: Request, session: Session, purchasing: PurchasingServi
 
 async def _po_page(request: Request, session: Session, purchasing: PurchasingService, number: str,
                    status_code: int = 200, error: str | None = None) -> Template:
-    try:
-        po = await purchasing.get(number)
-    except DomainError:
-        t = translator(request)
-        return message(session, 404, t("po.no_such"), t("po.no_such_text", number=number))
-    return _page("po.html", session, status_code, po=po, error=error)
+    return await document_page(request, session, "po", "purchasing/po.html", number, purchasing.get, status_code,
+                               error=error)
 
 
 @get("/purchase-orders/{number:str}")

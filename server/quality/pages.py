@@ -17,7 +17,7 @@ from server.i18n import translator
 from server.quality.models import Disposition
 from server.quality.schemas import CloseIn, OpenIssue
 from server.quality.service import IssueService
-from server.supervisor.shell import Session, checked_form, form_struct, message, page
+from server.supervisor.shell import Session, checked_form, document_page, form_struct, message, page
 
 TEMPLATES = Path(__file__).parent / "templates"  # the app factory adds it to the template directories
 BASE = "/supervisor/issues"
@@ -46,13 +46,8 @@ async def create(request: Request, session: Session, issues: IssueService) -> Re
 
 async def _issue_page(request: Request, session: Session, issues: IssueService, number: str, status_code: int = 200,
                       error: str | None = None) -> Template:
-    try:
-        issue = await issues.get(number)
-    except DomainError:
-        t = translator(request)
-        return message(session, 404, t("issue.no_such"), t("issue.no_such_text", number=number))
-    return page("issues/issue.html", session, status_code, issue=issue, error=error,
-                dispositions=[d.value for d in Disposition])
+    return await document_page(request, session, "issue", "issues/issue.html", number, issues.get, status_code,
+                               error=error, dispositions=[d.value for d in Disposition])
 
 
 @get("/issues/{number:str}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,18 @@ def page(name: str, session: Session | None, status_code: int = 200, **context: 
 
 def message(session: Session | None, status_code: int, title: str, text: str) -> Template:
     return page("message.html", session, status_code, title=title, text=text)
+
+
+async def document_page(request: Request, session: Session, name: str, template: str, number: str,
+                        load: Callable[[str], Awaitable[Any]], status_code: int = 200, **context: Any) -> Template:
+    """The page of one numbered document — a purchase order, a run, a kit, an issue: `name` is the template's
+    variable and its words' prefix (`<name>.no_such`, `<name>.no_such_text`) — or a 404 page saying there is none."""
+    try:
+        found = await load(number)
+    except DomainError:
+        t = translator(request)
+        return message(session, 404, t(f"{name}.no_such"), t(f"{name}.no_such_text", number=number))
+    return page(template, session, status_code, **{name: found}, **context)
 
 
 # ---- signing in ---------------------------------------------------------------------------------------

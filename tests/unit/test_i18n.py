@@ -89,6 +89,7 @@ def dynamic_keys() -> set[str]:
         *(f"run.tab.{tab}" for tab in RUN_TABS), *(f"run.state.{state}" for state in RunState),
         *(f"run.action.{action}" for action in RUN_ACTIONS), *(f"trace.kind.{kind}" for kind in ItemKind),
         "form.yes", "form.no",
+        *(f"{doc}.{key}" for doc in ("po", "run", "kit", "issue") for key in ("no_such", "no_such_text")),  # document_page
         *(f"kit.tab.{status}" for status in (*KIT_STATUSES, "all")), *(f"kit.status.{s}" for s in KIT_STATUSES),
         *(f"kit.closed_title.{status}" for status in ("completed", "cancelled")),
         *(f"issue.tab.{status}" for status in (*ISSUE_STATUSES, "all")), *(f"issue.status.{s}" for s in ISSUE_STATUSES),

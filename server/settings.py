@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,8 +32,8 @@ class Settings:
     signin_free_attempts: int = 5  # failed sign-ins per (username, address) before the back-off (server/throttle.py)
     signin_max_delay: float = 60.0  # ... whose longest wait is this many seconds
     scrypt_log2_n: int = 14  # password hashing cost; only the tests lower it (not read from the environment)
-    count_major_value: float = 500.0  # a count discrepancy worth this much (|difference| × unit cost) is major ...
-    count_major_percent: float = 20.0  # ... and so is one of this % of the larger of expected and counted
+    count_major_value: Decimal = Decimal(500)  # a count discrepancy worth this much (|difference| × unit cost) is major ...
+    count_major_percent: Decimal = Decimal(20)  # ... and so is one of this % of the larger of expected and counted
     sqlite_synchronous: str = "FULL"  # FULL: a commit is on disk before it is answered; NORMAL: may be lost in a power cut
     metrics_token: str | None = None  # GET /metrics needs this bearer token; None: /metrics answers 404
     log_format: str = "plain"  # one line per request: plain text, or a JSON object
@@ -74,8 +75,8 @@ class Settings:
             signin_max_delay=float(env.get("GEMBA_SIGNIN_MAX_DELAY", 60)),
             debug=env.get("GEMBA_DEBUG", "") == "1",
             sql_echo=env.get("GEMBA_SQL_ECHO", "") == "1",
-            count_major_value=float(env.get("GEMBA_COUNT_MAJOR_VALUE", 500)),
-            count_major_percent=float(env.get("GEMBA_COUNT_MAJOR_PERCENT", 20)),
+            count_major_value=Decimal(env.get("GEMBA_COUNT_MAJOR_VALUE", "500")),  # money: exact, never a float
+            count_major_percent=Decimal(env.get("GEMBA_COUNT_MAJOR_PERCENT", "20")),
             sqlite_synchronous=env.get("GEMBA_SQLITE_SYNCHRONOUS", "FULL").upper(),
             metrics_token=env.get("GEMBA_METRICS_TOKEN") or None,
             log_format=env.get("GEMBA_LOG_FORMAT", "plain").lower(),

@@ -43,7 +43,7 @@ async def record_line(ctx: OpContext, args: a.Count, part: Part, tracking: str, 
     line = CountLine(
         id=new_id(), op_id=ctx.op_id, count_id=args.count_id, part_id=part.id, location_id=location.id, tracking=tracking,
         serial=args.serial, lot=args.lot, counted_quantity=args.counted_quantity, expected_quantity=expected,
-        unit_cost=None if cost is None else float(cost), actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
+        unit_cost=cost, actor=ctx.actor.username, device_id=ctx.actor.device_id, version=ctx.version,
     )
     ctx.session.add(line)
     return line.id

@@ -20,16 +20,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC, JsonB
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from server.models import Number, QuantityType
+from server.models import Money, Number, QuantityType
 
 
 class CountKind(StrEnum):
@@ -85,11 +86,11 @@ class Count(UUIDv7AuditBase):
     lines_expected: Mapped[int | None] = mapped_column(Integer)
     lines_counted: Mapped[int | None] = mapped_column(Integer)
     lines_accurate: Mapped[int | None] = mapped_column(Integer)
-    value_expected: Mapped[float | None] = mapped_column(Float)
-    value_difference: Mapped[float | None] = mapped_column(Float)  # sum of |difference × unit cost|
+    value_expected: Mapped[Decimal | None] = mapped_column(Money)
+    value_difference: Mapped[Decimal | None] = mapped_column(Money)  # sum of |difference × unit cost|
     major_discrepancies: Mapped[int | None] = mapped_column(Integer)
     lines_not_counted: Mapped[int | None] = mapped_column(Integer)  # expected lines closed without a count
-    value_not_counted: Mapped[float | None] = mapped_column(Float)  # their value expected
+    value_not_counted: Mapped[Decimal | None] = mapped_column(Money)  # their value expected
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: sync pull
 
 
@@ -131,9 +132,9 @@ class CountResult(UUIDv7AuditBase):
     serial: Mapped[str | None] = mapped_column(String(128))
     expected: Mapped[Number] = mapped_column(QuantityType)
     counted: Mapped[Number | None] = mapped_column(QuantityType)  # null: not counted
-    unit_cost: Mapped[float] = mapped_column(Float)
-    value_expected: Mapped[float] = mapped_column(Float)
-    value_difference: Mapped[float] = mapped_column(Float)  # (counted - expected) × unit cost, signed
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+    value_expected: Mapped[Decimal] = mapped_column(Money)
+    value_difference: Mapped[Decimal] = mapped_column(Money)  # (counted - expected) × unit cost, signed
     major: Mapped[bool] = mapped_column(Boolean, default=False)
     causes: Mapped[list[Any]] = mapped_column(JsonB, default=list)  # {code, text, fix, evidence} (codes before 0009)
     decision: Mapped[str | None] = mapped_column(String(16))  # adjust, move, leave, not_counted
@@ -174,5 +175,5 @@ class CountLine(UUIDv7AuditBase):
     actor: Mapped[str] = mapped_column(String(64))
     device_id: Mapped[UUID | None] = mapped_column()
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)  # the change clock: latest line wins
-    unit_cost: Mapped[float | None] = mapped_column(Float)  # of the stock there when counted (a unit: its own)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)  # of the stock there when counted (a unit: its own)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a later line of the item in its count

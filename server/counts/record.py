@@ -10,20 +10,22 @@ counts against accuracy (server/counts/rules.py).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.causes import SOP_OVER, SOP_SHORT
 from server.counts.models import Count, CountLine, CountResult
 from server.counts.review import Tally, build_review, decisions_of, recounts
-from server.counts.rules import Thresholds
+from server.counts.rules import ZERO, Thresholds
 from server.counts.schemas import Decision, ReviewLine
 from server.counts.sheet import ItemKey
 from server.db.codecs import id_text, raw_id, raw_time, rfc3339
 from server.errors import CountIncomplete, Invalid
 from server.models import Location, Part
+from server.rules.money import EXACT, money_text, times
 
 NOT_COUNTED = "not_counted"
 SOP = {code: (text, fix) for code, text, fix in SOP_SHORT + SOP_OVER}
@@ -62,15 +64,15 @@ async def record_results(
         session.add(CountResult(
             count_id=count.id, location_id=location_id, part_id=part_id, count_line_id=count_line_id,
             tracking=line.tracking, lot=line.lot, serial=line.serial, expected=line.expected, counted=line.counted,
-            unit_cost=line.unit_cost, value_expected=line.value_expected,
-            value_difference=line.value_difference or 0.0, major=line.major, causes=line.causes,
+            unit_cost=Decimal(line.unit_cost), value_expected=Decimal(line.value_expected),
+            value_difference=Decimal(line.value_difference or 0), major=line.major, causes=line.causes,
             decision=NOT_COUNTED if line.counted is None else (decision.action if decision else None),
             op_id=decision.op_id if decision else None,
         ))
     count.lines_expected, count.lines_counted = totals["expected_lines"], totals["counted"]
     count.lines_accurate, count.major_discrepancies = totals["accurate"], totals["major"]
-    count.value_expected, count.value_difference = totals["value_expected"], totals["value_difference"]
-    count.lines_not_counted, count.value_not_counted = missing, totals["value_not_counted"]
+    count.value_expected, count.value_difference = Decimal(totals["value_expected"]), Decimal(totals["value_difference"])
+    count.lines_not_counted, count.value_not_counted = missing, Decimal(totals["value_not_counted"])
 
 
 async def recorded_review(
@@ -112,8 +114,9 @@ def _line(row: Any, decision: Decision | None, earlier: dict[ItemKey, list[dict[
     return ReviewLine(
         line_id=id_text(row.line_id), location=row.code, part=row.part_number, revision=row.revision,
         description=row.description, unit=row.unit, tracking=row.tracking or "", lot=row.lot, serial=row.serial,
-        expected=expected, counted=counted, difference=difference, unit_cost=row.unit_cost,
-        value_expected=row.value_expected, value_difference=None if difference is None else row.value_difference,
+        expected=expected, counted=counted, difference=difference, unit_cost=money_text(row.unit_cost),
+        value_expected=money_text(row.value_expected),
+        value_difference=None if difference is None else money_text(row.value_difference),
         state=state, major=row.major, causes=[_cause(c) for c in row.causes or []], counted_by=row.actor,
         counted_at=rfc3339(row.at),
         recounts=earlier.get(ItemKey(row.location_id, row.part_id, None if row.serial else row.lot, row.serial), []),
@@ -132,19 +135,24 @@ def _cause(cause: Any) -> dict[str, Any]:
 async def _totals(session: AsyncSession, count: Count) -> dict[str, Any]:
     """The record's totals, as the review computes them (review.py `Tally`)."""
     r = CountResult
-    right = r.counted == r.expected
-    n, value, missing, missing_value = (await session.execute(
-        select(
-            func.count(r.id).filter(right), func.coalesce(func.sum(case((right, r.value_expected), else_=0.0)), 0.0),
-            func.count(r.id).filter(r.counted.is_(None)),
-            func.coalesce(func.sum(case((r.counted.is_(None), r.value_expected), else_=0.0)), 0.0),
-        ).where(r.count_id == count.id)
-    )).one()
-    tally = Tally(right=(int(n), float(value)), not_counted=int(missing), not_counted_value=float(missing_value))
+    right = await _values(session, r.count_id == count.id, r.counted == r.expected)
+    missing = await _values(session, r.count_id == count.id, r.counted.is_(None))
+    tally = Tally(right=right, not_counted=missing[0], not_counted_value=missing[1])
     wrong = await session.execute(
-        select(r.expected, r.counted, r.unit_cost, r.major, r.decision)
+        select(r.expected, r.counted, r.value_expected, r.value_difference, r.major, r.decision)
         .where(r.count_id == count.id, r.counted.is_not(None), r.counted != r.expected)
     )
-    for expected, counted, cost, major, decision in wrong:
-        tally.add(expected, counted, cost, major, decision is not None)
+    for expected, counted, value_expected, value_difference, major, decision in wrong:
+        tally.add(expected, counted, value_expected, value_difference, major, decision is not None)
     return tally.totals()
+
+
+async def _values(session: AsyncSession, *where: Any) -> tuple[int, Decimal]:
+    """How many recorded lines match, and the Σ of their value expected: in Decimal, from one row per distinct value
+    (SQLite holds money as text)."""
+    n, value = 0, ZERO
+    for amount, lines in await session.execute(
+        select(CountResult.value_expected, func.count()).where(*where).group_by(CountResult.value_expected)
+    ):
+        n, value = n + lines, EXACT.add(value, times(lines, amount))
+    return n, value

@@ -7,8 +7,10 @@ value, whether it is major, its likely causes, and the decision taken on it.
   decision corrects the difference the counter saw, even if stock moved after (in a count that does not
   close its locations). An item not counted yet shows what is expected now.
 - Items counted that the sheet did not list are finds (expected 0).
-- Value: the difference × the unit cost of the stock there (quantity-weighted), or of the part elsewhere
-  when none is there (a find), else 0.
+- Value: exact money (Decimal, 6 places, decimal strings on the wire): the difference × the unit cost of the
+  stock there (quantity-weighted), or of the part elsewhere when none is there (a find), else 0. A line
+  adjusted shows what its adjustment booked instead: the FIFO cost of its usage record (a shortage) or the
+  value of its found layer (a surplus) — the value the costs carry (docs/costs.md).
 - Causes: derived from the data now (server/counts/causes.py) — except on a decided line, which shows the
   causes its decision was made on (kept with it), whatever the decision itself changed. A closed count's
   review is its record, not this (server/counts/record.py).
@@ -22,8 +24,10 @@ looked up for those, causes for the discrepancies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -36,11 +40,13 @@ from sqlalchemy.orm import aliased
 from server.counts.causes import causes
 from server.counts.facts import Item, gather
 from server.counts.models import Count, CountDecision, CountLine
-from server.counts.rules import Accuracy, Thresholds, is_major
+from server.counts.models import DecisionAction
+from server.counts.rules import ZERO, Accuracy, Thresholds, is_major
 from server.counts.schemas import Decision, ReviewLine
 from server.counts.sheet import CHUNK, Group, ItemKey, names, sheet_groups
 from server.db.codecs import id_text, raw_id, raw_time, rfc3339, uuid_of
-from server.models import InventoryRow, Location, quantity_number
+from server.models import CostLayer, InventoryRow, Location, Number, UsageRecord, canon
+from server.rules.money import EXACT, exact, money_text, times, total
 
 WINDOW_DAYS = 90  # how far back the movement log is searched for causes
 
@@ -63,7 +69,7 @@ class CountedLine(msgspec.Struct, gc=False):
     expected: int
     actor: str
     at: Any
-    cost: float | None
+    cost: Decimal | None
 
 
 async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> dict[ItemKey, CountedLine]:
@@ -97,15 +103,24 @@ async def recounts(session: AsyncSession, count_id: UUID) -> dict[ItemKey, list[
     return found
 
 
-async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, float]:
-    """The lines counted right: how many, and their value."""
-    n, value = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(
-            quantity_number(CountLine.expected_quantity, session.bind.dialect.name) * func.coalesce(CountLine.unit_cost, 0.0)
-        ), 0.0))
+async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, Decimal]:
+    """The lines counted right: how many, and their value — the Σ of each line's value (quantity × unit cost, to 6
+    places), made in Decimal from one row per distinct quantity and cost (SQLite holds money as text)."""
+    rows = await session.execute(
+        select(CountLine.expected_quantity, CountLine.unit_cost, func.count())
         .where(*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity)
-    )).one()
-    return int(n), float(value)
+        .group_by(CountLine.expected_quantity, CountLine.unit_cost)
+    )
+    n, value = 0, ZERO
+    for quantity, cost, lines in rows:
+        n += lines
+        value = EXACT.add(value, times(lines, line_value(quantity, cost or ZERO)))
+    return n, value
+
+
+def line_value(quantity: Number, cost: Decimal) -> Decimal:
+    """A line's value: quantity × unit cost, rounded half to even to 6 places (what the record keeps)."""
+    return exact(times(quantity, cost))
 
 
 async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decision]:
@@ -115,28 +130,54 @@ async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decis
         .outerjoin(Location, Location.id == CountDecision.to_location_id)
         .where(CountDecision.count_id == count_id)
     )
+    decided = list(rows)
+    booked = await booked_values(session, [d.op_id for _, d, _ in decided if d.action == DecisionAction.adjust and d.op_id])
     return {
         line_id: Decision(
             action=d.action, op_id=d.op_id, op_type=d.op_type, delta=d.delta, to_location=code, actor=d.actor,
             at=d.created_at, note=d.note, causes=d.causes,
+            value=money_text(booked[d.op_id]) if d.op_id in booked else None,
         )
-        for line_id, d, code in rows
+        for line_id, d, code in decided
     }
 
 
-async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, float]:
-    """Quantity-weighted unit cost of each part over all its rows with a cost: the value of a find."""
-    found: dict[Any, float] = {}
+async def booked_values(session: AsyncSession, op_ids: list[UUID]) -> dict[UUID, Decimal]:
+    """What adjustments booked, by op: −the FIFO cost of a negative one's usage record, +the value of a positive
+    one's found layer (quantity × unit cost, to 6 places). An adjustment that booked nothing (a move) is not here."""
+    found: dict[UUID, Decimal] = defaultdict(Decimal)
+    for start in range(0, len(op_ids), CHUNK):
+        chunk = op_ids[start:start + CHUNK]
+        for op_id, cost in await session.execute(select(UsageRecord.op_id, UsageRecord.cost).where(UsageRecord.op_id.in_(chunk))):
+            found[op_id] = EXACT.subtract(found[op_id], cost)
+        for op_id, quantity, cost in await session.execute(
+            select(CostLayer.op_id, CostLayer.quantity_received, CostLayer.unit_cost)
+            .where(CostLayer.op_id.in_(chunk), CostLayer.kind == "found")
+        ):
+            found[op_id] = EXACT.add(found[op_id], line_value(quantity, cost))
+    return dict(found)
+
+
+async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, Decimal]:
+    """Quantity-weighted unit cost of each part over all its rows with a cost, to 6 places: the value of a find
+    (summed in Decimal from one row per part and cost)."""
+    held: dict[Any, list[tuple[Number, Decimal]]] = defaultdict(list)
     part_id, wanted = raw_id(session, InventoryRow.part_id), list(part_ids)
     for start in range(0, len(wanted), CHUNK):
         rows = await session.execute(
-            select(part_id, func.sum(quantity_number(InventoryRow.quantity, session.bind.dialect.name) * InventoryRow.unit_cost),
-                   func.sum(InventoryRow.quantity))
+            select(part_id, InventoryRow.unit_cost, func.sum(InventoryRow.quantity))
             .where(part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
-            .group_by(part_id)
+            .group_by(part_id, InventoryRow.unit_cost)
         )
-        found.update((i, float(total) / float(quantity)) for i, total, quantity in rows if quantity)
-    return found
+        for i, cost, quantity in rows:
+            held[i].append((quantity, cost))
+    return {i: weighted_cost(stock) for i, stock in held.items()}
+
+
+def weighted_cost(stock: list[tuple[Number, Decimal]]) -> Decimal:
+    """The unit cost of (quantity, unit cost) stock weighted by the quantities, rounded half to even to 6 places."""
+    quantity = sum((q for q, _ in stock), 0)
+    return exact(EXACT.divide(total(times(q, cost) for q, cost in stock), Decimal(quantity)))
 
 
 class Shown(msgspec.Struct, gc=False):
@@ -146,7 +187,8 @@ class Shown(msgspec.Struct, gc=False):
     key: ItemKey
     group: Group | None
     row: CountedLine | None  # the latest count line
-    cost: float
+    cost: Decimal
+    value: Decimal | None = None  # the difference's, signed (none: not counted)
     major: bool = False
     decision: Decision | None = None
 
@@ -164,18 +206,19 @@ async def build_review(
     right = await _right(session, count.id)
     decided = await decisions_of(session, count.id)
     fallback = await part_costs(session, {key.part_id for key, row in counted.items() if row.cost is None})
-    tally, shown = Tally(right=right), [Shown(key, group, None, group.unit_cost or 0.0) for key, group in uncounted.items()]
+    tally, shown = Tally(right=right), [Shown(key, group, None, group.unit_cost or ZERO) for key, group in uncounted.items()]
     tally.not_counted = len(uncounted)
-    tally.not_counted_value = sum(float(group.expected) * (group.unit_cost or 0.0) for group in uncounted.values())
+    tally.not_counted_value = total(line_value(s.group.expected, s.cost) for s in shown)  # type: ignore[union-attr]
     for key, row in counted.items():
-        cost = row.cost if row.cost is not None else fallback.get(key.part_id, 0.0)
+        cost = row.cost if row.cost is not None else fallback.get(key.part_id, ZERO)
         decision = decided.get(row.id)
         if row.counted != row.expected:
-            major = is_major(row.expected, row.counted, cost, thresholds)
-            tally.add(row.expected, row.counted, cost, major, decision is not None)
-            shown.append(Shown(key, None, row, cost, major, decision))
+            value = difference_value(row.counted - row.expected, cost, decision)
+            major = is_major(row.expected, row.counted, value, thresholds)
+            tally.add(row.expected, row.counted, line_value(row.expected, cost), value, major, decision is not None)
+            shown.append(Shown(key, None, row, cost, value, major, decision))
         else:
-            shown.append(Shown(key, None, row, cost, False, decision))
+            shown.append(Shown(key, None, row, cost, ZERO, False, decision))
     codes, parts = await names(session, {s.key.location_id for s in shown}, {s.key.part_id for s in shown})
     shown.sort(key=lambda s: (codes[s.key.location_id], parts[s.key.part_id].number, s.key.lot or "", s.key.serial or ""))
     page = shown[offset:] if limit is None else shown[offset : offset + limit]
@@ -212,7 +255,7 @@ async def causes_shown(session: AsyncSession, count: Count, line_ids: list[UUID]
     )
     if not rows:
         return {}
-    wrong = [Shown(key, None, row, 0.0) for key, row in rows.items()]
+    wrong = [Shown(key, None, row, ZERO) for key, row in rows.items()]
     codes, parts = await names(session, {s.key.location_id for s in wrong}, {s.key.part_id for s in wrong})
     facts = await _facts(session, count, wrong, codes, parts, WINDOW_DAYS, datetime.now(UTC))
     return {UUID(id_text(s.row.id)): causes(facts[s.key]) for s in wrong if s.key in facts}
@@ -247,18 +290,25 @@ def _state(counted: int | None, expected: int) -> str:
     return "match" if counted == expected else ("short" if counted < expected else "over")
 
 
+def difference_value(difference: Number, cost: Decimal, decision: Decision | None) -> Decimal:
+    """A discrepancy's value, signed: what its adjustment booked, else the difference × the unit cost (6 places)."""
+    if decision is not None and decision.value is not None:
+        return Decimal(decision.value)
+    return line_value(difference, cost)
+
+
 def _line(s: Shown, codes: dict[Any, str], parts: dict[Any, Any], earlier: dict[ItemKey, Any], facts: dict[Any, Any]) -> ReviewLine:
-    part, row, cost = parts[s.key.part_id], s.row, round(s.cost, 6)
+    part, row = parts[s.key.part_id], s.row
     expected = row.expected if row is not None else s.group.expected  # type: ignore[union-attr]
     counted = row.counted if row is not None else None
-    difference = None if counted is None else counted - expected
+    difference = None if counted is None else canon(counted - expected)
     return ReviewLine(
         line_id=id_text(row.id) if row is not None else None, location=codes[s.key.location_id], part=part.number,
         revision=part.revision, description=part.description, unit=part.unit,
         tracking=row.tracking if row is not None else s.group.tracking,  # type: ignore[union-attr]
-        lot=s.key.lot, serial=s.key.serial, expected=expected, counted=counted, difference=difference, unit_cost=cost,
-        value_expected=round(float(expected) * cost, 6),
-        value_difference=None if difference is None else round(float(difference) * cost, 6),
+        lot=s.key.lot, serial=s.key.serial, expected=expected, counted=counted, difference=difference,
+        unit_cost=money_text(s.cost), value_expected=money_text(line_value(expected, s.cost)),
+        value_difference=None if s.value is None else money_text(s.value),
         state=_state(counted, expected), major=s.major,
         causes=_kept(s.decision) or (causes(facts[s.key]) if difference and s.key in facts else []),
         counted_by=row.actor if row is not None else None, counted_at=rfc3339(row.at) if row is not None else None,
@@ -272,33 +322,35 @@ class Tally:
     by one. Progress counts the lines that were expected (expected > 0 when counted, or not counted yet); a
     line counted where nothing was expected is a find (always a discrepancy)."""
 
-    right: tuple[int, float]  # lines counted right, their value
+    right: tuple[int, Decimal]  # lines counted right, their value
     not_counted: int = 0
-    not_counted_value: float = 0.0
+    not_counted_value: Decimal = ZERO
     wrong: int = 0
     found: int = 0
     short: int = 0
     over: int = 0
     major: int = 0
     decided: int = 0
-    value_expected: float = 0.0
-    value_difference: float = 0.0
+    value_expected: Decimal = field(default=ZERO)
+    value_difference: Decimal = field(default=ZERO)  # Σ |value of the difference|
 
-    def add(self, expected: int, counted: int, cost: float, major: bool, decided: bool) -> None:
+    def add(self, expected: Number, counted: Number, value_expected: Decimal, value_difference: Decimal, major: bool,
+            decided: bool) -> None:
+        """A line counted wrong: its value expected, and its difference's value (signed or not)."""
         self.wrong += 1
         self.found += expected == 0
         self.short += counted < expected
         self.over += counted > expected
         self.major += major
         self.decided += decided
-        self.value_expected += float(expected) * cost
-        self.value_difference += float(abs(counted - expected)) * cost
+        self.value_expected = EXACT.add(self.value_expected, value_expected)
+        self.value_difference = EXACT.add(self.value_difference, abs(value_difference))
 
     def totals(self) -> dict[str, Any]:
         right, right_value = self.right
         counted = right + self.wrong
         accuracy = Accuracy(
-            counted, right, self.value_expected + right_value, self.value_difference, self.not_counted,
+            counted, right, EXACT.add(self.value_expected, right_value), self.value_difference, self.not_counted,
             self.not_counted_value,
         )
         return {
@@ -314,9 +366,9 @@ class Tally:
             "major": self.major,
             "decided": self.decided,
             "undecided": self.wrong - self.decided,
-            "value_expected": round(accuracy.value_expected, 2),
-            "value_difference": round(accuracy.value_difference, 2),
-            "value_not_counted": round(accuracy.value_not_counted, 2),
+            "value_expected": money_text(accuracy.value_expected),  # exact: the Σ of the lines' values
+            "value_difference": money_text(accuracy.value_difference),
+            "value_not_counted": money_text(accuracy.value_not_counted),
             "line_accuracy": accuracy.line_accuracy,
             "value_accuracy": accuracy.value_accuracy,
         }

@@ -29,11 +29,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from server.errors import Invalid
+from server.rules.quantities import Number
+from server.rules.money import EXACT
 
-A_SHARE, B_SHARE = 0.80, 0.95
+A_SHARE, B_SHARE = Decimal("0.80"), Decimal("0.95")
 CADENCE_DAYS = {"A": 30, "B": 90, "C": 180}
 CLASS_MEANING = {
     "A": "the locations holding the first 80 % of the site's value",
@@ -49,7 +52,7 @@ DEFAULT_HORIZON_DAYS = 7
 class LocationStats:
     key: Any
     code: str
-    value: float
+    value: Decimal
     moves: int
 
 
@@ -71,14 +74,14 @@ def promote(cls: str) -> str:
 
 def classify(stats: Sequence[LocationStats], window_days: int = DEFAULT_WINDOW_DAYS) -> dict[Any, Classified]:
     """ABC class of each location by cumulative value, one class up when fast-moving."""
-    total = sum(max(s.value, 0.0) for s in stats)
-    ordered = sorted(stats, key=lambda s: (-max(s.value, 0.0), -s.moves, s.code))
+    total = sum((max(s.value, ZERO) for s in stats), ZERO)
+    ordered = sorted(stats, key=lambda s: (-max(s.value, ZERO), -s.moves, s.code))
     fast_at = fast_threshold(window_days)
     found: dict[Any, Classified] = {}
-    running = 0.0
+    running = ZERO
     for s in ordered:
-        share_before = running / total if total > 0 else 1.0
-        value = max(s.value, 0.0)
+        share_before = running / total if total > 0 else Decimal(1)
+        value = max(s.value, ZERO)
         if value > 0 and share_before < A_SHARE:
             value_class = "A"
         elif value > 0 and share_before < B_SHARE:
@@ -123,30 +126,36 @@ def due_state(next_date: date, today: date, horizon_days: int = DEFAULT_HORIZON_
 class Thresholds:
     """What makes a discrepancy major (GEMBA_COUNT_MAJOR_VALUE, GEMBA_COUNT_MAJOR_PERCENT)."""
 
-    value: float = 500.0
-    percent: float = 20.0
+    value: Decimal = Decimal(500)
+    percent: Decimal = Decimal(20)
 
 
-def discrepancy_percent(expected: int, counted: int) -> float:
+def discrepancy_percent(expected: Number, counted: Number) -> Decimal:
     base = max(expected, counted)
-    return 0.0 if base == 0 else float(abs(counted - expected)) * 100.0 / float(base)
+    return Decimal(0) if base == 0 else EXACT.divide(EXACT.multiply(Decimal(abs(counted - expected)), Decimal(100)), Decimal(base))
 
 
-def is_major(expected: int, counted: int, unit_cost: float, thresholds: Thresholds) -> bool:
+def is_major(expected: Number, counted: Number, value: Decimal, thresholds: Thresholds) -> bool:
+    """`value`: the difference's (|difference| × unit cost, or what its adjustment booked), not signed."""
     if counted == expected:
         return False
-    value = float(abs(counted - expected)) * unit_cost
-    return value >= thresholds.value or discrepancy_percent(expected, counted) >= thresholds.percent
+    size = EXACT.multiply(Decimal(abs(counted - expected)), Decimal(100))  # compared without dividing: exact
+    return abs(value) >= thresholds.value or size >= EXACT.multiply(thresholds.percent, Decimal(max(expected, counted)))
+
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Accuracy:
+    """Lines and money (Decimal, exact); the accuracies are fractions for showing (floats)."""
+
     lines_counted: int
     lines_accurate: int
-    value_expected: float  # of the lines counted
-    value_difference: float  # sum of |difference × unit cost|
+    value_expected: Decimal  # of the lines counted
+    value_difference: Decimal  # sum of |difference × unit cost|
     lines_not_counted: int = 0  # expected, closed without a count
-    value_not_counted: float = 0.0  # their value expected
+    value_not_counted: Decimal = ZERO  # their value expected
 
     @property
     def line_accuracy(self) -> float | None:
@@ -157,18 +166,18 @@ class Accuracy:
     def value_accuracy(self) -> float | None:
         if self.lines_counted + self.lines_not_counted == 0:
             return None
-        whole = self.value_expected + self.value_not_counted
-        off = self.value_difference + self.value_not_counted
+        whole = EXACT.add(self.value_expected, self.value_not_counted)
+        off = EXACT.add(self.value_difference, self.value_not_counted)
         if whole <= 0:
             return 1.0 if off == 0 else 0.0
-        return max(0.0, 1.0 - off / whole)
+        return float(max(ZERO, 1 - off / whole))
 
     def __add__(self, other: Accuracy) -> Accuracy:
         return Accuracy(
             self.lines_counted + other.lines_counted, self.lines_accurate + other.lines_accurate,
-            self.value_expected + other.value_expected, self.value_difference + other.value_difference,
-            self.lines_not_counted + other.lines_not_counted, self.value_not_counted + other.value_not_counted,
+            EXACT.add(self.value_expected, other.value_expected), EXACT.add(self.value_difference, other.value_difference),
+            self.lines_not_counted + other.lines_not_counted, EXACT.add(self.value_not_counted, other.value_not_counted),
         )
 
 
-NO_LINES = Accuracy(0, 0, 0.0, 0.0)
+NO_LINES = Accuracy(0, 0, ZERO, ZERO)

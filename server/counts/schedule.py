@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.models import Count, CountKind, CountLocation, CountResult, CountSchedule, CountStatus
 from server.counts.rules import (
-    CADENCE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_WINDOW_DAYS, Accuracy, LocationStats, classify, due_state, horizon_end,
-    next_count,
+    CADENCE_DAYS, DEFAULT_HORIZON_DAYS, DEFAULT_WINDOW_DAYS, NO_LINES, ZERO, Accuracy, LocationStats, classify, due_state,
+    horizon_end, next_count,
 )
 from server.counts.schemas import (
     AccuracyOut, AccuracyPoint, CadenceIn, CountOut, DueOut, LocationAccuracy, ScheduleItem, ScheduleOut,
@@ -28,8 +29,9 @@ from server.counts.schemas import (
 from server.counts.service import count_out
 from server.db import Database
 from server.errors import NotFound
-from server.models import InventoryRow, Location, Movement, quantity_number
+from server.models import InventoryRow, Location, Movement
 from server.queries import location_subtree
+from server.rules.money import EXACT, money_text, times
 
 
 class ScheduleService:
@@ -81,16 +83,13 @@ class ScheduleService:
 
 async def _items(session: AsyncSession, today: date, window_days: int, horizon_days: int) -> list[ScheduleItem]:
     locations = {row.id: row for row in await session.execute(select(Location.id, Location.code, Location.kind, Location.parent_id))}
-    held = {
-        location_id: float(value or 0.0)
-        for location_id, value in await session.execute(
-            select(InventoryRow.location_id, func.sum(
-                quantity_number(InventoryRow.quantity, session.bind.dialect.name) * func.coalesce(InventoryRow.unit_cost, 0.0)
-            ))
-            .where(InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False), InventoryRow.quantity > 0)
-            .group_by(InventoryRow.location_id)
-        )
-    }
+    held: dict[UUID, Decimal] = defaultdict(Decimal)  # Σ quantity × unit cost, in Decimal (one row per location and cost)
+    for location_id, cost, quantity in await session.execute(
+        select(InventoryRow.location_id, InventoryRow.unit_cost, func.sum(InventoryRow.quantity))
+        .where(InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False), InventoryRow.quantity > 0)
+        .group_by(InventoryRow.location_id, InventoryRow.unit_cost)
+    ):
+        held[location_id] = EXACT.add(held[location_id], times(quantity, cost or ZERO))
     since = datetime.now(UTC) - timedelta(days=window_days)
     moves: dict[UUID, int] = defaultdict(int)
     for column in (Movement.from_location_id, Movement.to_location_id):
@@ -107,7 +106,7 @@ async def _items(session: AsyncSession, today: date, window_days: int, horizon_d
     cadences = {row.location_id: row.cadence_days for row in (await session.scalars(select(CountSchedule)))}
     planned = await _planned(session, locations)
     ids = sorted(held.keys() | cadences.keys(), key=lambda i: locations[i].code)
-    classes = classify([LocationStats(i, locations[i].code, held.get(i, 0.0), moves.get(i, 0)) for i in ids], window_days)
+    classes = classify([LocationStats(i, locations[i].code, held.get(i, ZERO), moves.get(i, 0)) for i in ids], window_days)
     items = []
     for i in ids:
         c = classes[i]
@@ -115,7 +114,7 @@ async def _items(session: AsyncSession, today: date, window_days: int, horizon_d
         last_day = last[i].date() if last.get(i) else None
         upcoming = next_count(last_day, cadence, today)
         items.append(ScheduleItem(
-            location=locations[i].code, kind=locations[i].kind, value=round(held.get(i, 0.0), 2), moves=moves.get(i, 0),
+            location=locations[i].code, kind=locations[i].kind, value=money_text(held.get(i, ZERO)), moves=moves.get(i, 0),
             cls=c.cls, why=c.why, cadence_days=cadence, cadence_source="set" if cadences.get(i) else "class",
             last_counted=last_day, next_count=upcoming, state=due_state(upcoming, today, horizon_days),
             planned=planned.get(i),
@@ -143,18 +142,19 @@ async def _planned(session: AsyncSession, locations: dict[UUID, Any]) -> dict[UU
 
 
 async def _accuracy(session: AsyncSession, location: str | None, since: date | None) -> AccuracyOut:
-    accurate = func.sum(case((CountResult.expected == CountResult.counted, 1), else_=0))
+    # one row per count, location, state and values: the money is summed in Decimal (SQLite holds it as text)
+    accurate = CountResult.expected == CountResult.counted
     missing = CountResult.counted.is_(None)  # expected, closed without a count: counts against accuracy
     query = (
         select(
-            CountResult.count_id, Count.name, Count.closed_at, Location.code, func.count(CountResult.counted), accurate,
-            func.sum(case((missing, 0.0), else_=CountResult.value_expected)), func.sum(func.abs(CountResult.value_difference)),
-            func.sum(case((missing, 1), else_=0)), func.sum(case((missing, CountResult.value_expected), else_=0.0)),
+            CountResult.count_id, Count.name, Count.closed_at, Location.code, missing, accurate,
+            CountResult.value_expected, CountResult.value_difference, func.count(),
         )
         .join(Count, Count.id == CountResult.count_id)
         .join(Location, Location.id == CountResult.location_id)
         .where(Count.status == CountStatus.closed.value)
-        .group_by(CountResult.count_id, Count.name, Count.closed_at, Location.code)
+        .group_by(CountResult.count_id, Count.name, Count.closed_at, Location.code, missing, accurate,
+                  CountResult.value_expected, CountResult.value_difference)
         .order_by(Count.closed_at, Location.code)
     )
     if location is not None:
@@ -164,19 +164,23 @@ async def _accuracy(session: AsyncSession, location: str | None, since: date | N
     if since is not None:
         query = query.where(Count.closed_at >= datetime.combine(since, datetime.min.time(), UTC))
     per_count: dict[UUID, tuple[str, datetime, Accuracy]] = {}
+    per_place: dict[tuple[UUID, str], tuple[str, datetime, Accuracy]] = {}  # (count, location), in closing order
+    for count_id, name, closed_at, code, not_counted, ok, expected, difference, n in await session.execute(query):
+        expected, difference = times(n, expected), times(n, abs(difference))
+        figures = (Accuracy(0, 0, ZERO, ZERO, n, expected) if not_counted
+                   else Accuracy(n, n if ok else 0, expected, difference))
+        for key, found in ((count_id, per_count), ((count_id, code), per_place)):
+            _, _, before = found.get(key, (name, closed_at, NO_LINES))  # type: ignore[call-overload]
+            found[key] = (name, closed_at, before + figures)  # type: ignore[index]
     per_location: dict[str, list[AccuracyPoint]] = defaultdict(list)
-    for count_id, name, closed_at, code, n, ok, expected, difference, not_counted, not_counted_value in await session.execute(query):
-        figures = Accuracy(int(n), int(ok or 0), float(expected or 0.0), float(difference or 0.0), int(not_counted or 0),
-                           float(not_counted_value or 0.0))
+    for (count_id, code), (name, closed_at, figures) in per_place.items():
         per_location[code].append(_point(count_id, name, closed_at, code, figures))
-        _, _, before = per_count.get(count_id, (name, closed_at, Accuracy(0, 0, 0.0, 0.0)))
-        per_count[count_id] = (name, closed_at, before + figures)
     counts = [_point(count_id, name, closed_at, None, figures) for count_id, (name, closed_at, figures) in per_count.items()]
-    overall = sum((figures for _, _, figures in per_count.values()), Accuracy(0, 0, 0.0, 0.0))
+    overall = sum((figures for _, _, figures in per_count.values()), NO_LINES)
     locations = []
     for code, history in sorted(per_location.items()):
-        total = sum((Accuracy(p.lines_counted, p.lines_accurate, p.value_expected, p.value_difference,
-                              p.lines_not_counted, p.value_not_counted) for p in history), Accuracy(0, 0, 0.0, 0.0))
+        total = sum((Accuracy(p.lines_counted, p.lines_accurate, Decimal(p.value_expected), Decimal(p.value_difference),
+                              p.lines_not_counted, Decimal(p.value_not_counted)) for p in history), NO_LINES)
         locations.append(LocationAccuracy(
             location=code, lines_counted=total.lines_counted, lines_accurate=total.lines_accurate,
             line_accuracy=total.line_accuracy, value_accuracy=total.value_accuracy, history=history,
@@ -188,17 +192,17 @@ async def _accuracy(session: AsyncSession, location: str | None, since: date | N
 def _point(count_id: UUID, name: str, closed_at: datetime, code: str | None, a: Accuracy) -> AccuracyPoint:
     return AccuracyPoint(
         count_id=count_id, name=name, closed_at=closed_at, location=code, lines_counted=a.lines_counted,
-        lines_accurate=a.lines_accurate, line_accuracy=a.line_accuracy, value_expected=round(a.value_expected, 2),
-        value_difference=round(a.value_difference, 2), value_accuracy=a.value_accuracy,
-        lines_not_counted=a.lines_not_counted, value_not_counted=round(a.value_not_counted, 2),
+        lines_accurate=a.lines_accurate, line_accuracy=a.line_accuracy, value_expected=money_text(a.value_expected),
+        value_difference=money_text(a.value_difference), value_accuracy=a.value_accuracy,
+        lines_not_counted=a.lines_not_counted, value_not_counted=money_text(a.value_not_counted),
     )
 
 
 def _figures(a: Accuracy, counts: int) -> dict[str, Any]:
     return {
         "counts": counts, "lines_counted": a.lines_counted, "lines_accurate": a.lines_accurate,
-        "lines_not_counted": a.lines_not_counted, "value_not_counted": round(a.value_not_counted, 2),
-        "line_accuracy": a.line_accuracy, "value_expected": round(a.value_expected, 2),
-        "value_difference": round(a.value_difference, 2), "value_accuracy": a.value_accuracy,
+        "lines_not_counted": a.lines_not_counted, "value_not_counted": money_text(a.value_not_counted),
+        "line_accuracy": a.line_accuracy, "value_expected": money_text(a.value_expected),
+        "value_difference": money_text(a.value_difference), "value_accuracy": a.value_accuracy,
     }
 

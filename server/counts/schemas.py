@@ -87,6 +87,7 @@ class Decision(msgspec.Struct, kw_only=True, gc=False):
     at: datetime
     note: str | None
     causes: list[dict[str, Any]] | None = None  # the likely causes shown when it was decided
+    value: str | None = None  # an adjustment's value as booked: −its usage record's cost, or +its found layer's
 
 
 class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
@@ -101,10 +102,10 @@ class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
     serial: str | None
     expected: Amount  # what the server held when it was counted (not counted: holds now)
     counted: Amount | None
-    difference: int | None
-    unit_cost: float
-    value_expected: float
-    value_difference: float | None
+    difference: Amount | None
+    unit_cost: str  # money as decimal strings (server/rules/money.py `money_text`)
+    value_expected: str
+    value_difference: str | None  # signed; a line adjusted: what its adjustment booked (its decision's `value`)
     state: str  # not_counted, match, short, over (a closed count's uncounted line: not_counted, decision not_counted)
     major: bool
     causes: list[dict[str, Any]]
@@ -117,11 +118,12 @@ class ReviewLine(msgspec.Struct, kw_only=True, gc=False):
 class ReviewOut(msgspec.Struct, kw_only=True):
     count: CountOut
     totals: dict[str, Any]
-    thresholds: dict[str, float]
+    thresholds: dict[str, str]  # value (money), percent
     lines: list[ReviewLine]  # the page asked for: `limit` lines from `offset`, of `total_lines`
     total_lines: int
     limit: int | None
     offset: int
+    currency: str  # of every amount (GEMBA_CURRENCY)
 
 
 class DecideIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -169,7 +171,7 @@ class CloseOut(msgspec.Struct, kw_only=True):
 class ScheduleItem(msgspec.Struct, kw_only=True):
     location: str
     kind: str
-    value: float
+    value: str  # money held there
     moves: int
     cls: str
     why: str
@@ -208,11 +210,11 @@ class AccuracyPoint(msgspec.Struct, kw_only=True):
     lines_counted: int
     lines_accurate: int
     line_accuracy: float | None  # accurate / (counted + not counted)
-    value_expected: float
-    value_difference: float
+    value_expected: str  # money as decimal strings
+    value_difference: str
     value_accuracy: float | None
     lines_not_counted: int = 0
-    value_not_counted: float = 0.0
+    value_not_counted: str = "0.00"
 
 
 class LocationAccuracy(msgspec.Struct, kw_only=True):

@@ -28,7 +28,7 @@ from server.counts.decisions import decide
 from server.counts.models import ACTIVE, Count, CountKind, CountLocation, CountStatus
 from server.counts.record import record_results, recorded_review
 from server.counts.review import build_review
-from server.counts.rules import Accuracy, Thresholds
+from server.counts.rules import ZERO, Accuracy, Thresholds
 from server.counts.schemas import (
     CloseOut, CountIn, CountOut, CountsPage, DecideIn, DecisionResult, ReviewOut, SheetLine, SheetOut,
 )
@@ -39,6 +39,7 @@ from server.db import Database
 from server.errors import Conflict, CountNotOpen, Invalid, NotFound
 from server.models import Location, Part
 from server.queries import location_subtree
+from server.rules.money import money_text
 
 # (session, version, reopened locations, the count, who closed it) → what became of the held ops
 OnReopen = Callable[[AsyncSession, int, list[Location], Count, Actor], Awaitable[list[dict[str, Any]]]]
@@ -75,14 +76,14 @@ async def count_out(session: AsyncSession, count: Count) -> CountOut:
     summary = None
     if count.status == CountStatus.closed and count.lines_counted is not None:
         figures = Accuracy(
-            count.lines_counted, count.lines_accurate or 0, count.value_expected or 0.0, count.value_difference or 0.0,
-            count.lines_not_counted or 0, count.value_not_counted or 0.0,
+            count.lines_counted, count.lines_accurate or 0, count.value_expected or ZERO, count.value_difference or ZERO,
+            count.lines_not_counted or 0, count.value_not_counted or ZERO,
         )
         summary = {
             "lines_expected": count.lines_expected, "lines_counted": count.lines_counted,
             "lines_accurate": count.lines_accurate, "lines_not_counted": figures.lines_not_counted,
-            "line_accuracy": figures.line_accuracy, "value_expected": count.value_expected,
-            "value_difference": count.value_difference, "value_not_counted": round(figures.value_not_counted, 2),
+            "line_accuracy": figures.line_accuracy, "value_expected": money_text(figures.value_expected),
+            "value_difference": money_text(figures.value_difference), "value_not_counted": money_text(figures.value_not_counted),
             "value_accuracy": figures.value_accuracy, "major_discrepancies": count.major_discrepancies,
         }
     overdue = count.status != CountStatus.closed and count.due_date is not None and count.due_date < date.today()
@@ -153,10 +154,10 @@ class CountService:
                 )
             out = await count_out(session, count)
         return ReviewOut(count=out, totals=totals, thresholds=self._thresholds(), lines=lines, total_lines=total,
-                         limit=limit, offset=offset)
+                         limit=limit, offset=offset, currency=self.db.settings.currency)
 
-    def _thresholds(self) -> dict[str, float]:
-        return {"value": self.thresholds.value, "percent": self.thresholds.percent}
+    def _thresholds(self) -> dict[str, str]:
+        return {"value": money_text(self.thresholds.value), "percent": str(self.thresholds.percent)}
 
     # ---- life cycle ---------------------------------------------------------------------------
     async def plan(self, data: CountIn, actor: Actor) -> CountOut:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -21,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.counts.models import Count, CountKind, CountLocation, CountStatus
 from server.counts.schemas import SheetLine
 from server.db.codecs import raw_id
-from server.models import InventoryRow, Location, Part, canon, is_stock
+from server.models import InventoryRow, Location, Number, Part, canon, is_stock
 from server.queries import location_subtree
+from server.rules.money import EXACT, exact, times
 
 INLINE_MAX = 1000  # more locations than this are matched by a subquery instead of a list of ids
 CHUNK = 500  # ids per lookup query
@@ -88,12 +90,13 @@ class Group(msgspec.Struct, gc=False):
     tracking: str
     expected: int = 0
     isolated: int = 0
-    cost_total: float = 0.0  # Σ quantity × unit cost of the rows whose cost is known
-    cost_quantity: int = 0
+    cost_total: Decimal = Decimal(0)  # Σ quantity × unit cost of the rows whose cost is known, exact
+    cost_quantity: Number = 0
 
     @property
-    def unit_cost(self) -> float | None:
-        return self.cost_total / float(self.cost_quantity) if self.cost_quantity else None
+    def unit_cost(self) -> Decimal | None:
+        """The quantity-weighted unit cost, to 6 places (as the `count` op records it: server/counts/lines.py)."""
+        return exact(EXACT.divide(self.cost_total, Decimal(self.cost_quantity))) if self.cost_quantity else None
 
 
 async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict[ItemKey, Group]:
@@ -122,7 +125,7 @@ async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict
         if isolated:
             group.isolated = canon(group.isolated + quantity)
         if cost is not None:
-            group.cost_total += float(quantity) * float(cost)  # the review's values are floats still (docs/costs.md)
+            group.cost_total = EXACT.add(group.cost_total, times(quantity, cost))
             group.cost_quantity = canon(group.cost_quantity + quantity)
     return groups
 

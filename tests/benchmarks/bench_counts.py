@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 def _line(count_id: str, part_id: Any, location_id: Any, tracking: str, serial: str | None, lot: str | None,
-          counted: int, expected: int, version: int, now: datetime, cost: float | None) -> dict[str, Any]:
+          counted: int, expected: int, version: int, now: datetime, cost: Decimal | None) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(), "op_id": uuid.uuid4(), "count_id": uuid.UUID(count_id), "part_id": part_id,
         "location_id": location_id, "tracking": tracking, "serial": serial, "lot": None if serial else lot,

@@ -93,9 +93,9 @@ async def test_closing_records_results_and_accuracy_follows_per_location_over_ti
     closed = (await close(room, first))["count"]  # the screws and L-2 closed not counted
     summary = closed["summary"]
     assert (summary["lines_expected"], summary["lines_counted"], summary["lines_accurate"]) == (6, 4, 2)
-    assert (summary["lines_not_counted"], summary["value_not_counted"], summary["line_accuracy"]) == (2, 35.0, 2 / 6)
-    assert (summary["major_discrepancies"], summary["value_difference"]) == (1, 407.5)
-    assert summary["value_expected"] == 100.0 + 400 * 3
+    assert (summary["lines_not_counted"], summary["value_not_counted"], summary["line_accuracy"]) == (2, "35.00", 2 / 6)
+    assert (summary["major_discrepancies"], summary["value_difference"]) == (1, "407.50")
+    assert summary["value_expected"] == "1300.00"  # 40 × 2.50 + 3 × 400.00
     assert summary["value_accuracy"] == 1 - (407.5 + 35) / (1300 + 35)
 
     second = await started(room, location="CAGE/S1", name="Shelf 1")

@@ -84,11 +84,11 @@ async def test_several_people_count_one_count_the_latest_line_wins_and_finds_are
     lot = line_of(body, lot="L-1")
     assert (lot["expected"], lot["counted"], lot["difference"], lot["counted_by"]) == (40, 37, -3, "supervisor")
     assert [(r["counted"], r["actor"]) for r in lot["recounts"]] == [(35, "operator")]  # history kept
-    assert (lot["value_difference"], lot["state"], lot["major"]) == (-7.5, "short", False)
+    assert (lot["value_difference"], lot["state"], lot["major"]) == ("-7.50", "short", False)
     missing = line_of(body, serial="P-2")
-    assert (missing["expected"], missing["counted"], missing["value_difference"], missing["major"]) == (1, 0, -400.0, True)
+    assert (missing["expected"], missing["counted"], missing["value_difference"], missing["major"]) == (1, 0, "-400.00", True)
     find = line_of(body, serial="P-NEW")
-    assert (find["expected"], find["counted"], find["state"], find["unit_cost"]) == (0, 1, "over", 400.0)
+    assert (find["expected"], find["counted"], find["state"], find["unit_cost"]) == (0, 1, "over", "400.00")
     assert find["causes"][0]["code"] == "not_received"
     other_lot = line_of(body, lot="L-9")
     assert (other_lot["expected"], other_lot["counted"], other_lot["location"]) == (0, 4, "CAGE/S2")

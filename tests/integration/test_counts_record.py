@@ -30,7 +30,7 @@ async def test_a_count_with_lines_not_counted_closes_only_by_decision_and_they_c
     summary = closed["summary"]
     assert (summary["lines_counted"], summary["lines_accurate"], summary["lines_not_counted"]) == (1, 1, 3)
     assert summary["line_accuracy"] == 0.25  # not 1.0: three lines nobody looked at are not known to be right
-    assert summary["value_not_counted"] == 400 + 100 + 10
+    assert summary["value_not_counted"] == "510.00"  # 400.00 + 100 × 0.10 + 40 × 2.50
     assert summary["value_accuracy"] == 1 - 510 / 910
 
     record = await review(room, count)

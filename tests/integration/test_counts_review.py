@@ -31,7 +31,7 @@ async def test_shortages_show_their_likely_causes_from_the_data(room: Api) -> No
 
     body = await review(room, count)
     seals = line_of(body, lot="L-1")
-    assert (seals["expected"], seals["counted"], seals["difference"], seals["value_difference"]) == (36, 30, -6, -15.0)
+    assert (seals["expected"], seals["counted"], seals["difference"], seals["value_difference"]) == (36, 30, -6, "-15.00")
     assert codes(seals) == ["not_consumed", "scanned_by_mistake"]
     assert "4 installed from here" in seals["causes"][0]["text"] and "ASM-9" in seals["causes"][0]["text"]
     screws = line_of(body, part="SCREW")
@@ -82,15 +82,15 @@ async def test_major_discrepancies_by_value_or_percentage_and_sop_causes_without
     await counted(room, count, BULK, "CAGE/S1", 100)  # right
     body = await review(room, count)
     assert [line_of(body, lot=lot)["major"] for lot in ("L-1", "L-2", "L-5")] == [False, True, True]
-    assert body["thresholds"] == {"value": 500.0, "percent": 20.0}
+    assert body["thresholds"] == {"value": "500.00", "percent": "20"} and body["currency"] == "EUR"
     assert line_of(body, part="SCREW")["state"] == "match" and line_of(body, part="SCREW")["causes"] == []
     minor = line_of(body, lot="L-1")
     # the lot was received here within the window: that is evidence, not the SOP's list
     assert all(cause["evidence"] for cause in minor["causes"])
     totals = body["totals"]
     assert (totals["counted"], totals["accurate"], totals["major"], totals["undecided"]) == (4, 1, 2, 3)
-    assert totals["value_difference"] == round(5.0 + 7.5 + 600.0, 2)
-    assert totals["value_expected"] == round(100.0 + 25.0 + 10.0 + 1000.0, 2)
+    assert totals["value_difference"] == "612.50"  # 5.00 + 7.50 + 600.00
+    assert totals["value_expected"] == "1135.00"  # 100.00 + 25.00 + 10.00 + 1000.00
 
 
 async def test_causes_fall_back_to_the_sop_table_when_the_data_shows_nothing(room: Api, db: Any) -> None:
@@ -108,7 +108,7 @@ async def test_causes_fall_back_to_the_sop_table_when_the_data_shows_nothing(roo
     assert codes(short) == ["not_consumed", "wrong_status", "scanned_by_mistake", "not_moved_correctly"]
     assert not any(cause["evidence"] for cause in short["causes"])
     assert codes(line_of(body, lot="L-7")) == ["not_kitted", "unavailable_status", "moved_not_digitally"]
-    assert line_of(body, lot="L-7")["unit_cost"] == 2.5  # a find is valued at the part's cost elsewhere
+    assert line_of(body, lot="L-7")["unit_cost"] == "2.50"  # a find is valued at the part's cost elsewhere
 
 
 async def test_the_review_comes_in_pages_whose_lines_add_up_to_the_whole(room: Api) -> None:

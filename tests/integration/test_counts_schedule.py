@@ -34,7 +34,7 @@ async def test_classes_by_value_and_movement_and_next_dates(room: Api) -> None:
     assert "fast-moving" in items["LINE"]["why"] and "value class C" in items["LINE"]["why"]
     assert all((item["last_counted"], item["next_count"], item["state"]) == (None, today.isoformat(), "due")
                for item in items.values())  # never counted: due today
-    assert items["VAULT"]["value"] == 10000.0 and items["LINE"]["moves"] == 4
+    assert items["VAULT"]["value"] == "10000.00" and items["LINE"]["moves"] == 4
 
     count = await started(room, location="CAGE")
     await close(room, count)

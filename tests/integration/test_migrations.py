@@ -12,7 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from advanced_alchemy.types import GUID, DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -234,3 +234,73 @@ async def test_costs_give_the_stock_held_an_opening_layer_per_part(engine: str, 
         (False, "opening", 3, Decimal("0.00"), Decimal("0.00")),
         (True, "opening", 110, Decimal("2.054545"), Decimal("2.054545")),
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_exact_count_values_keep_the_floats_the_counts_wrote(engine: str, tmp_path: Path) -> None:
+    """A count's summary values, a count line's unit cost and a count result's unit cost and values, written as
+    floats, are the same amounts after the migration to exact money — their 6-place form (0.3, not
+    0.30000000000000004), a negative zero 0 — read back as decimals (and shown "0.30", "-15.00" on the wire)."""
+    from server.counts.models import Count, CountLine, CountResult
+
+    written = [0.1 + 0.2, 1234.567891, -15.0, -0.0, 999999.999999, 2.5 * 3 / 7, None]
+    kept = [Decimal("0.3"), Decimal("1234.567891"), Decimal("-15"), Decimal("0"), Decimal("999999.999999"),
+            Decimal("1.071429"), None]
+    def stamps() -> list[Any]:
+        return [column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC())]
+
+    counts = table("counts", column("id", GUID()), column("name", String()), column("kind", String()),
+                   column("status", String()), column("location_id", GUID()), column("blind", Boolean()),
+                   column("closes_locations", Boolean()), column("created_by", String()), column("version", Integer()),
+                   *(column(name, Float()) for name in ("value_expected", "value_difference", "value_not_counted")),
+                   *stamps())
+    lines = table("count_lines", column("id", GUID()), column("op_id", GUID()), column("part_id", GUID()),
+                  column("location_id", GUID()), column("tracking", String()), column("counted_quantity", Integer()),
+                  column("expected_quantity", Integer()), column("actor", String()), column("version", Integer()),
+                  column("superseded", Boolean()), column("unit_cost", Float()), *stamps())
+    results = table("count_results", column("id", GUID()), column("count_id", GUID()), column("location_id", GUID()),
+                    column("part_id", GUID()), column("expected", Integer()), column("major", Boolean()),
+                    column("causes", JsonB),
+                    *(column(name, Float()) for name in ("unit_cost", "value_expected", "value_difference")), *stamps())
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "c0575a170014")  # before exact count values
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                if engine == "postgresql":  # the rows' counts, parts and locations do not matter here
+                    await connection.execute(text("SET session_replication_role = replica"))
+                now = {"created_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}
+                await connection.execute(counts.insert(), [
+                    {"id": uuid4(), "name": f"C{n}", "kind": "location", "status": "closed", "location_id": uuid4(),
+                     "blind": False, "closes_locations": False, "created_by": "sam", "version": n, "value_expected": value,
+                     "value_difference": value, "value_not_counted": value, **now}
+                    for n, value in enumerate(written)
+                ])
+                await connection.execute(lines.insert(), [
+                    {"id": uuid4(), "op_id": uuid4(), "part_id": uuid4(), "location_id": uuid4(), "tracking": "lot",
+                     "counted_quantity": 1, "expected_quantity": 1, "actor": "sam", "version": n, "superseded": False,
+                     "unit_cost": value, **now}
+                    for n, value in enumerate(written)
+                ])
+                await connection.execute(results.insert(), [  # NOT NULL there
+                    {"id": uuid4(), "count_id": uuid4(), "location_id": uuid4(), "part_id": uuid4(), "expected": n,
+                     "major": False, "causes": [], "unit_cost": value, "value_expected": value, "value_difference": value,
+                     **now}
+                    for n, value in enumerate(written[:-1])
+                ])
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                summaries = (await connection.execute(
+                    select(Count.value_expected, Count.value_difference, Count.value_not_counted).order_by(Count.version)
+                )).all()
+                costs = (await connection.execute(select(CountLine.unit_cost).order_by(CountLine.version))).scalars().all()
+                recorded = (await connection.execute(
+                    select(CountResult.unit_cost, CountResult.value_expected, CountResult.value_difference)
+                    .order_by(CountResult.expected)
+                )).all()
+        finally:
+            await database.dispose()
+    assert [tuple(row) for row in summaries] == [(value, value, value) for value in kept]
+    assert costs == kept
+    assert [tuple(row) for row in recorded] == [(value, value, value) for value in kept[:-1]]
+    assert [str(value) for value in costs[:4]] == ["0.30", "1234.567891", "-15.00", "0.00"]

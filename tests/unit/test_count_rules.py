@@ -4,6 +4,7 @@ causes from the SOP's table, and the accuracy chart."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal as D
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,8 +22,8 @@ WHEN = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 def test_abc_by_cumulative_value_and_one_class_up_when_fast() -> None:
     stats = [
-        LocationStats("vault", "VAULT", 10_000.0, 0), LocationStats("s1", "S1", 910.0, 0),
-        LocationStats("s2", "S2", 425.0, 40), LocationStats("line", "LINE", 400.0, 31), LocationStats("empty", "E", 0.0, 0),
+        LocationStats("vault", "VAULT", D(10_000), 0), LocationStats("s1", "S1", D(910), 0),
+        LocationStats("s2", "S2", D(425), 40), LocationStats("line", "LINE", D(400), 31), LocationStats("empty", "E", D(0), 0),
     ]
     found = classify(stats, window_days=90)
     assert {key: c.cls for key, c in found.items()} == {"vault": "A", "s1": "B", "s2": "A", "line": "B", "empty": "C"}
@@ -31,8 +32,8 @@ def test_abc_by_cumulative_value_and_one_class_up_when_fast() -> None:
     assert classify([]) == {}
 
 
-@given(st.lists(st.tuples(st.floats(0, 1e6), st.integers(0, 100)), min_size=1, max_size=30))
-def test_every_location_gets_one_class_and_the_most_valuable_is_never_below_the_others(rows: list[tuple[float, int]]) -> None:
+@given(st.lists(st.tuples(st.decimals(0, 10**12, places=6), st.integers(0, 100)), min_size=1, max_size=30))
+def test_every_location_gets_one_class_and_the_most_valuable_is_never_below_the_others(rows: list[tuple[D, int]]) -> None:
     stats = [LocationStats(i, f"L{i:02d}", value, 0) for i, (value, _) in enumerate(rows)]
     found = classify(stats)
     assert set(found) == {s.key for s in stats}
@@ -51,31 +52,34 @@ def test_next_count_and_due_states() -> None:
 
 
 def test_major_by_value_or_percentage_of_the_larger_of_expected_and_counted() -> None:
-    t = Thresholds(value=500.0, percent=20.0)
-    assert not is_major(40, 37, 2.5, t)  # 7.5 %, 7.50
-    assert is_major(10, 7, 2.5, t)  # 30 %
-    assert is_major(1000, 600, 1.0, t)  # 40 %, and worth 400 ... and 40 %
-    assert is_major(1000, 900, 5.0, t) and not is_major(1000, 900, 4.0, t)  # 10 %: worth 500 / 400
-    assert is_major(1, 0, 0.0, t) and is_major(0, 3, 0.0, t)  # a missing serial, a find: 100 %
-    assert not is_major(5, 5, 1e9, t)
-    assert discrepancy_percent(0, 0) == 0.0 and discrepancy_percent(40, 37) == 7.5
+    t = Thresholds(value=D(500), percent=D(20))  # the value is the difference's: |difference| × unit cost
+    assert not is_major(40, 37, D("7.50"), t)  # 7.5 %, 7.50
+    assert is_major(10, 7, D("7.50"), t)  # 30 %
+    assert is_major(1000, 600, D(400), t)  # worth 400 ... and 40 %
+    assert is_major(1000, 900, D(500), t) and not is_major(1000, 900, D("499.999999"), t)  # 10 %: worth 500 / less
+    assert is_major(1000, 900, D(-500), t)  # a signed value counts by its size
+    assert is_major(1, 0, D(0), t) and is_major(0, 3, D(0), t)  # a missing serial, a find: 100 %
+    assert not is_major(5, 5, D(10**9), t)
+    assert is_major(D("0.5"), D("0.4"), D(0), t) and not is_major(D("0.5"), D("0.400001"), D(0), t)  # 20 % exactly, or just below
+    assert discrepancy_percent(0, 0) == 0 and discrepancy_percent(40, 37) == D("7.5")
 
 
 def test_accuracy_of_lines_and_value() -> None:
-    a = Accuracy(4, 2, 1300.0, 407.5)
-    assert a.line_accuracy == 0.5 and round(a.value_accuracy or 0, 4) == round(1 - 407.5 / 1300, 4)
-    assert (a + Accuracy(1, 1, 0.0, 0.0)).lines_counted == 5
+    a = Accuracy(4, 2, D(1300), D("407.5"))
+    assert a.line_accuracy == 0.5 and a.value_accuracy == float(1 - D("407.5") / 1300)
+    assert (a + Accuracy(1, 1, D(0), D(0))).lines_counted == 5
+    assert (a + Accuracy(1, 0, D("0.1"), D("0.2"))).value_expected == D("1300.1")  # money adds exactly
     assert NO_LINES.line_accuracy is None and NO_LINES.value_accuracy is None
-    assert Accuracy(2, 2, 0.0, 0.0).value_accuracy == 1.0 and Accuracy(2, 1, 0.0, 3.0).value_accuracy == 0.0
-    assert Accuracy(1, 0, 10.0, 50.0).value_accuracy == 0.0  # never below 0
+    assert Accuracy(2, 2, D(0), D(0)).value_accuracy == 1.0 and Accuracy(2, 1, D(0), D(3)).value_accuracy == 0.0
+    assert Accuracy(1, 0, D(10), D(50)).value_accuracy == 0.0  # never below 0
 
 
 def test_lines_not_counted_count_against_accuracy() -> None:
-    one_of_four = Accuracy(1, 1, 400.0, 0.0, lines_not_counted=3, value_not_counted=510.0)
+    one_of_four = Accuracy(1, 1, D(400), D(0), lines_not_counted=3, value_not_counted=D(510))
     assert one_of_four.line_accuracy == 0.25  # not 1.0
-    assert one_of_four.value_accuracy == 1 - 510 / 910
-    assert Accuracy(0, 0, 0.0, 0.0, lines_not_counted=2).line_accuracy == 0.0
-    total = one_of_four + Accuracy(3, 3, 30.0, 0.0)
+    assert one_of_four.value_accuracy == float(1 - D(510) / 910)
+    assert Accuracy(0, 0, D(0), D(0), lines_not_counted=2).line_accuracy == 0.0
+    total = one_of_four + Accuracy(3, 3, D(30), D(0))
     assert (total.lines_not_counted, total.line_accuracy) == (3, 4 / 7)
 
 
@@ -94,7 +98,7 @@ def test_causes_from_the_data_then_the_sop() -> None:
 
 def test_the_chart_draws_a_point_per_count_and_escapes_names() -> None:
     point = AccuracyPoint(count_id="01a2" + "0" * 28, name="<Cage & co>", closed_at=WHEN, location=None, lines_counted=3,
-                          lines_accurate=1, line_accuracy=1 / 3, value_expected=1500.0, value_difference=707.5,
+                          lines_accurate=1, line_accuracy=1 / 3, value_expected="1500.00", value_difference="707.50",
                           value_accuracy=0.528)
     svg = accuracy_svg([point, point])
     assert svg.startswith("<svg") and svg.count('data-series="line_accuracy"') == 2 and "<polyline" in svg

@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from server.db import Database
+from server.db.codecs import id_as_text, money_text_raw, raw_money, raw_time, rfc3339
 from server.models import CostLayer, InventoryRow, Location, Part, UsageRecord, is_stock
 from server.ops.costs import FIFO_ORDER
 from server.queries import _id_or_key, location_subtree
 from server.rules.costs import Layer, fifo_value, share_of
 from server.rules.money import exact, money_text, times, total
 
+STREAM_ROWS = 5000  # usage records read per batch for the CSV
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
                      "reference", "actor", "op_id"]
 
@@ -65,7 +67,7 @@ class CostQueries:
                 items.append(item)
         return items, int(count or 0)
 
-    def _usage_query(self, filters: dict[str, Any]) -> tuple[Any, list[Any]]:
+    def _usage_where(self, filters: dict[str, Any]) -> list[Any]:
         where = []
         if filters.get("part"):
             where.append(_id_or_key(Part.part_number, Part.id, filters["part"]))
@@ -75,20 +77,20 @@ class CostQueries:
             where.append(UsageRecord.used_at < filters["until"])
         if filters.get("reason"):
             where.append(UsageRecord.reason == filters["reason"])
-        query = (
-            select(
-                UsageRecord.id, UsageRecord.used_at, UsageRecord.op_type, Part.part_number.label("part"),
-                Location.code.label("location"), UsageRecord.serial, UsageRecord.lot, UsageRecord.quantity,
-                UsageRecord.cost, UsageRecord.reason, UsageRecord.reference, UsageRecord.actor, UsageRecord.op_id,
-            )
-            .join(Part, Part.id == UsageRecord.part_id).join(Location, Location.id == UsageRecord.location_id)
-            .where(*where)
-        )
-        return query, where
+        return where
+
+    @staticmethod
+    def _usage_select(*columns: Any) -> Any:
+        return select(*columns).join(Part, Part.id == UsageRecord.part_id).join(Location, Location.id == UsageRecord.location_id)
 
     async def usage(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int, Decimal]:
         """Usage records of a period, oldest first, and the cost of all of them (not only the page's)."""
-        query, where = self._usage_query(filters)
+        where = self._usage_where(filters)
+        query = self._usage_select(
+            UsageRecord.id, UsageRecord.used_at, UsageRecord.op_type, Part.part_number.label("part"),
+            Location.code.label("location"), UsageRecord.serial, UsageRecord.lot, UsageRecord.quantity,
+            UsageRecord.cost, UsageRecord.reason, UsageRecord.reference, UsageRecord.actor, UsageRecord.op_id,
+        ).where(*where)
         counted = select(UsageRecord.cost).join(Part, Part.id == UsageRecord.part_id).where(*where)
         async with self.db.read() as session:
             costs = list(await session.scalars(counted))
@@ -96,13 +98,21 @@ class CostQueries:
             items = [dict(row._mapping) | {"cost": money_text(row.cost)} for row in rows]
         return items, len(costs), exact(total(costs))
 
-    async def usage_rows(self, filters: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """Every usage record of the filters, oldest first, streamed from the database."""
-        query, _ = self._usage_query(filters)
+    async def usage_rows(self, filters: dict[str, Any]) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Every usage record of the filters, oldest first, as USAGE_CSV_COLUMNS' values (times in RFC 3339, money as
+        decimal strings), streamed from the database a few thousand rows at a time: one await per batch, ids and
+        times and money read as the driver gives them (server/db/codecs.py)."""
         async with self.db.read() as session:
-            result = await session.stream(query.order_by(UsageRecord.used_at, UsageRecord.id).execution_options(yield_per=2000))
-            async for row in result:
-                yield dict(row._mapping) | {"cost": money_text(row.cost)}
+            query = self._usage_select(
+                raw_time(session, UsageRecord.used_at), UsageRecord.op_type, Part.part_number, Location.code,
+                UsageRecord.serial, UsageRecord.lot, UsageRecord.quantity, raw_money(session, UsageRecord.cost),
+                UsageRecord.reason, UsageRecord.reference, UsageRecord.actor, id_as_text(UsageRecord.op_id),
+            ).where(*self._usage_where(filters)).order_by(UsageRecord.used_at, UsageRecord.id)
+            result = await (await session.connection()).stream(query.execution_options(yield_per=STREAM_ROWS))
+            async for rows in result.partitions():
+                yield [(rfc3339(at), op_type, part, location, serial, lot, quantity, money_text_raw(cost), reason,
+                        reference, actor, op_id)
+                       for at, op_type, part, location, serial, lot, quantity, cost, reason, reference, actor, op_id in rows]
 
     async def _part_costs(self, session: Any, part_ids: set[Any] | None) -> tuple[dict[Any, list[Layer]], dict[Any, Decimal]]:
         """Open layers and the average price of each part (of `part_ids`, or all)."""

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from server.db.codecs import money_text_raw
 from server.errors import Invalid
 from server.rules.costs import receipt_unit_cost
 from server.rules.money import money_text, parse_money
@@ -31,6 +32,14 @@ def test_the_wire_shows_2_to_6_places() -> None:
     assert [money_text(Decimal(text)) for text in ("12.5", "3", "0.0125", "0.1234565")] == [
         "12.50", "3.00", "0.0125", "0.123456",
     ]
+
+
+@pytest.mark.parametrize("amount", ["0", "0.1", "0.0125", "12.5", "126", "0.000001", "999999999999.999999", "100.10"])
+def test_money_as_stored_is_written_as_the_wire_shows_it(amount: str) -> None:
+    """The usage CSV writes money from its stored text (6 places: SQLite's text, PostgreSQL's NUMERIC(18, 6)) as
+    `money_text` writes the Decimal."""
+    stored = Decimal(amount).quantize(Decimal("0.000001"))
+    assert money_text_raw(format(stored, "f")) == money_text_raw(stored) == money_text(Decimal(amount))
 
 
 def test_one_currency_per_installation() -> None:

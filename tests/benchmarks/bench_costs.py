@@ -13,29 +13,47 @@ where the ops that would consume layers are moves instead, and the valuation ove
     (GET /api/valuation) everywhere and for one bin, `--lookups` times each: p50/p95.
 
 Writes results/costs.json (costs_postgres.json with --db postgres).
+
+    .venv/bin/python -m tests.benchmarks.bench_costs --usage-csv 100000 [--db sqlite|postgres] [--repeats 5]
+
+(c) usage CSV, instead of (a) and (b): `--usage-csv` usage records bulk-loaded (a year of removes, scraps and
+    adjustments over the parts and bins, inserted as rows: the push is not what is measured), then
+    `GET /api/usage.csv` through a real HTTP server (uvicorn in its own process, common.Server), read as a stream:
+    the first byte and the whole body, `--repeats` times (medians), the server's CPU time, and the same records
+    read in process straight from the database (CostQueries.usage_rows, no HTTP, no CSV) as the baseline of the
+    same run; with `--compare-code DIR` (a checkout of another commit, e.g. `git archive <commit> | tar -x -C DIR`)
+    the same requests to that code's server too, alternately. Writes results/usage_csv.json (usage_csv_postgres.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import httpx
+from sqlalchemy import insert, select
 
 import server.purchasing  # noqa: F401 - receipts ask it whether they lifted a location above a max
 from server.actor import Actor
 from server.auth import AuthService
 from server.costs.read import CostQueries
 from server.db import Database
-from server.models import Location, Part, Role
+from server.models import Location, Part, Role, UsageRecord
 from server.settings import Settings
 from sync.push import PushService
 from sync.wire import Op, PushIn
-from tests.benchmarks.common import PASSWORD, add_users, create_schema, percentiles, scratch_database, write_result
+from tests.benchmarks.common import (
+    PASSWORD, Server, add_users, create_schema, percentiles, scratch_database, sign_in, write_result,
+)
 
 PARTS, BINS = 20, 20
 
@@ -130,6 +148,117 @@ async def bench_valuation(engine: str, tmp: Path, receipts: int, lookups: int) -
     return {"layers": receipts, "valuation": found}
 
 
+USAGE_TARGET_S = 3.0  # issue 17: a usage CSV of 100k records streams in < 3 s
+
+
+async def load_usage(url: str, records: int) -> None:
+    """`records` usage records over a year, spread over the parts and bins, inserted in chunks."""
+    db = Database(Settings(database_url=url))
+    try:
+        async with db.read() as session:
+            parts = list(await session.scalars(select(Part.id).order_by(Part.part_number)))
+            bins = list(await session.scalars(select(Location.id).order_by(Location.code)))
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        kinds = [("remove", "maintenance"), ("scrap", "bent"), ("adjust", "Cycle count CC-1: counted 3, expected 4")]
+        for first in range(0, records, 5000):
+            rows = []
+            for n in range(first, min(records, first + 5000)):
+                op_type, reason = kinds[n % 3]
+                at = start + timedelta(seconds=n * 315)  # 100k records: a year
+                rows.append({
+                    "id": uuid.uuid4(), "op_id": uuid.uuid4(), "op_type": op_type, "part_id": parts[n % len(parts)],
+                    "location_id": bins[n % len(bins)], "serial": None, "lot": None, "quantity": 1 + n % 5,
+                    "cost": Decimal(f"{n % 1000}.{n % 97:02d}"), "reason": reason,
+                    "reference": f"WO-{n // 10:06d}" if op_type == "remove" else None, "actor": "rcv", "used_at": at,
+                    "created_at": at, "updated_at": at,
+                })
+            async with db.write() as session:
+                await session.execute(insert(UsageRecord), rows)
+    finally:
+        await db.dispose()
+
+
+async def read_csv(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[float, float, int, int]:
+    """GET /api/usage.csv as a stream: seconds to the first byte and to the end, bytes and lines."""
+    started = time.perf_counter()
+    first_byte, size, lines = 0.0, 0, 0
+    async with client.stream("GET", "/api/usage.csv", headers=headers) as response:
+        assert response.status_code == 200, response.status_code
+        async for chunk in response.aiter_bytes():
+            if not size:
+                first_byte = time.perf_counter() - started
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return first_byte, time.perf_counter() - started, size, lines
+
+
+async def csv_runs(url: str, log: Path, repeats: int, code: Path | None = None) -> list[dict[str, Any]]:
+    """GET /api/usage.csv `repeats` times (after a warm-up) from a server of this checkout's code, or `code`'s."""
+    runs = []
+    async with Server(url, log, **({"code": code} if code else {})) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=300) as client:
+            headers = {"Authorization": f"Bearer {await sign_in(client, 'rcv')}"}
+            await read_csv(client, headers)  # warm-up
+            for _ in range(repeats):
+                cpu = server.cpu_seconds() or 0.0
+                first_byte, whole, size, lines = await read_csv(client, headers)
+                runs.append({"first_byte_s": round(first_byte, 3), "full_body_s": round(whole, 3), "bytes": size,
+                             "lines": lines, "server_cpu_s": round((server.cpu_seconds() or 0.0) - cpu, 3)})
+    return runs
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: statistics.median(r[key] for r in runs) for key in ("first_byte_s", "full_body_s", "server_cpu_s")}
+
+
+async def bench_usage_csv(engine: str, tmp: Path, records: int, repeats: int, compare: Path | None) -> dict[str, Any]:
+    run_dir = tmp / "usage"
+    run_dir.mkdir()
+    async with scratch_database(engine, run_dir) as url:
+        await prepare(url)
+        began = time.perf_counter()
+        await load_usage(url, records)
+        load_s = time.perf_counter() - began
+        print(f"  {records:,} usage records loaded in {load_s:.1f} s")
+        db = Database(Settings(database_url=url))
+        try:  # the baseline: the same records read in process, straight from the database
+            costs, direct = CostQueries(db), []
+            for _ in range(repeats):
+                began, cpu = time.perf_counter(), time.process_time()
+                read = sum([len(batch) async for batch in costs.usage_rows({})])
+                direct.append((time.perf_counter() - began, time.process_time() - cpu))
+            assert read == records, read
+        finally:
+            await db.dispose()
+        runs, other = [], []
+        for _ in range(2 if compare else 1):  # alternately, when comparing: the load of a shared machine changes
+            runs += await csv_runs(url, run_dir / "server.log", (repeats + 1) // 2 if compare else repeats)
+            if compare:
+                other += await csv_runs(url, run_dir / "compared.log", (repeats + 1) // 2, compare)
+        assert all(r["lines"] == records + 1 for r in runs + other)  # the header and every record
+    full = statistics.median(r["full_body_s"] for r in runs)
+    baseline = statistics.median(wall for wall, _ in direct)
+    result = {
+        "records": records, "load_s": round(load_s, 1), "via": "real HTTP server (uvicorn subprocess), httpx stream",
+        "runs": runs, **medians(runs), "bytes": runs[0]["bytes"],
+        "baseline_db_read_s": round(baseline, 3),
+        "baseline_db_read_cpu_s": round(statistics.median(cpu for _, cpu in direct), 3),
+        "ratio_csv_to_db_read": round(full / baseline, 2), "load_average": os.getloadavg(),
+        "target_s": USAGE_TARGET_S, "meets_target": full < USAGE_TARGET_S,
+    }
+    if compare:
+        result["compared"] = {"code": str(compare), "runs": other, **medians(other),
+                              "ratio_full_body": round(medians(other)["full_body_s"] / full, 2),
+                              "ratio_server_cpu": round(medians(other)["server_cpu_s"] / result["server_cpu_s"], 2)}
+        print(f"  compared code: full body {result['compared']['full_body_s']:.2f} s, server CPU "
+              f"{result['compared']['server_cpu_s']:.2f} s: × {result['compared']['ratio_full_body']} the time, "
+              f"× {result['compared']['ratio_server_cpu']} the CPU")
+    print(f"  usage.csv: first byte {result['first_byte_s'] * 1000:.0f} ms, full body {full:.2f} s "
+          f"({result['bytes'] / 1e6:.1f} MB, server CPU {result['server_cpu_s']:.2f} s); reading the records in process "
+          f"{baseline:.2f} s: × {result['ratio_csv_to_db_read']}; load {result['load_average'][0]:.1f}")
+    return result
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -139,8 +268,16 @@ async def main() -> None:
     parser.add_argument("--receipts", type=int, default=20_000)
     parser.add_argument("--lookups", type=int, default=20)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--usage-csv", type=int, default=0, help="instead of (a) and (b): the usage CSV of this many records")
+    parser.add_argument("--compare-code", type=Path, help="with --usage-csv: a checkout of other code to serve it too")
     options = parser.parse_args()
     engine = "postgresql" if options.db == "postgres" else "sqlite"
+    if options.usage_csv:
+        with tempfile.TemporaryDirectory() as tmp:
+            usage = await bench_usage_csv(engine, Path(tmp), options.usage_csv, options.repeats, options.compare_code)
+        print(write_result("usage_csv" if engine == "sqlite" else "usage_csv_postgres", {"engine": engine, **usage},
+                           options.out))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         push = await bench_push(engine, Path(tmp), options.ops, options.batch, options.repeats)
         valuation = await bench_valuation(engine, Path(tmp), options.receipts, options.lookups)

@@ -298,9 +298,14 @@ async def test_exact_count_values_keep_the_floats_the_counts_wrote(engine: str, 
                     select(CountResult.unit_cost, CountResult.value_expected, CountResult.value_difference)
                     .order_by(CountResult.expected)
                 )).all()
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "c0575a170014")  # and back: floats again
+            await database.dispose()  # asyncpg's statements prepared before the change
+            async with database.connect() as connection:
+                floats = (await connection.execute(select(lines.c.unit_cost).order_by(lines.c.version))).scalars().all()
         finally:
             await database.dispose()
     assert [tuple(row) for row in summaries] == [(value, value, value) for value in kept]
     assert costs == kept
     assert [tuple(row) for row in recorded] == [(value, value, value) for value in kept[:-1]]
     assert [str(value) for value in costs[:4]] == ["0.30", "1234.567891", "-15.00", "0.00"]
+    assert floats == [0.3, 1234.567891, -15.0, 0.0, 999999.999999, 1.071429, None]

@@ -58,35 +58,31 @@ def _check_sqlite() -> None:
         raise RuntimeError(f"integrity check after changing the count tables' money columns: {problems}")
 
 
-def upgrade() -> None:
+def _convert(sqlite_types: tuple[str, str], sqlite_value: str, types: tuple[sa.types.TypeEngine, sa.types.TypeEngine],
+             postgresql_using: str) -> None:
+    """Every money column from the first type to the second: on SQLite declared anew and each value rewritten as
+    `sqlite_value` makes it, on PostgreSQL altered `postgresql_using` (both name the column `{column}`)."""
     sqlite = op.get_bind().dialect.name == 'sqlite'
     for table, columns in COLUMNS.items():
         if sqlite:
-            _retype_sqlite(table, columns, SQLITE_FLOAT, SQLITE_MONEY)
+            _retype_sqlite(table, columns, *sqlite_types)
             for column in columns:
-                op.execute(f"UPDATE {table} SET {column} = printf('%.6f', {column} + 0.0) WHERE {column} IS NOT NULL")
+                op.execute(f"UPDATE {table} SET {column} = {sqlite_value.format(column=column)} WHERE {column} IS NOT NULL")
             continue
         for column in columns:
             op.alter_column(
-                table, column, type_=sa.Numeric(18, 6), existing_type=sa.Float(), existing_nullable=table not in NOT_NULL,
-                postgresql_using=f'round({column}::numeric, 6)',
+                table, column, type_=types[1], existing_type=types[0], existing_nullable=table not in NOT_NULL,
+                postgresql_using=postgresql_using.format(column=column),
             )
     if sqlite:
         _check_sqlite()
+
+
+def upgrade() -> None:
+    _convert((SQLITE_FLOAT, SQLITE_MONEY), "printf('%.6f', {column} + 0.0)", (sa.Float(), sa.Numeric(18, 6)),
+             'round({column}::numeric, 6)')
 
 
 def downgrade() -> None:
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    for table, columns in COLUMNS.items():
-        if sqlite:
-            _retype_sqlite(table, columns, SQLITE_MONEY, SQLITE_FLOAT)
-            for column in columns:
-                op.execute(f"UPDATE {table} SET {column} = CAST({column} AS REAL) WHERE {column} IS NOT NULL")
-            continue
-        for column in columns:
-            op.alter_column(
-                table, column, type_=sa.Float(), existing_type=sa.Numeric(18, 6), existing_nullable=table not in NOT_NULL,
-                postgresql_using=f'{column}::double precision',
-            )
-    if sqlite:
-        _check_sqlite()
+    _convert((SQLITE_MONEY, SQLITE_FLOAT), 'CAST({column} AS REAL)', (sa.Numeric(18, 6), sa.Float()),
+             '{column}::double precision')

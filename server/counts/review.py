@@ -44,7 +44,7 @@ from server.counts.models import DecisionAction
 from server.counts.rules import ZERO, Accuracy, Thresholds, is_major
 from server.counts.schemas import Decision, ReviewLine
 from server.counts.sheet import CHUNK, Group, ItemKey, names, sheet_groups
-from server.db.codecs import id_text, raw_id, raw_time, rfc3339, uuid_of
+from server.db.codecs import id_text, raw_id, raw_money, raw_time, rfc3339, uuid_of
 from server.models import CostLayer, InventoryRow, Location, Number, UsageRecord, canon
 from server.rules.money import EXACT, exact, money_text, times, total
 
@@ -69,7 +69,7 @@ class CountedLine(msgspec.Struct, gc=False):
     expected: int
     actor: str
     at: Any
-    cost: Decimal | None
+    cost: Any  # raw money (server/db/codecs.py `raw_money`): Decimal(cost) is the amount
 
 
 async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> dict[ItemKey, CountedLine]:
@@ -78,7 +78,8 @@ async def counted_lines(session: AsyncSession, count_id: UUID, *where: Any) -> d
         select(
             raw_id(session, CountLine.id), raw_id(session, CountLine.location_id), raw_id(session, CountLine.part_id),
             CountLine.tracking, CountLine.lot, CountLine.serial, CountLine.counted_quantity,
-            CountLine.expected_quantity, CountLine.actor, raw_time(session, CountLine.created_at), CountLine.unit_cost,
+            CountLine.expected_quantity, CountLine.actor, raw_time(session, CountLine.created_at),
+            raw_money(session, CountLine.unit_cost),
         ).where(*_latest(count_id), *where)
     )
     lines = (CountedLine(*row) for row in rows)
@@ -210,7 +211,7 @@ async def build_review(
     tally.not_counted = len(uncounted)
     tally.not_counted_value = total(line_value(s.group.expected, s.cost) for s in shown)  # type: ignore[union-attr]
     for key, row in counted.items():
-        cost = row.cost if row.cost is not None else fallback.get(key.part_id, ZERO)
+        cost = Decimal(row.cost) if row.cost is not None else fallback.get(key.part_id, ZERO)
         decision = decided.get(row.id)
         if row.counted != row.expected:
             value = difference_value(row.counted - row.expected, cost, decision)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.counts.models import Count, CountKind, CountLocation, CountStatus
 from server.counts.schemas import SheetLine
-from server.db.codecs import raw_id
+from server.db.codecs import raw_id, raw_money
 from server.models import InventoryRow, Location, Number, Part, canon, is_stock
 from server.queries import location_subtree
 from server.rules.money import EXACT, exact, times
@@ -105,7 +105,8 @@ async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict
     fraction of a second."""
     query = select(
         raw_id(session, InventoryRow.location_id), raw_id(session, InventoryRow.part_id), InventoryRow.tracking,
-        InventoryRow.lot, InventoryRow.serial, InventoryRow.quantity, InventoryRow.isolated, InventoryRow.unit_cost,
+        InventoryRow.lot, InventoryRow.serial, InventoryRow.quantity, InventoryRow.isolated,
+        raw_money(session, InventoryRow.unit_cost),
     ).where(
         InventoryRow.installed_in_id.is_(None), InventoryRow.scrapped.is_(False), InventoryRow.quantity > 0, is_stock(),
         *where,
@@ -125,7 +126,7 @@ async def sheet_groups(session: AsyncSession, count: Count, *where: Any) -> dict
         if isolated:
             group.isolated = canon(group.isolated + quantity)
         if cost is not None:
-            group.cost_total = EXACT.add(group.cost_total, times(quantity, cost))
+            group.cost_total = EXACT.add(group.cost_total, times(quantity, Decimal(cost)))
             group.cost_quantity = canon(group.cost_quantity + quantity)
     return groups
 

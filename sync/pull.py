@@ -55,7 +55,7 @@ from sync.models import SyncOp
 from sync.push import check_bound
 from sync.views import (
     INVENTORY_COLUMNS, count_data, count_line_data, count_lines_select, counts_select, inventory_select,
-    location_data, locations_select, part_data,
+    location_data, locations_select, part_data, parts_select,
 )
 from sync.wire import Change, OpStatus, PullIn, PullOut
 
@@ -89,8 +89,8 @@ class Source:
 
 
 def _part_change(row: Any) -> Change:
-    part = row[0]
-    return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part))
+    part, average = row
+    return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part, average))
 
 
 def _location_change(row: Any) -> Change:
@@ -144,7 +144,7 @@ def _inventory_change(row: Any) -> Change:
 
 
 SOURCES = [
-    Source("part", lambda after: select(Part).where(Part.version > after), Part.version, Part.id, _part_change),
+    Source("part", lambda after: parts_select().where(Part.version > after), Part.version, Part.id, _part_change),
     Source(
         "location",
         lambda after: locations_select().where(Location.version > after),

@@ -29,10 +29,18 @@ export function normalizeRow(data) {
     isolated: Boolean(data.isolated),
     scrapped: Boolean(data.scrapped ?? data.status === 'scrapped'),
   };
-  for (const extra of ['unit', 'supplier', 'isolation_reason', 'updated_at', 'version']) {
+  for (const extra of ['unit', 'supplier', 'isolation_reason', 'updated_at', 'version', 'expiry']) {
     if (data[extra] !== undefined) row[extra] = data[extra];
   }
   return row;
+}
+
+/** The rows to take first (FEFO, as the server's kits suggest): available stock with something in it, the first
+ *  expiring first, those without an expiry after, then the oldest (ids are UUIDv7: they sort by creation). */
+export function fefo(rows) {
+  const at = (r) => r.expiry ?? '9999-12-31';
+  return rows.filter((r) => r.status === 'available' && positive(r.quantity))
+    .sort((a, b) => at(a).localeCompare(at(b)) || String(a.id ?? '').localeCompare(String(b.id ?? '')));
 }
 
 export function unitKey(serial) { return `S|${serial}`; }

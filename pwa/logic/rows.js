@@ -38,9 +38,15 @@ export function normalizeRow(data) {
 /** The rows to take first (FEFO, as the server's kits suggest): available stock with something in it, the first
  *  expiring first, those without an expiry after, then the oldest (ids are UUIDv7: they sort by creation). */
 export function fefo(rows) {
-  const at = (r) => r.expiry ?? '9999-12-31';
   return rows.filter((r) => r.status === 'available' && positive(r.quantity))
-    .sort((a, b) => at(a).localeCompare(at(b)) || String(a.id ?? '').localeCompare(String(b.id ?? '')));
+    .sort((a, b) => expiryOf(a).localeCompare(expiryOf(b)) || String(a.id ?? '').localeCompare(String(b.id ?? '')));
+}
+const expiryOf = (row) => row.expiry ?? '9999-12-31'; // ISO dates compare as text; none: after every date
+
+/** The first of `first` (FEFO order) when it is another lot that expires before `row`'s, else null. */
+export function expiresBefore(first, row) {
+  const [soonest] = first;
+  return soonest?.expiry && soonest.lot !== row.lot && soonest.expiry < expiryOf(row) ? soonest : null;
 }
 
 export function unitKey(serial) { return `S|${serial}`; }

@@ -19,8 +19,8 @@ Parent = aliased(InventoryRow, name="parent_unit")
 ParentLocation = aliased(Location, name="parent_location")
 
 
-# the part's average price: that of its newest cost layer (server/ops/costs.py; a receipt that moves it bumps the
-# part's version, so a pull sends the part again)
+# the part's average price: that of its newest cost layer (server/ops/costs.py; a pull sends a part again when it
+# has a newer layer: sync/pull.py)
 PART_AVERAGE = (
     select(CostLayer.average_price).where(CostLayer.part_id == Part.id)
     .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).correlate(Part).scalar_subquery()

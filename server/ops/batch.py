@@ -58,12 +58,9 @@ def _shift(table: Table) -> Update:
     )
 
 
-# The tables whose rows ops stamp with their version: stock rows, cost layers and the parts whose average price a
-# receipt moved (server/ops/costs.py), and those of packages above that register theirs (`stamped`: server/counts'
-# count lines)
-SHIFTS: dict[Table, Update] = {
-    table: _shift(table) for table in (INVENTORY, CostLayer.__table__, Part.__table__)
-}
+# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those of packages above that register
+# theirs (`stamped`: server/counts' count lines)
+SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY), CostLayer.__table__: _shift(CostLayer.__table__)}
 
 
 def stamped(table: Table) -> None:

@@ -37,9 +37,6 @@ AVERAGE = (
     select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
     .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)
 )
-PARTS = Part.__table__
-# a receipt that moves the part's average price: the part changes at the op's version (a pull sends its new average)
-BUMP_PART = update(PARTS).where(PARTS.c.id == bindparam("part")).values(version=bindparam("version"))
 SET_REMAINING = (
     update(LAYERS).where(LAYERS.c.id == bindparam("layer")).values(quantity_remaining=bindparam("left"))
 )
@@ -61,9 +58,8 @@ async def layer_in(
     package_ref: str | None = None, po_line: str | None = None,
 ) -> dict[str, Any]:
     """A layer of `quantity` at `unit_cost` (None: at the part's average price, 0 without one). A receipt's
-    cost moves the average price (and then the part's version: phones pull the new average); a layer at the
-    average leaves it as it is. Returns what the op's result says of it: the unit cost and the average price
-    after it."""
+    cost moves the average price; a layer at the average leaves it as it is. Returns what the op's result
+    says of it: the unit cost and the average price after it."""
     connection = await _turn(ctx, part)
     average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
     if unit_cost is None:
@@ -72,8 +68,6 @@ async def layer_in(
     else:
         held = (await connection.execute(HELD, {"part": part.id})).scalar() or 0
         after = moving_average(held, average, quantity, unit_cost)
-    if after != average:
-        await connection.execute(BUMP_PART, {"part": part.id, "version": ctx.version})
     await connection.execute(insert(LAYERS), {
         "id": new_id(), "part_id": part.id, "op_id": ctx.op_id, "version": ctx.version, "kind": kind,
         "package_ref": package_ref, "po_line": po_line, "received_at": ctx.now, "quantity_received": quantity,

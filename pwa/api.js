@@ -68,3 +68,8 @@ export function describeCode(code) {
 export function unitHistory(serial) {
   return get(`/api/units/${encodeURIComponent(serial)}/history`, { timeout: 5000 });
 }
+
+/** The traceability report of a unit ({serial}) or a lot ({part, lot}) (online only). */
+export function trace(query) {
+  return get(`/api/trace?${new URLSearchParams(query)}`, { timeout: 8000 });
+}

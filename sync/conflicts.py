@@ -36,7 +36,7 @@ from server.transient import retry_later_if_transient
 from sync.decide import HELD, REJECTED
 from sync.models import SyncConflict, SyncOp, SyncResolution
 from sync.runner import run_op, settle
-from sync.views import inventory_data, inventory_select, location_data, locations_select, part_data
+from sync.views import inventory_data, inventory_select, location_data, locations_select, part_data, parts_select
 from sync.wire import ApproveIn, ConflictOut, ConflictsPage, HeldOp, RejectIn, Resolution, ResolutionsPage, SentOp
 
 STATUSES = ("open", "approved", "rejected")
@@ -253,9 +253,9 @@ async def current_state(session: AsyncSession, op_type: str, args: Any) -> dict[
     if not isinstance(args, dict) or op_type not in OP_TYPES:
         return {}
     text = {key: value for key, value in args.items() if isinstance(value, str)}
-    part = (
-        await session.execute(select(Part).where(Part.part_number == text["part"]))
-    ).scalar_one_or_none() if "part" in text else None
+    part, average = (
+        (await session.execute(parts_select().where(Part.part_number == text["part"]))).one_or_none() or (None, None)
+    ) if "part" in text else (None, None)
     codes = places_named(op_type, args)
     locations = list(await session.execute(locations_select().where(Location.code.in_(codes)))) if codes else []
     serials = units_named(op_type, args)
@@ -278,7 +278,7 @@ async def current_state(session: AsyncSession, op_type: str, args: Any) -> dict[
         for location, _ in locations
     ] if part is not None else []
     return {
-        "part": part_data(part) if part else None,
+        "part": part_data(part, average) if part else None,
         "locations": [location_data(location, parent) for location, parent in locations],
         "inventory": [inventory_data(row) for row in rows],
         "in_all": in_all,

@@ -19,6 +19,9 @@ phone can receive against it offline; the On-order inventory rows themselves are
 Kits: `kit_line` — a line of an open kit, `del` once the kit is completed or cancelled (server/kits/views.py) —
 so a phone can pick a kit offline.
 
+A part's `average_price` is that of its newest cost layer: a part with a layer newer than the cursor (a
+receipt, found stock) is sent again at that layer's version — ops that cost write layers, never the part.
+
 An inventory row's status also depends on its location's `available` flag, and it shows the location's
 code. When either changes at version V (`Location.rows_version`), the location's live rows that the
 client already holds (row version <= cursor) are sent again at V; other changes of a location (a count
@@ -38,6 +41,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actor import Actor
@@ -45,7 +49,7 @@ from server.clock import CLOCK
 from server.counts.models import ACTIVE, Count, CountLine
 from server.db import Database
 from server.db.codecs import id_as_text
-from server.models import Counter, Device, InventoryRow, Location, OpRecord, Part, is_stock
+from server.models import CostLayer, Counter, Device, InventoryRow, Location, OpRecord, Part, is_stock
 from server.kits.models import KitLine
 from server.kits.views import kit_line_data, kit_lines_select, open_kits_only, pickable
 from server.purchasing.models import PoLine
@@ -55,7 +59,7 @@ from sync.models import SyncOp
 from sync.push import check_bound
 from sync.views import (
     INVENTORY_COLUMNS, count_data, count_line_data, count_lines_select, counts_select, inventory_select,
-    location_data, locations_select, part_data,
+    location_data, locations_select, part_data, parts_select,
 )
 from sync.wire import Change, OpStatus, PullIn, PullOut
 
@@ -89,8 +93,28 @@ class Source:
 
 
 def _part_change(row: Any) -> Change:
-    part = row[0]
-    return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part))
+    part, average = row
+    return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part, average))
+
+
+Newer = aliased(CostLayer, name="newer_layer")
+
+
+def _costed_parts(after: int) -> Any:
+    """Parts whose newest cost layer came after the cursor (a receipt, found stock: the average price may have
+    moved), with that layer's average price and version; the layer is the newest as server/ops/costs.py orders
+    them (version, then id). No write of the part's own: an op that makes a layer stamps the layer only."""
+    newer = select(Newer.id).where(Newer.part_id == CostLayer.part_id, or_(
+        Newer.version > CostLayer.version, and_(Newer.version == CostLayer.version, Newer.id > CostLayer.id)))
+    return (
+        select(Part, CostLayer.average_price, CostLayer.version).join(CostLayer, CostLayer.part_id == Part.id)
+        .where(CostLayer.version > after, ~newer.exists())
+    )
+
+
+def _average_change(row: Any) -> Change:
+    part, average, version = row
+    return Change(entity="part", id=part.id, version=version, op="put", data=part_data(part, average))
 
 
 def _location_change(row: Any) -> Change:
@@ -144,7 +168,7 @@ def _inventory_change(row: Any) -> Change:
 
 
 SOURCES = [
-    Source("part", lambda after: select(Part).where(Part.version > after), Part.version, Part.id, _part_change),
+    Source("part", lambda after: parts_select().where(Part.version > after), Part.version, Part.id, _part_change),
     Source(
         "location",
         lambda after: locations_select().where(Location.version > after),
@@ -193,6 +217,9 @@ SOURCES = [
         _inventory_change,
         resend=True,
     ),
+    # parts whose average price a new cost layer may have moved: sent again at that layer's version (a client
+    # starting afresh gets every part with its average from the source above)
+    Source("part", _costed_parts, CostLayer.version, Part.id, _average_change, resend=True),
     Source(
         "po_line",
         lambda after: po_lines_select().where(PoLine.version > after, open_only(after)),

@@ -3,6 +3,7 @@ server state shown with a conflict. Status is computed by the database, as every
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -10,14 +11,29 @@ from sqlalchemy.orm import aliased
 
 from server.rules.quantities import part_places
 from server.counts.models import Count, CountLine
-from server.models import InventoryRow, Location, Part
+from server.models import CostLayer, InventoryRow, Location, Part
+from server.rules.money import money_text
 from server.rules.status import inventory_status_sql
 
 Parent = aliased(InventoryRow, name="parent_unit")
 ParentLocation = aliased(Location, name="parent_location")
 
 
-def part_data(part: Part) -> dict[str, Any]:
+# the part's average price: that of its newest cost layer (server/ops/costs.py; a pull sends a part again when it
+# has a newer layer: sync/pull.py)
+PART_AVERAGE = (
+    select(CostLayer.average_price).where(CostLayer.part_id == Part.id)
+    .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).correlate(Part).scalar_subquery()
+)
+
+
+def parts_select() -> Select[Any]:
+    """Parts with their average price: rows of (Part, average) for part_data."""
+    return select(Part, PART_AVERAGE.label("average_price"))
+
+
+def part_data(part: Part, average: Decimal | None) -> dict[str, Any]:
+    """`average_price`: the decimal string the phone's Receive offers as the unit cost (null before any cost)."""
     return {
         "id": str(part.id),
         "part_number": part.part_number,
@@ -29,6 +45,7 @@ def part_data(part: Part) -> dict[str, Any]:
         "packs": part.packs or [],
         "serial_pattern": part.serial_pattern,
         "lot_pattern": part.lot_pattern,
+        "average_price": money_text(average) if average is not None else None,
     }
 
 
@@ -57,6 +74,7 @@ INVENTORY_COLUMNS = [
     InventoryRow.tracking,
     InventoryRow.serial,
     InventoryRow.lot,
+    InventoryRow.expiry,  # the lot's expiry (ISO date or null): the phone's FEFO suggestions in moves and kits
     Location.code.label("location"),
     InventoryRow.location_id,
     InventoryRow.quantity,

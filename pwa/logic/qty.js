@@ -66,5 +66,15 @@ export function parse(text, places = 0, { zero = false } = {}) {
   return { value: fromMicro(value) };
 }
 
+/** An amount of money typed ("12,5", "0.125"): its wire form, a decimal string of 2 to 6 places ("12.50"),
+ *  or null when it is not one (negative, finer than 6 places, not a number). Exact: no float on the way. */
+export function money(text) {
+  const m = DECIMAL.exec(String(text ?? '').trim());
+  const value = m && !m[1] ? micro(m[0]) : null;
+  if (value == null) return null;
+  const fraction = String(value % SCALE).padStart(PLACES, '0').replace(/0+$/, '').padEnd(2, '0');
+  return `${value / SCALE}.${fraction}`;
+}
+
 /** What to show: the quantity with its unit unless that is `ea` ("2.5 m", "12"). */
 export const withUnit = (q, unit) => (unit && unit !== 'ea' ? `${norm(q)} ${unit}` : String(norm(q)));

@@ -29,10 +29,24 @@ export function normalizeRow(data) {
     isolated: Boolean(data.isolated),
     scrapped: Boolean(data.scrapped ?? data.status === 'scrapped'),
   };
-  for (const extra of ['unit', 'supplier', 'isolation_reason', 'updated_at', 'version']) {
+  for (const extra of ['unit', 'supplier', 'isolation_reason', 'updated_at', 'version', 'expiry']) {
     if (data[extra] !== undefined) row[extra] = data[extra];
   }
   return row;
+}
+
+/** The rows to take first (FEFO, as the server's kits suggest): available stock with something in it, the first
+ *  expiring first, those without an expiry after, then the oldest (ids are UUIDv7: they sort by creation). */
+export function fefo(rows) {
+  return rows.filter((r) => r.status === 'available' && positive(r.quantity))
+    .sort((a, b) => expiryOf(a).localeCompare(expiryOf(b)) || String(a.id ?? '').localeCompare(String(b.id ?? '')));
+}
+const expiryOf = (row) => row.expiry ?? '9999-12-31'; // ISO dates compare as text; none: after every date
+
+/** The first of `first` (FEFO order) when it is another lot that expires before `row`'s, else null. */
+export function expiresBefore(first, row) {
+  const [soonest] = first;
+  return soonest?.expiry && soonest.lot !== row.lot && soonest.expiry < expiryOf(row) ? soonest : null;
 }
 
 export function unitKey(serial) { return `S|${serial}`; }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyDelta, normalizeRow, planOp, rowKey, viewOf, keysOf } from '../logic/rows.js';
+import { applyDelta, expiresBefore, fefo, normalizeRow, planOp, rowKey, viewOf, keysOf } from '../logic/rows.js';
 
 const op = (type, args, op_id = 'op-1') => ({ op_id, type, args });
 
@@ -119,4 +119,25 @@ test('use (remove): a unit becomes removed with nothing in it; a lot goes down w
   const [d] = planOp(op('remove', { part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: '1.5', reason: 'Repair' }));
   const lot = applyDelta({ part: 'P', tracking: 'lot', lot: 'L', location: 'A', quantity: 4, status: 'available' }, d);
   assert.deepEqual([d.key, String(lot.quantity), lot.status], ['L|P|L|A|', '2.5', 'available']);
+});
+
+test('FEFO: the first expiring first, those without an expiry after, then the oldest; only available stock', () => {
+  const row = (id, lot, expiry, extra = {}) => ({ id, part: 'P', lot, location: 'A', quantity: 5, status: 'available', expiry, ...extra });
+  const rows = [
+    row('0190-c', 'L-OLD-NONE', null), row('0190-a', 'L-NONE', null), row('0190-e', 'L-LATE', '2027-03-01'),
+    row('0190-b', 'L-SOON', '2027-01-05'), row('0190-d', 'L-SOON-B', '2027-01-05'),
+    row('0190-f', 'L-EMPTY', '2026-12-01', { quantity: 0 }), row('0190-g', 'L-HELD', '2026-12-02', { status: 'unavailable' }),
+  ];
+  assert.deepEqual(fefo(rows).map((r) => r.lot), ['L-SOON', 'L-SOON-B', 'L-LATE', 'L-NONE', 'L-OLD-NONE']);
+  assert.deepEqual(normalizeRow({ id: 'x', part: 'P', lot: 'L', location: 'A', quantity: 1, expiry: '2027-01-05' }).expiry, '2027-01-05');
+});
+
+test('a lot scanned after another that expires first is named; the first one, the same lot or an earlier one is not', () => {
+  const first = [{ lot: 'L-B', expiry: '2027-01-05', location: 'A' }, { lot: 'L-A', expiry: '2027-02-01', location: 'B' }];
+  assert.equal(expiresBefore(first, { lot: 'L-A', expiry: '2027-02-01' }).lot, 'L-B');
+  assert.equal(expiresBefore(first, { lot: 'L-X', expiry: null }).lot, 'L-B'); // no expiry: after every date
+  assert.equal(expiresBefore(first, { lot: 'L-B', expiry: '2027-01-05' }), null);
+  assert.equal(expiresBefore(first, { lot: 'L-C', expiry: '2027-01-05' }), null); // as soon: not before
+  assert.equal(expiresBefore([{ lot: 'L-N', expiry: null }], { lot: 'L-M', expiry: null }), null);
+  assert.equal(expiresBefore([], { lot: 'L-M', expiry: null }), null);
 });

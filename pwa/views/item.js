@@ -3,10 +3,11 @@
 
 import { h, label, place, qty, statusBadge } from '../ui.js';
 import { contents, historyOf, lookup, rowKey } from '../store.js';
-import { describeCode, unitHistory } from '../api.js';
+import { describeCode, trace, unitHistory } from '../api.js';
 import { outcomeText } from '../logic/reasons.js';
 import { lotLabel, receivePrefill } from '../logic/codes.js';
 import { onHand, totals } from '../logic/browse.js';
+import { genealogy } from '../logic/trace.js';
 import { t, tn } from '../i18n.js';
 import { add } from '../logic/qty.js';
 
@@ -61,6 +62,27 @@ async function serverHistory(serial, box) {
   } catch { /* offline or not on the server yet: the phone's own history is shown */ }
 }
 
+/** The genealogy of a unit or a lot, fetched when opened (online only: the server holds it): what it is made
+ *  of, what it went into, the runs; and the server's printable report (a supervisor's page). */
+function traceBox(query) {
+  const box = h('details.trace', { ontoggle: async () => {
+    if (!box.open || box.dataset.loaded) return;
+    const body = box.lastChild;
+    if (!navigator.onLine) return body.replaceChildren(h('p.error', t('item.trace_offline')));
+    try {
+      const { down, up, runs } = genealogy(await trace(query));
+      const list = (title, cls, items, line) => [h('h4', title), h(`ul.rows.${cls}`, items.length ? items.map(line) : h('li.empty', '—'))];
+      body.replaceChildren(
+        ...list(t('item.made_of'), 'down', down, (n) => h('li', { style: `padding-left:${n.depth}em` }, `${label(n)} ×${n.quantity}`)),
+        ...list(t('item.went_into'), 'up', up, (n) => h('li', `${label(n)} — ${place(n)}`)),
+        ...list(t('item.runs'), 'runs', runs, (r) => h('li', `${r.run} (${r.state}) · ${r.kind} ${label(r)} ×${r.quantity}`)),
+        h('a.link', { href: `/supervisor/trace?${new URLSearchParams(query)}`, target: '_blank' }, t('item.trace_print')));
+      box.dataset.loaded = 'yes';
+    } catch (error) { body.replaceChildren(h('p.error', error.message)); }
+  } }, h('summary', t('item.trace')), h('div'));
+  return box;
+}
+
 /** "12:03 · Move · A → B · sam", "12:05 · Assemble · B (PUMP-7) · sam". */
 function eventLine(e) {
   const where = (e.from_location ?? '') + (e.to_location ? ` → ${e.to_location}` : '') + (e.parent_serial ? ` (${e.parent_serial})` : '');
@@ -82,7 +104,7 @@ async function render(into, found) {
         : [['move', t('action.move'), { code: u.serial }], ['install', t('item.install_into'), { component: u.serial }], ['install', t('item.install_parts'), { parent: u.serial }],
           ['remove', t('action.remove'), { code: u.serial }], ['scrap', t('action.scrap'), { code: u.serial }],
           ['isolate', t('action.isolate'), { code: u.serial }]]),
-      await localHistory(rowKey(u)), serverBox,
+      traceBox({ serial: u.serial }), await localHistory(rowKey(u)), serverBox,
     );
     serverHistory(u.serial, serverBox);
   } else if (found.kind === 'location') {
@@ -108,6 +130,7 @@ async function render(into, found) {
       totalsList(t('item.by_location'), found.rows, (r) => r.location, (k) => `B:${k}`, 'by-location'),
       rowsTable(found.rows, (r) => `${r.serial ?? r.lot ?? r.part} — ${place(r)} — ${qty(r)}`),
       actions([['receive', t('action.receive'), { part: p?.part_number ?? found.rows[0]?.part, lot: found.lot ?? '' }], ['move', t('action.move'), { code }]]),
+      found.kind === 'lot' ? traceBox({ part: p?.part_number ?? found.rows[0]?.part, lot: found.lot }) : null,
     );
   } else if (found.kind === 'lots') {
     root.append(

@@ -1,13 +1,15 @@
 // Move: scan one or many items (units, or lots and untracked stock with a quantity — partial moves
-// allowed), then the destination; one tap queues a move per item.
+// allowed), then the destination; one tap queues a move per item. A lot shows the part's lots to take first
+// (FEFO, from this phone's copy) and a warning, not a refusal, when another one expires before it.
 
 import { h, button, label, place, toast, enterMovesOn, readQuantity } from '../ui.js';
 import { itemArgs, pick } from './pick.js';
-import { locationByCode, partByNumber } from '../store.js';
+import { locationByCode, partByNumber, rowsWhere } from '../store.js';
+import { expiresBefore, fefo } from '../logic/rows.js';
 import { t, tn } from '../i18n.js';
 
 export function mount(root, ctx, query) {
-  const items = []; // {row, qty input}
+  const items = []; // {row, qty input, first: the part's lots to take first}
   let destination = null;
   const list = h('ul.picked');
   const dest = h('p.dest');
@@ -16,7 +18,8 @@ export function mount(root, ctx, query) {
 
   function render() {
     list.replaceChildren(...(items.length ? items.map((it, i) => h('li', h('span', t('move.item_from', { item: label(it.row), place: place(it.row) })), it.qty,
-      h('button.remove', { type: 'button', 'aria-label': t('common.remove'), onclick: () => { items.splice(i, 1); render(); } }, '✕')))
+      h('button.remove', { type: 'button', 'aria-label': t('common.remove'), onclick: () => { items.splice(i, 1); render(); } }, '✕'),
+      it.first.length > 1 ? h('div.hint.fefo', t('move.fefo', { rows: it.first.map((r) => [r.lot, r.location, r.expiry].filter(Boolean).join(' ')).join(', ') })) : null))
       : [h('li.empty', t('move.no_items'))]));
     dest.textContent = destination ? t('move.to', { to: destination }) : '';
     go.disabled = !items.length || !destination;
@@ -24,11 +27,14 @@ export function mount(root, ctx, query) {
     ctx.prompt(t(!items.length ? 'move.prompt_items' : destination ? 'move.prompt_go' : 'move.prompt_more'));
   }
 
-  function add(row) {
+  async function add(row) {
     if (items.some((it) => it.row === row || (row.serial && it.row.serial === row.serial))) return toast(t('move.already_listed', { item: label(row) }), 'warn');
     const qty = row.serial ? null : h('input.qty', { type: 'number', inputmode: 'decimal', step: 'any', min: 0, max: row.quantity, value: row.quantity, 'aria-label': t('common.quantity'), onkeydown: enterMovesOn });
-    items.push({ row, qty });
+    const first = row.lot ? fefo(await rowsWhere('part', row.part)).slice(0, 3) : [];
+    items.push({ row, qty, first });
     render();
+    const soonest = expiresBefore(first, row); // said, not refused: the operator may know why
+    if (soonest) toast(t('move.fefo_warn', { lot: soonest.lot, expiry: soonest.expiry }), 'warn');
   }
 
   async function onScan(scan) {

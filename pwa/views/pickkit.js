@@ -1,5 +1,6 @@
 // Pick kit: the open kits this phone pulled (offline too). A kit: its lines with what remains to pick (less this
-// phone's picks not synced yet) and where the phone holds each part (available stock, the most first). One scan
+// phone's picks not synced yet) and where the phone holds each part (available stock, FEFO: the first expiring
+// first, then the oldest, as the server's kits suggest). One scan
 // per pick: a unit whole; a lot or untracked stock what its line still needs, at most what is there — from where
 // it is, into the kit's tote. The server decides (a unit in another kit is held for a supervisor).
 
@@ -7,6 +8,7 @@ import { h, toast, label } from '../ui.js';
 import { openKits, rowsWhere } from '../store.js';
 import { itemArgs, pick } from './pick.js';
 import { cmp, positive } from '../logic/qty.js';
+import { fefo } from '../logic/rows.js';
 import { t } from '../i18n.js';
 
 export function mount(root, ctx, query) {
@@ -27,8 +29,7 @@ export function mount(root, ctx, query) {
     if (!kit) return list.replaceChildren(h('p.empty', t('pickkit.none')));
     const lines = [];
     for (const l of kit.lines) {
-      const rows = positive(l.remaining) ? (await rowsWhere('part', l.part))
-        .filter((r) => r.status === 'available' && positive(r.quantity)).sort((a, b) => cmp(b.quantity, a.quantity)).slice(0, 3) : [];
+      const rows = positive(l.remaining) ? fefo(await rowsWhere('part', l.part)).slice(0, 3) : [];
       lines.push(h('li', { dataset: { part: l.part, remaining: String(l.remaining) } }, h('b', l.part), ' ',
         t('pickkit.line', { remaining: l.remaining, quantity: l.quantity }),
         rows.length ? h('div.hint', rows.map((r) => `${r.location}: ${r.quantity}`).join(', ')) : null));

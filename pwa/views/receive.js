@@ -7,7 +7,7 @@ import { h, field, input, datalist, enterMovesOn, quantityInput, readQuantity, t
 import { allLocations, allParts, locationByCode, lookup, openPoLines, partByNumber, poLineFor } from '../store.js';
 import { describeCode } from '../api.js';
 import { labelFields, parseOwn, receivePrefill } from '../logic/codes.js';
-import { placesOf, positive, times } from '../logic/qty.js';
+import { money, placesOf, positive, times } from '../logic/qty.js';
 import { serverFields } from './item.js';
 import { onePart } from './pick.js';
 import { t } from '../i18n.js';
@@ -25,14 +25,21 @@ export function mount(root, ctx, query) {
     supplier: input('supplier', { placeholder: t('receive.supplier_optional'), autocapitalize: 'words', onkeydown: enterMovesOn }),
     expiry: input('expiry', { type: 'date' }),
     po_line: input('po_line', { list: 'po-lines-list', placeholder: t('receive.po_line_placeholder'), onkeydown: enterMovesOn }),
+    // the price, one row: per unit or of the whole package, and the package's number (delivery note)
+    per: h('select', { name: 'per' }, h('option', { value: 'unit_cost' }, t('receive.per_unit')), h('option', { value: 'package_price' }, t('receive.per_package'))),
+    price: input('price', { inputmode: 'decimal', onkeydown: enterMovesOn }),
+    package_ref: input('package_ref', { placeholder: t('receive.package_ref'), onkeydown: enterMovesOn }),
   };
   const lineInfo = h('p.po-line');
+  const priceHint = h('span.hint.price-hint');
   const tracking = h('p.tracking');
   const rows = { serial: field(t('common.serial'), els.serial), lot: field(t('common.lot'), els.lot), quantity: field(t('common.quantity'), els.quantity),
     pack: field(t('receive.pack'), els.pack), expiry: field(t('receive.expiry'), els.expiry) };
   let part = null;
+  let linePrice = null; // the PO line's unit price: what a receipt against it costs unless it names one
   const form = h('form.flow', { onsubmit: (e) => { e.preventDefault(); submit(); } },
     h('h2', t('receive.title')), field(t('common.part'), els.part), tracking, rows.serial, rows.lot, rows.quantity, rows.pack,
+    field(t('receive.price'), [h('div.price', els.per, els.price, els.package_ref), priceHint]),
     field(t('common.location'), els.location), field(t('receive.po_line'), els.po_line), lineInfo,
     field(t('receive.supplier'), els.supplier), rows.expiry, h('button.primary', { type: 'submit' }, t('receive.title')));
   root.append(form, datalist('parts-list', []), datalist('locations-list', []), datalist('po-lines-list', []));
@@ -42,7 +49,12 @@ export function mount(root, ctx, query) {
 
   async function setPart(number) {
     els.part.value = number ?? '';
+    if (part && part.part_number !== number) els.price.value = els.package_ref.value = ''; // another part's price
     part = number ? await partByNumber(number) : null;
+    // left empty, the server costs it at the line's price, else the part's average price (as it is then)
+    const price = linePrice ?? part?.average_price;
+    els.price.placeholder = price ?? '';
+    priceHint.textContent = price ? t(linePrice ? 'receive.line_price' : 'receive.average_price', { price }) : '';
     const kind = part?.tracking;
     rows.serial.hidden = kind !== 'serial';
     rows.lot.hidden = kind !== 'lot';
@@ -68,12 +80,13 @@ export function mount(root, ctx, query) {
     lineInfo.dataset.remaining = line ? String(line.remaining) : '';
     lineInfo.className = !name || line ? 'po-line' : 'po-line error';
     lineInfo.textContent = line ? t('receive.po_info', { ...line, unit: line.unit ?? '' }) : (name ? t('receive.po_unknown', { name }) : '');
+    linePrice = line?.unit_price ?? null;
     els.po_line.value = line?.po_line ?? name;
     if (!line) return;
     if (!els.location.value.trim()) els.location.value = line.location;
     if (line.lot && !els.lot.value.trim()) els.lot.value = line.lot;
     if (quantity && line.tracking !== 'serial' && positive(line.remaining)) els.quantity.value = line.remaining;
-    if (part?.part_number !== line.part) await setPart(line.part);
+    await setPart(line.part);
   }
 
   async function prefill(values) {
@@ -121,6 +134,13 @@ export function mount(root, ctx, query) {
     }
     if (els.supplier.value.trim()) args.supplier = els.supplier.value.trim();
     if (part.tracking !== 'untracked' && els.expiry.value) args.expiry = els.expiry.value;
+    const price = els.price.value.trim();
+    if (price) {
+      const amount = money(price); // exact: "12,5" is "12.50", never a float
+      if (!amount) return toast(t('receive.bad_price', { price }), 'error');
+      args[els.per.value] = amount; // unit_cost, or package_price (the server divides it by the quantity)
+    }
+    if (els.package_ref.value.trim()) args.package_ref = els.package_ref.value.trim();
     const named = els.po_line.value.trim();
     if (named) {
       const line = await poLineFor(named, part.part_number);
@@ -129,11 +149,13 @@ export function mount(root, ctx, query) {
     }
     const amount = pack ? `${args.quantity} ${pack.name} (${units} ${part.unit})` : part.unit && part.unit !== 'ea' ? `${args.quantity} ${part.unit}` : `${args.quantity}`;
     const what = args.serial ?? (args.lot ? `${amount} × ${t('row.part_lot', { part: part.part_number, lot: args.lot })}` : `${amount} × ${part.part_number}`);
-    const summary = t('receive.summary', { what, location }) + (args.po_line ? ` (${args.po_line})` : '');
+    const cost = args.unit_cost ? ` @ ${args.unit_cost}` : args.package_price ? ` = ${args.package_price}` : '';
+    const summary = t('receive.summary', { what, location }) + cost + [args.package_ref, args.po_line].filter(Boolean).map((x) => ` (${x})`).join('');
     await ctx.act([{ type: 'receive', args, units, summary }], t('receive.queued', { what, location }));
     els.serial.value = '';
     els.lot.value = '';
     els.expiry.value = '';
+    if (args.package_price) els.price.value = ''; // a package's price is that package's; a unit price stays
     if (args.po_line) await setLine(args.po_line, { quantity: true }); // what remains, less this receipt
     if (form.contains(document.activeElement)) document.activeElement.blur(); // no keyboard over the screen: the next scan goes on
     ctx.prompt(t(part.tracking === 'serial' ? 'receive.prompt_next_serial' : 'receive.prompt_next_part'));

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, select, true
 
 from server.models import Location, Part, Supplier
 from server.purchasing.models import LineStatus, PoLine, PoStatus, PurchaseOrder
+from server.rules.money import money_text
 from server.rules.purchasing import line_name, remaining
 
 
@@ -49,4 +50,5 @@ def po_line_data(row: Any) -> dict[str, Any]:
         "remaining": remaining(line.status, line.quantity, line.received), "status": line.status,
         "serials": line.serials, "location": location, "lot": line.lot, "unit": unit,
         "expected_date": line.expected_date.isoformat() if line.expected_date else None,
+        "unit_price": money_text(line.unit_price),  # what a receipt against it costs unless it names a price
     }

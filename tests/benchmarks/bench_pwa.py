@@ -81,7 +81,9 @@ def shell_size() -> dict[str, Any]:
         "catalogue_bytes": {path.rsplit("/", 1)[1]: len(a.body) for path, a in sorted(served["catalogues"].items())},
         "icons_bytes": sum(len(a.body) for a in load_shell().assets.values() if a.media_type.startswith("image/")),
         "target_js_bytes": 150_000,  # issue 19: "the JS shell stays ≤ 150 KB"
-        "budget_uncompressed_bytes": 160_000,  # ours: with the HTML, CSS, manifest and the start catalogue
+        # ours: with the HTML, CSS, manifest and the start catalogue; 165 KB from 160 KB for the price on Receive,
+        # the trace on the item screen and FEFO in moves (issues 17, 18): 160.9 KB with them
+        "budget_uncompressed_bytes": 165_000,
         "reader_files": sorted(reader),
         "reader_bytes": sum(len(a.body) for a in reader.values()),
         "reader_gzip_bytes": sum(len(a.gzipped or a.body) for a in reader.values()),

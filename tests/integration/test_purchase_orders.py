@@ -267,10 +267,10 @@ async def test_phones_pull_open_lines_and_not_the_rows_on_order(buyer: Api) -> N
     assert lines == [
         {"po_line": f"{number}/1", "supplier": "Acme", "part": "PUMP", "tracking": "serial", "ordered": 2,
          "received": 0, "remaining": 2, "status": "open", "serials": ["P-1", "P-2"], "location": "DOCK", "lot": None,
-         "unit": "ea", "expected_date": None},
+         "unit": "ea", "expected_date": None, "unit_price": "1.00"},
         {"po_line": f"{number}/2", "supplier": "Acme", "part": "BOLT", "tracking": "untracked", "ordered": 7,
          "received": 0, "remaining": 7, "status": "open", "serials": None, "location": "DOCK", "lot": None,
-         "unit": "pcs", "expected_date": "2027-01-15"},
+         "unit": "pcs", "expected_date": "2027-01-15", "unit_price": "1.00"},
     ]
     await act(buyer, number, "lines/2/close")
     assert [data["po_line"] for data in (await copy.sync()).of("po_line")] == [f"{number}/1"]

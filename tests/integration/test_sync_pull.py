@@ -93,7 +93,7 @@ async def test_a_first_pull_holds_what_a_phone_needs(shop: Api, phone: Phone) ->
     rows = {(row["serial"] or row["lot"] or row["part"], row["location"]): row for row in replica.of("inventory")}
     assert rows["SN-0", "A"] | {"id": None, "part_id": None, "location_id": None} == {
         "id": None, "part": "PN-S", "part_id": None, "unit": "ea", "tracking": "serial", "serial": "SN-0",
-        "lot": None, "location": "A", "location_id": None, "quantity": 1, "status": "installed",
+        "lot": None, "expiry": None, "location": "A", "location_id": None, "quantity": 1, "status": "installed",
         "installed_in": "ASM-1", "isolated": False, "scrapped": False,
     }
     assert (rows["L-1", "A"]["quantity"], rows["L-1", "B"]["quantity"], rows["L-1", "A"]["status"]) == (12, 8, "available")
@@ -154,8 +154,8 @@ async def test_a_pull_from_the_latest_cursor_is_empty_until_something_changes(sh
     assert (await phone.pull(cursor))["cursor"] == cursor
     await phone.push(receive_u(phone, 1, location="DOCK"))
     page = await phone.pull(cursor)
-    assert [(c["entity"], c["data"]["location"], c["data"]["quantity"]) for c in page["changes"]] == [
-        ("inventory", "DOCK", 1)
+    assert [(c["entity"], c["data"].get("location"), c["data"].get("quantity")) for c in page["changes"]] == [
+        ("inventory", "DOCK", 1), ("part", None, None)  # the part: its new cost layer may move its average price
     ]
 
 
@@ -254,10 +254,19 @@ async def test_postgres_the_writer_that_started_first_and_commits_last_is_not_sk
     first = asyncio.create_task(rename(db, "B", "started first", started=started, go=go, clock_first=False))
     await started.wait()  # its transaction is open
     assert (await phone.push(receive_u(phone, 3, location="DOCK")))["results"][0]["status"] == "applied"
-    between = await phone.pull(cursor)  # sees the second writer's commit
-    assert [c["data"]["location"] for c in between["changes"]] == ["DOCK"]
+    between = await phone.pull(cursor)  # sees the second writer's commit (and the part's average price it set)
+    assert [c["data"]["location"] for c in between["changes"] if c["entity"] == "inventory"] == ["DOCK"]
     go.set()
     first_version = await first  # commits last
     after = await phone.pull(between["cursor"])
     assert location_names(after) == {"B": "started first"}  # after the cursor: not skipped
     assert first_version > between["changes"][0]["version"]
+
+
+async def test_a_lots_expiry_comes_with_its_rows(shop: Api, phone: Phone) -> None:
+    """The phone's FEFO suggestions (moves, kits) read it from its copy."""
+    await phone.push(phone.op("receive", part="PN-L", tracking="lot", lot="L-EXP", location="A", quantity=4,
+                              expiry="2027-01-05"), phone.op("receive", part="PN-L", tracking="lot", lot="L-NONE",
+                                                             location="A", quantity=2))
+    replica = await Replica(phone).sync()
+    assert {row["lot"]: row["expiry"] for row in replica.of("inventory")} == {"L-EXP": "2027-01-05", "L-NONE": None}

@@ -13,7 +13,11 @@ supervisor's approval with the ops held behind it, a count decision. Callers han
     when the clock is taken (`finish`);
   - the stock rows it reads are locked (FOR UPDATE, in id order): two chunks that touch the same rows
     take turns on them, as they took turns on the clock before; rows of other kinds take turns by key
-    (`take_turn`: a count's lines);
+    (`take_turn`: a part's cost layers, a count's lines). When its first op asks for a turn, the chunk
+    takes every turn its ops will take that the registry names (server/ops/registry.py `turns_named`),
+    in one statement, in key order, so that two chunks never wait for each other's turns in opposite
+    orders (a deadlock, which PostgreSQL breaks only after `deadlock_timeout`, failing one of them); a
+    turn held is not asked for again (one taken in a SAVEPOINT rolled back was given back);
   - it holds the writers' lock shared (server/clock.py `writers_shared`): writers that change parts,
     locations or counts take the clock first and that lock exclusive, so they never run beside a chunk,
     and what a chunk read of parts and locations stays true until it commits.
@@ -33,14 +37,15 @@ from itertools import product
 from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
-from sqlalchemy import Table, Update, bindparam, func, select, update
+from sqlalchemy import BigInteger, Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import CLOCK, bump_counter, next_version, writers_shared
 from server.models import CostLayer, Counter, Location, Part
 from server.ops.ordering import prefetch_lines, prefetch_maxima
 from server.ops.rows import INVENTORY, SELECT_ROWS
-from server.ops.registry import places_named, units_named
+from server.ops.registry import places_named, turns_named, units_named
 from server.ops.stock import BucketKey, Lookups, Trail
 from server.rules.text import NUL
 
@@ -92,18 +97,23 @@ BUCKETS_AT = SELECT_ROWS.where(
     INVENTORY.c.po_line_id.is_(None),  # rows of a purchase order line are no bucket
 )
 COMPONENTS_OF = _components_of()
-TURN = select(func.pg_advisory_xact_lock(bindparam("key")))
+# turns (transaction-level advisory locks) in one statement, in the order of the (sorted) array
+_KEYS = func.unnest(bindparam("keys", type_=ARRAY(BigInteger))).table_valued("key").render_derived()
+TURNS = select(func.pg_advisory_xact_lock(_KEYS.c.key))
 
 
 class Named(NamedTuple):
-    """What a run of ops names: part numbers, location codes, serials, (part number, location code) pairs, and
-    the purchase order lines receipts name."""
+    """What a run of ops names: part numbers, location codes, serials, (part number, location code) pairs, the
+    purchase order lines receipts name, and what they take turns on: the parts whose cost layers they change,
+    other ids (as sent)."""
 
     parts: Collection[str] = ()
     codes: Collection[str] = ()
     serials: Collection[str] = ()
     places: Collection[tuple[str, str]] = ()
     po_lines: Collection[str] = ()
+    costed: Collection[str] = ()
+    turns: Collection[str] = ()
 
 
 def named(ops: Iterable[tuple[str, Any]]) -> Named:
@@ -114,6 +124,8 @@ def named(ops: Iterable[tuple[str, Any]]) -> Named:
     serials: set[str] = set()
     places: set[tuple[str, str]] = set()
     po_lines: set[str] = set()
+    costed: set[str] = set()
+    turns: set[str] = set()
     for op_type, args in ops:
         part = args.get("part") if isinstance(args, dict) else None
         if op_type == "receive" and named_text(line := args.get("po_line")):
@@ -126,7 +138,11 @@ def named(ops: Iterable[tuple[str, Any]]) -> Named:
                 if named_text(part):
                     places.add((part, code))
         serials.update(serial for serial in units_named(op_type, args) if named_text(serial))
-    return Named(parts, codes, serials, places, po_lines)
+        costs, ids = turns_named(op_type, args)
+        if named_text(costs):
+            costed.add(costs)
+        turns.update(ids)
+    return Named(parts, codes, serials, places, po_lines, costed, turns)
 
 
 def named_text(value: Any) -> TypeGuard[str]:
@@ -143,6 +159,8 @@ class WriteBatch:
         self.last_version = 0
         self.named = Named()
         self.stale = False  # a SAVEPOINT was rolled back: `lookups` lost its stock rows (`refresh`)
+        self.turns: set[int] = set()  # the keys of the turns this late batch holds
+        self.planned: set[int] = set()  # ... and of those its ops will take (`prefetch`)
 
     @classmethod
     async def start(cls, session: AsyncSession, *, beside_others: bool = False) -> WriteBatch:
@@ -168,11 +186,14 @@ class WriteBatch:
         serials, and every bucket (not installed) of the parts named with a location (`places`) at the
         locations named with a part."""
         self.named = what
-        part_numbers, codes, serials, places, po_lines = what
+        part_numbers, codes, serials, places, po_lines, costed, turns = what
         lookups, session = self.lookups, self.session
         if part_numbers:
             for part in (await session.execute(PARTS_NAMED, {"names": list(part_numbers)})).scalars():
                 lookups.parts[part.part_number] = part
+        if self.late:
+            self.planned = {_turn_key(key) for key in [lookups.parts[p].id for p in costed if p in lookups.parts]}
+            self.planned.update(_turn_key(key) for key in _ids(turns))
         if codes:
             for location in (await session.execute(LOCATIONS_NAMED, {"codes": list(codes)})).scalars():
                 lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
@@ -225,7 +246,7 @@ class WriteBatch:
         """One op (or a run of ops): its writes (and its trail rows) are kept only if the block ends without
         an error. The stock rows changed before it are written before it begins, and those it changed when
         it ends, inside it (a constraint they break fails it)."""
-        marks = self.trail.marks()
+        marks, turns = self.trail.marks(), set(self.turns)
         rows = self.lookups.rows
         await rows.write(self.session)
         try:
@@ -234,6 +255,7 @@ class WriteBatch:
                 await rows.write(self.session)
         except BaseException:
             self.trail.truncate(marks)
+            self.turns = turns  # those taken inside were given back
             self.lookups.forget_stock()
             self.stale = True
             raise
@@ -241,7 +263,7 @@ class WriteBatch:
     @asynccontextmanager
     async def trial(self) -> AsyncIterator[None]:
         """Whatever happens in the block is rolled back: a SAVEPOINT that is never kept (would an op apply?)."""
-        marks = self.trail.marks()
+        marks, turns = self.trail.marks(), set(self.turns)
         await self.lookups.rows.write(self.session)
         savepoint = await self.session.begin_nested()
         try:
@@ -249,15 +271,20 @@ class WriteBatch:
         finally:
             await savepoint.rollback()
             self.trail.truncate(marks)
+            self.turns = turns
             self.lookups.forget_stock()
             self.stale = True
 
     async def take_turn(self, key: UUID) -> None:
         """In a late batch (a push chunk beside others, PostgreSQL): wait for the others that took a turn on
-        `key` to commit, and hold it until this one commits. Elsewhere the clock already serialises writers."""
-        if self.late:
-            connection = await self.session.connection()
-            await connection.execute(TURN, {"key": int.from_bytes(key.bytes[:8], signed=True)})
+        `key` to commit, and hold it until this one commits. Elsewhere the clock already serialises writers.
+        With it, every turn its ops will take that it does not hold yet, in key order (see the module's docstring)."""
+        if not self.late or (number := _turn_key(key)) in self.turns:
+            return
+        numbers = sorted(({number} | self.planned) - self.turns)
+        connection = await self.session.connection()
+        await connection.execute(TURNS, {"keys": numbers})
+        self.turns.update(numbers)
 
     async def finish(self) -> int:
         """Write the stock rows and the trail, and move the clock to the last version handed out (still before
@@ -278,3 +305,17 @@ class WriteBatch:
             await connection.execute(shift, {"low": self.first_version, "high": self.last_version, "offset": offset})
         return offset
 
+
+def _turn_key(key: UUID) -> int:
+    return int.from_bytes(key.bytes[:8], signed=True)
+
+
+def _ids(texts: Iterable[str]) -> list[UUID]:
+    """The ids among texts as sent (a malformed one is its op's own error, later)."""
+    ids = []
+    for text in texts:
+        try:
+            ids.append(UUID(text))
+        except ValueError:
+            continue
+    return ids

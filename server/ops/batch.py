@@ -33,11 +33,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
+from functools import cache
+from datetime import UTC, datetime
 from itertools import product
 from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Table, Update, bindparam, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,23 +56,44 @@ SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("
 PROVISIONAL = -(2**62)  # a late batch's first provisional version (real versions are >= 0)
 
 
-def _shift(table: Table) -> Update:
-    """The rows of `table` a late batch stamped with provisional versions (by its version index), given their
-    real ones."""
+NOW = bindparam("shift_now", type_=Counter.__table__.c.updated_at.type)  # what `onupdate` sets (not in a CTE)
+# A late batch takes the clock (moved on by :shift_by) and shifts its rows to real versions in one
+# statement (`finish`): the clock's new value is that of its last op (:shift_high). Parameters of an UPDATE
+# named as a column would set it: these are named apart.
+CLOCK_TAKEN = (
+    update(Counter).where(Counter.key == bindparam("shift_clock"))
+    .values(value=Counter.value + bindparam("shift_by"), updated_at=NOW).returning(Counter.value).cte("clock")
+)
+OFFSET = select(CLOCK_TAKEN.c.value).scalar_subquery() - bindparam("shift_high")
+CLOCK_FOUND = select(CLOCK_TAKEN.c.value).exists()  # (a database's first write makes the clock's row)
+
+
+def shift(table: Table, *where: ColumnElement[bool], columns: tuple[str, ...] = ("version",)) -> Update:
+    """The rows of `table` a late batch stamped with provisional versions (by its version index, and `where`),
+    given their real ones in `columns` as it takes the clock (`finish`)."""
+    audit = {"updated_at": NOW} if "updated_at" in table.c else {}
     return (
-        update(table).where(table.c.version.between(bindparam("low"), bindparam("high")))
-        .values(version=table.c.version + bindparam("offset"))
+        update(table)
+        .where(table.c.version.between(bindparam("shift_low"), bindparam("shift_high")), CLOCK_FOUND, *where)
+        .values({**{name: table.c[name] + OFFSET for name in columns}, **audit})
     )
 
 
-# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those of packages above that register
-# theirs (`stamped`: server/counts' count lines)
-SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY), CostLayer.__table__: _shift(CostLayer.__table__)}
+# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those
+# of packages above that register theirs (`stamped`: server/counts' count lines)
+SHIFTS: dict[Table, Update] = {INVENTORY: shift(INVENTORY), CostLayer.__table__: shift(CostLayer.__table__)}
 
 
 def stamped(table: Table) -> None:
     """Rows of `table` get the version of the op that writes them: a late batch shifts them to real versions."""
-    SHIFTS.setdefault(table, _shift(table))
+    SHIFTS.setdefault(table, shift(table))
+
+
+@cache
+def _taking_clock(also: tuple[Update, ...]) -> Select[Any]:
+    """The clock moved on and every stamped table's rows shifted, in one statement: its new value."""
+    shifts = [statement.cte(f"shift_{index}") for index, statement in enumerate([*SHIFTS.values(), *also])]
+    return select(CLOCK_TAKEN.c.value).add_cte(*shifts)
 
 
 def _components_of() -> Any:
@@ -286,10 +309,11 @@ class WriteBatch:
         await connection.execute(TURNS, {"keys": numbers})
         self.turns.update(numbers)
 
-    async def finish(self) -> int:
+    async def finish(self, also: tuple[Update, ...] = (), **params: Any) -> None:
         """Write the stock rows and the trail, and move the clock to the last version handed out (still before
-        commit). A late batch takes the clock now and gives its rows their real versions. Returns what to add
-        to a version handed out to make it real (0 unless late)."""
+        commit). A late batch takes the clock now and gives its rows their real versions, in one statement
+        (the clock's row is locked until commit: the shorter the time from here, the less other writers
+        wait): those of the stamped tables, and those `also` shifts (`shift`, with `params`)."""
         await self.lookups.rows.write(self.session)
         await self.trail.write(self.session)
         connection = await self.session.connection()
@@ -297,13 +321,16 @@ class WriteBatch:
         if not self.late:
             if used > 1:
                 await connection.execute(SET_CLOCK, {"clock": self.last_version})
-            return 0
+            return
         if used < 1:
-            return 0
-        offset = await bump_counter(self.session, CLOCK, by=used) - self.last_version
-        for shift in SHIFTS.values():
-            await connection.execute(shift, {"low": self.first_version, "high": self.last_version, "offset": offset})
-        return offset
+            return
+        values = {
+            "shift_clock": CLOCK, "shift_by": used, "shift_low": self.first_version, "shift_high": self.last_version,
+            "shift_now": datetime.now(UTC), **params,
+        }
+        if (await connection.execute(_taking_clock(also), values)).scalar_one_or_none() is None:
+            await bump_counter(self.session, CLOCK, by=0)  # a database's first write: the clock's row made ...
+            await connection.execute(_taking_clock(also), values)  # ... (no row is shifted without it)
 
 
 def _turn_key(key: UUID) -> int:

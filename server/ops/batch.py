@@ -9,8 +9,9 @@ supervisor's approval with the ops held behind it, a count decision. Callers han
   PostgreSQL (`start(beside_others=True)`: `late`), which takes it last, so that chunks of pushes from many
   phones do their work side by side and queue only for the clock and the commit:
   - until then the ops get provisional versions (from PROVISIONAL, far below any real one, seen by no one
-    else: the transaction has not committed), shifted to the real ones by one UPDATE per stamped table
-    when the clock is taken (`finish`);
+    else: the transaction has not committed), shifted to the real ones as the clock is taken, in the same
+    statement (`finish`: an UPDATE per stamped table, each a data-modifying CTE), so that the clock's row is
+    held for that statement and the commit only;
   - the stock rows it reads are locked (FOR UPDATE, in id order): two chunks that touch the same rows
     take turns on them, as they took turns on the clock before; rows of other kinds take turns by key
     (`take_turn`: a part's cost layers, a count's lines). When its first op asks for a turn, the chunk

@@ -47,7 +47,7 @@ from server.db import Database
 from server.db.codecs import json_of
 from server.errors import DomainError, Forbidden, Invalid, NotFound
 from server.models import Device, OpRecord
-from server.ops.batch import WriteBatch, named
+from server.ops.batch import WriteBatch, named, shift
 from server.ops.records import RECORDED, by_op_ids, digest, op_record, recorded
 from server.ops.registry import parse_args
 from server.rules.text import NUL, nul_message, without_nul
@@ -149,6 +149,9 @@ REPLAYS = (
 )
 LAST_SEQ = select(Device.last_seq).where(Device.id == bindparam("device_id"))
 LAST_SEQ_LOCKED = LAST_SEQ.with_for_update()  # a chunk's turn on its device (PostgreSQL; SQLite: one writer)
+SYNC_OPS_SHIFT = shift(  # a late chunk's sync records, given real versions (by the device's index)
+    SyncOp.__table__, SyncOp.device_id == bindparam("shift_device"), columns=("version", "pushed_version")
+)
 SET_LAST_SEQ = update(Device).where(Device.id == bindparam("device_id")).values(last_seq=bindparam("last_seq"))
 
 
@@ -355,12 +358,10 @@ class Chunk:
             if self.batch.late:  # another device's chunk beside this one committed one of these op ids first
                 raise Raced from error
             raise
+        await insert_rows(self.session, SyncOp.__table__, self.sync_ops)
         connection = await self.session.connection()
         await connection.execute(SET_LAST_SEQ, {"device_id": self.device_id, "last_seq": last_seq})
-        if offset := await self.batch.finish():  # the versions handed out become real (a late batch)
-            for row in self.sync_ops:
-                row["version"] = row["pushed_version"] = row["version"] + offset
-        await insert_rows(self.session, SyncOp.__table__, self.sync_ops)
+        await self.batch.finish((SYNC_OPS_SHIFT,), shift_device=self.device_id)  # a late batch's versions made real
 
 
 class Raced(Exception):

@@ -38,6 +38,7 @@ from server.settings import Settings
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 SQLITE_POOL_SIZE = 32
+PG_POOL_SIZE = 20
 
 
 def _json_text(value: Any) -> str:
@@ -63,8 +64,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         tune_sqlite(engine, settings.sqlite_synchronous)
         return engine
+    # PostgreSQL: as many connections as before (20 a process), all kept: a connection opened past the pool's
+    # size was closed when given back, and the next one cost the server a process start and asyncpg its type
+    # introspection queries, under load several per push
     return create_async_engine(
-        settings.database_url, echo=settings.sql_echo, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON
+        settings.database_url, echo=settings.sql_echo, pool_size=PG_POOL_SIZE, max_overflow=0, pool_pre_ping=True,
+        **JSON,
     )
 
 

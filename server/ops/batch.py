@@ -9,11 +9,16 @@ supervisor's approval with the ops held behind it, a count decision. Callers han
   PostgreSQL (`start(beside_others=True)`: `late`), which takes it last, so that chunks of pushes from many
   phones do their work side by side and queue only for the clock and the commit:
   - until then the ops get provisional versions (from PROVISIONAL, far below any real one, seen by no one
-    else: the transaction has not committed), shifted to the real ones by one UPDATE per stamped table
-    when the clock is taken (`finish`);
+    else: the transaction has not committed), shifted to the real ones as the clock is taken, in the same
+    statement (`finish`: an UPDATE per stamped table, each a data-modifying CTE), so that the clock's row is
+    held for that statement and the commit only;
   - the stock rows it reads are locked (FOR UPDATE, in id order): two chunks that touch the same rows
     take turns on them, as they took turns on the clock before; rows of other kinds take turns by key
-    (`take_turn`: a count's lines);
+    (`take_turn`: a part's cost layers, a count's lines). When its first op asks for a turn, the chunk
+    takes every turn its ops will take that the registry names (server/ops/registry.py `turns_named`),
+    in one statement, in key order, so that two chunks never wait for each other's turns in opposite
+    orders (a deadlock, which PostgreSQL breaks only after `deadlock_timeout`, failing one of them); a
+    turn held is not asked for again (one taken in a SAVEPOINT rolled back was given back);
   - it holds the writers' lock shared (server/clock.py `writers_shared`): writers that change parts,
     locations or counts take the clock first and that lock exclusive, so they never run beside a chunk,
     and what a chunk read of parts and locations stays true until it commits.
@@ -29,18 +34,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
+from functools import cache
+from datetime import UTC, datetime
 from itertools import product
 from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
-from sqlalchemy import Table, Update, bindparam, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, Table, Update, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import CLOCK, bump_counter, next_version, writers_shared
 from server.models import CostLayer, Counter, Location, Part
 from server.ops.ordering import prefetch_lines, prefetch_maxima
 from server.ops.rows import INVENTORY, SELECT_ROWS
-from server.ops.registry import places_named, units_named
+from server.ops.registry import places_named, turns_named, units_named
 from server.ops.stock import BucketKey, Lookups, Trail
 from server.rules.text import NUL
 
@@ -49,23 +57,44 @@ SET_CLOCK = update(Counter).where(Counter.key == CLOCK).values(value=bindparam("
 PROVISIONAL = -(2**62)  # a late batch's first provisional version (real versions are >= 0)
 
 
-def _shift(table: Table) -> Update:
-    """The rows of `table` a late batch stamped with provisional versions (by its version index), given their
-    real ones."""
+NOW = bindparam("shift_now", type_=Counter.__table__.c.updated_at.type)  # what `onupdate` sets (not in a CTE)
+# A late batch takes the clock (moved on by :shift_by) and shifts its rows to real versions in one
+# statement (`finish`): the clock's new value is that of its last op (:shift_high). Parameters of an UPDATE
+# named as a column would set it: these are named apart.
+CLOCK_TAKEN = (
+    update(Counter).where(Counter.key == bindparam("shift_clock"))
+    .values(value=Counter.value + bindparam("shift_by"), updated_at=NOW).returning(Counter.value).cte("clock")
+)
+OFFSET = select(CLOCK_TAKEN.c.value).scalar_subquery() - bindparam("shift_high")
+CLOCK_FOUND = select(CLOCK_TAKEN.c.value).exists()  # (a database's first write makes the clock's row)
+
+
+def shift(table: Table, *where: ColumnElement[bool], columns: tuple[str, ...] = ("version",)) -> Update:
+    """The rows of `table` a late batch stamped with provisional versions (by its version index, and `where`),
+    given their real ones in `columns` as it takes the clock (`finish`)."""
+    audit = {"updated_at": NOW} if "updated_at" in table.c else {}
     return (
-        update(table).where(table.c.version.between(bindparam("low"), bindparam("high")))
-        .values(version=table.c.version + bindparam("offset"))
+        update(table)
+        .where(table.c.version.between(bindparam("shift_low"), bindparam("shift_high")), CLOCK_FOUND, *where)
+        .values({**{name: table.c[name] + OFFSET for name in columns}, **audit})
     )
 
 
-# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those of packages above that register
-# theirs (`stamped`: server/counts' count lines)
-SHIFTS: dict[Table, Update] = {INVENTORY: _shift(INVENTORY), CostLayer.__table__: _shift(CostLayer.__table__)}
+# The tables whose rows ops stamp with their version: stock rows, cost layers (server/ops/costs.py), and those
+# of packages above that register theirs (`stamped`: server/counts' count lines)
+SHIFTS: dict[Table, Update] = {INVENTORY: shift(INVENTORY), CostLayer.__table__: shift(CostLayer.__table__)}
 
 
 def stamped(table: Table) -> None:
     """Rows of `table` get the version of the op that writes them: a late batch shifts them to real versions."""
-    SHIFTS.setdefault(table, _shift(table))
+    SHIFTS.setdefault(table, shift(table))
+
+
+@cache
+def _taking_clock(also: tuple[Update, ...]) -> Select[Any]:
+    """The clock moved on and every stamped table's rows shifted, in one statement: its new value."""
+    shifts = [statement.cte(f"shift_{index}") for index, statement in enumerate([*SHIFTS.values(), *also])]
+    return select(CLOCK_TAKEN.c.value).add_cte(*shifts)
 
 
 def _components_of() -> Any:
@@ -92,18 +121,23 @@ BUCKETS_AT = SELECT_ROWS.where(
     INVENTORY.c.po_line_id.is_(None),  # rows of a purchase order line are no bucket
 )
 COMPONENTS_OF = _components_of()
-TURN = select(func.pg_advisory_xact_lock(bindparam("key")))
+# turns (transaction-level advisory locks) in one statement, in the order of the (sorted) array
+_KEYS = func.unnest(bindparam("keys", type_=ARRAY(BigInteger))).table_valued("key").render_derived()
+TURNS = select(func.pg_advisory_xact_lock(_KEYS.c.key))
 
 
 class Named(NamedTuple):
-    """What a run of ops names: part numbers, location codes, serials, (part number, location code) pairs, and
-    the purchase order lines receipts name."""
+    """What a run of ops names: part numbers, location codes, serials, (part number, location code) pairs, the
+    purchase order lines receipts name, and what they take turns on: the parts whose cost layers they change,
+    other ids (as sent)."""
 
     parts: Collection[str] = ()
     codes: Collection[str] = ()
     serials: Collection[str] = ()
     places: Collection[tuple[str, str]] = ()
     po_lines: Collection[str] = ()
+    costed: Collection[str] = ()
+    turns: Collection[str] = ()
 
 
 def named(ops: Iterable[tuple[str, Any]]) -> Named:
@@ -114,6 +148,8 @@ def named(ops: Iterable[tuple[str, Any]]) -> Named:
     serials: set[str] = set()
     places: set[tuple[str, str]] = set()
     po_lines: set[str] = set()
+    costed: set[str] = set()
+    turns: set[str] = set()
     for op_type, args in ops:
         part = args.get("part") if isinstance(args, dict) else None
         if op_type == "receive" and named_text(line := args.get("po_line")):
@@ -126,7 +162,11 @@ def named(ops: Iterable[tuple[str, Any]]) -> Named:
                 if named_text(part):
                     places.add((part, code))
         serials.update(serial for serial in units_named(op_type, args) if named_text(serial))
-    return Named(parts, codes, serials, places, po_lines)
+        costs, ids = turns_named(op_type, args)
+        if named_text(costs):
+            costed.add(costs)
+        turns.update(ids)
+    return Named(parts, codes, serials, places, po_lines, costed, turns)
 
 
 def named_text(value: Any) -> TypeGuard[str]:
@@ -143,6 +183,8 @@ class WriteBatch:
         self.last_version = 0
         self.named = Named()
         self.stale = False  # a SAVEPOINT was rolled back: `lookups` lost its stock rows (`refresh`)
+        self.turns: set[int] = set()  # the keys of the turns this late batch holds
+        self.planned: set[int] = set()  # ... and of those its ops will take (`prefetch`)
 
     @classmethod
     async def start(cls, session: AsyncSession, *, beside_others: bool = False) -> WriteBatch:
@@ -168,11 +210,14 @@ class WriteBatch:
         serials, and every bucket (not installed) of the parts named with a location (`places`) at the
         locations named with a part."""
         self.named = what
-        part_numbers, codes, serials, places, po_lines = what
+        part_numbers, codes, serials, places, po_lines, costed, turns = what
         lookups, session = self.lookups, self.session
         if part_numbers:
             for part in (await session.execute(PARTS_NAMED, {"names": list(part_numbers)})).scalars():
                 lookups.parts[part.part_number] = part
+        if self.late:
+            self.planned = {_turn_key(key) for key in [lookups.parts[p].id for p in costed if p in lookups.parts]}
+            self.planned.update(_turn_key(key) for key in _ids(turns))
         if codes:
             for location in (await session.execute(LOCATIONS_NAMED, {"codes": list(codes)})).scalars():
                 lookups.locations[location.code] = lookups.locations_by_id[location.id] = location
@@ -225,7 +270,7 @@ class WriteBatch:
         """One op (or a run of ops): its writes (and its trail rows) are kept only if the block ends without
         an error. The stock rows changed before it are written before it begins, and those it changed when
         it ends, inside it (a constraint they break fails it)."""
-        marks = self.trail.marks()
+        marks, turns = self.trail.marks(), set(self.turns)
         rows = self.lookups.rows
         await rows.write(self.session)
         try:
@@ -234,6 +279,7 @@ class WriteBatch:
                 await rows.write(self.session)
         except BaseException:
             self.trail.truncate(marks)
+            self.turns = turns  # those taken inside were given back
             self.lookups.forget_stock()
             self.stale = True
             raise
@@ -241,7 +287,7 @@ class WriteBatch:
     @asynccontextmanager
     async def trial(self) -> AsyncIterator[None]:
         """Whatever happens in the block is rolled back: a SAVEPOINT that is never kept (would an op apply?)."""
-        marks = self.trail.marks()
+        marks, turns = self.trail.marks(), set(self.turns)
         await self.lookups.rows.write(self.session)
         savepoint = await self.session.begin_nested()
         try:
@@ -249,20 +295,26 @@ class WriteBatch:
         finally:
             await savepoint.rollback()
             self.trail.truncate(marks)
+            self.turns = turns
             self.lookups.forget_stock()
             self.stale = True
 
     async def take_turn(self, key: UUID) -> None:
         """In a late batch (a push chunk beside others, PostgreSQL): wait for the others that took a turn on
-        `key` to commit, and hold it until this one commits. Elsewhere the clock already serialises writers."""
-        if self.late:
-            connection = await self.session.connection()
-            await connection.execute(TURN, {"key": int.from_bytes(key.bytes[:8], signed=True)})
+        `key` to commit, and hold it until this one commits. Elsewhere the clock already serialises writers.
+        With it, every turn its ops will take that it does not hold yet, in key order (see the module's docstring)."""
+        if not self.late or (number := _turn_key(key)) in self.turns:
+            return
+        numbers = sorted(({number} | self.planned) - self.turns)
+        connection = await self.session.connection()
+        await connection.execute(TURNS, {"keys": numbers})
+        self.turns.update(numbers)
 
-    async def finish(self) -> int:
+    async def finish(self, also: tuple[Update, ...] = (), **params: Any) -> None:
         """Write the stock rows and the trail, and move the clock to the last version handed out (still before
-        commit). A late batch takes the clock now and gives its rows their real versions. Returns what to add
-        to a version handed out to make it real (0 unless late)."""
+        commit). A late batch takes the clock now and gives its rows their real versions, in one statement
+        (the clock's row is locked until commit: the shorter the time from here, the less other writers
+        wait): those of the stamped tables, and those `also` shifts (`shift`, with `params`)."""
         await self.lookups.rows.write(self.session)
         await self.trail.write(self.session)
         connection = await self.session.connection()
@@ -270,11 +322,28 @@ class WriteBatch:
         if not self.late:
             if used > 1:
                 await connection.execute(SET_CLOCK, {"clock": self.last_version})
-            return 0
+            return
         if used < 1:
-            return 0
-        offset = await bump_counter(self.session, CLOCK, by=used) - self.last_version
-        for shift in SHIFTS.values():
-            await connection.execute(shift, {"low": self.first_version, "high": self.last_version, "offset": offset})
-        return offset
+            return
+        values = {
+            "shift_clock": CLOCK, "shift_by": used, "shift_low": self.first_version, "shift_high": self.last_version,
+            "shift_now": datetime.now(UTC), **params,
+        }
+        if (await connection.execute(_taking_clock(also), values)).scalar_one_or_none() is None:
+            await bump_counter(self.session, CLOCK, by=0)  # a database's first write: the clock's row made ...
+            await connection.execute(_taking_clock(also), values)  # ... (no row is shifted without it)
 
+
+def _turn_key(key: UUID) -> int:
+    return int.from_bytes(key.bytes[:8], signed=True)
+
+
+def _ids(texts: Iterable[str]) -> list[UUID]:
+    """The ids among texts as sent (a malformed one is its op's own error, later)."""
+    ids = []
+    for text in texts:
+        try:
+            ids.append(UUID(text))
+        except ValueError:
+            continue
+    return ids

@@ -33,6 +33,10 @@ class OpType:
     units: tuple[str, ...] = ("serial",)  # the args that name units by serial
     source: str | None = None  # where the op says its unit is: what a `stale_location` hold is about
     in_unit: bool = False  # acts where a parent unit is, a location no arg names (held for it all the same)
+    # adds or takes cost layers of its `part` (server/ops/costs.py), and the args naming ids whose turn it takes
+    # (a count's): a push chunk beside others takes these turns up front, in order (server/ops/batch.py)
+    costs: bool = False
+    turns: tuple[str, ...] = ()
 
 
 OP_TYPES: dict[str, OpType] = {}
@@ -43,19 +47,19 @@ def register(op_type: OpType) -> None:
 
 
 for _op_type in (
-    OpType("receive", a.Receive, h.receive, places=("location",)),
+    OpType("receive", a.Receive, h.receive, places=("location",), costs=True),
     OpType("move", a.Move, h.move, places=("from_location", "to_location"), source="from_location"),
     OpType("install", a.Install, h.install, places=("from_location",), units=("serial", "parent_serial"), in_unit=True),
     OpType("uninstall", a.Uninstall, h.uninstall, places=("to_location",), units=("serial", "parent_serial"),
            in_unit=True),
-    OpType("scrap", a.Scrap, h.scrap, places=("location",), source="location"),
-    OpType("remove", a.Remove, h.remove, places=("location",), source="location"),
+    OpType("scrap", a.Scrap, h.scrap, places=("location",), source="location", costs=True),
+    OpType("remove", a.Remove, h.remove, places=("location",), source="location", costs=True),
     OpType("isolate", a.Isolate, h.isolate, places=("location",), source="location"),
     OpType("release", a.Release, h.release, places=("location",), source="location"),
-    OpType("adjust", a.Adjust, h.adjust, places=("location",), source="location"),
+    OpType("adjust", a.Adjust, h.adjust, places=("location",), source="location", costs=True),
     OpType("split", a.Split, h.split, places=("location",)),
     OpType("merge", a.Merge, h.merge, places=("location",)),
-    OpType("count", a.Count, h.count, places=("location",)),
+    OpType("count", a.Count, h.count, places=("location",), turns=("count_id",)),
 ):
     register(_op_type)
 
@@ -97,3 +101,13 @@ def units_named(name: str, args: Any) -> list[str]:
     """The serials an op (raw args, as sent) names."""
     known = OP_TYPES.get(name)
     return _texts(args, known.units) if known else []
+
+
+def turns_named(name: str, args: Any) -> tuple[str | None, list[str]]:
+    """What an op (raw args, as sent) takes its turn on while it applies: the part number whose cost layers
+    it changes (if it does), and the ids its args name (a count's)."""
+    known = OP_TYPES.get(name)
+    if known is None:
+        return None, []
+    part = args.get("part") if known.costs and isinstance(args, dict) else None
+    return part if isinstance(part, str) else None, _texts(args, known.turns)

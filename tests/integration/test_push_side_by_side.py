@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.counts import lines
 from server.counts.models import CountLine
 from server.db import Database
-from server.ops import batch, handlers
+from server.ops import batch, costs, handlers
 from tests.conftest import Api
 from tests.integration.counts_support import BULK, room, started  # noqa: F401 - fixtures
 from tests.integration.sync_helpers import Phone, other_phone, phone, receive_u, shop  # noqa: F401 - fixtures
@@ -63,6 +63,16 @@ async def inside(held: Held, push: asyncio.Task[Any]) -> None:
         waiting.cancel()
         push.result()
         raise AssertionError("the push ended without being held")
+
+
+async def turn_holders(db: Database) -> set[int]:
+    """The server processes holding a turn (an exclusive transaction-level advisory lock)."""
+    async with db.read() as session:
+        query = text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return set((await session.scalars(query)).all())
 
 
 def inventory(page: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,3 +138,33 @@ async def test_postgres_two_phones_counting_one_item_at_once_leave_one_current_l
         current = (await session.execute(select(CountLine.counted_quantity).where(
             CountLine.count_id == count["id"], CountLine.superseded.is_(False)))).scalars().all()
     assert current == [91]  # the line committed last is the count; the first one superseded
+
+
+async def test_postgres_two_pushes_receiving_two_parts_in_opposite_orders_both_apply_without_a_deadlock(
+    pg: Database, shop: Api, phone: Phone, other_phone: Phone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = Held()
+    monkeypatch.setattr(handlers, "layer_in", held.around(costs.layer_in))
+    first = asyncio.create_task(phone.push(
+        receive_u(phone, 1, location="A"), phone.op("receive", part="PN-L", tracking="lot", lot="L-A", location="A", quantity=1)
+    ))
+    await inside(held, first)  # its first receipt costed (PN-U), the chunk not committed
+    second = asyncio.create_task(other_phone.push(
+        other_phone.op("receive", part="PN-L", tracking="lot", lot="L-B", location="B", quantity=2),
+        receive_u(other_phone, 2, location="B"),
+    ))
+    while await lock_waiters(pg) == 0 and not second.done():  # the second waits for the parts' turns
+        await asyncio.sleep(0.01)
+    assert not second.done()
+    # the first took both parts' turns with its first receipt; the second waits holding neither (in the
+    # turns' key order), so the first's next receipt does not wait for the second: no deadlock, which
+    # PostgreSQL would break only after deadlock_timeout (1 s) by failing one of their statements
+    assert len(await turn_holders(pg)) == 1
+    held.go.set()
+    for push in (first, second):
+        body = await push
+        assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+        assert body["stopped"] is None
+    assert {(item["part"], item["location"]): item["quantity"] for item in await shop.items()} == {
+        ("PN-U", "A"): 1, ("PN-L", "A"): 1, ("PN-L", "B"): 2, ("PN-U", "B"): 2
+    }

@@ -1,9 +1,9 @@
 """What stock is worth and what was used (docs/costs.md): the FIFO report (cost layers, oldest first), usage
 records for a period, and the valuation per part — read-only queries; server/ops/costs.py writes the layers.
 
-Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`). A location's
-share of a part's FIFO value is its quantity × the part's FIFO value / the part's quantity held: layers are per
-part, not per place.
+Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`): the database
+sums quantities per part and unit cost (exact on both engines), Python multiplies each sum by its cost. A
+location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from server.db import Database
-from server.models import CostLayer, InventoryRow, Location, Part, UsageRecord, is_stock
-from server.ops.costs import FIFO_ORDER
+from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, is_stock
+from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key, location_subtree
-from server.rules.costs import Layer, fifo_value, share_of
 from server.rules.money import exact, money_text, times, total
+from server.rules.quantities import canon
 
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
                      "reference", "actor", "op_id"]
@@ -63,7 +64,35 @@ class CostQueries:
                 for key in ("unit_cost", "average_price"):
                     item[key] = money_text(item[key])
                 items.append(item)
+            where_held = await self._where_held(session, [item["id"] for item in items])
+        for item in items:
+            item["held"] = where_held.get(item["id"], [])
         return items, int(count or 0)
+
+    async def _where_held(self, session: Any, layer_ids: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+        """Where each layer's stock is: per row holding it, the location (code and path from the top), the unit
+        or lot, the unit it is installed in, and how much of the layer."""
+        if not layer_ids:
+            return {}
+        parent = aliased(InventoryRow)
+        found = await session.execute(
+            select(CostHolding.layer_id, CostHolding.quantity, InventoryRow.location_id, InventoryRow.serial,
+                   InventoryRow.lot, InventoryRow.isolated, parent.serial.label("installed_in"))
+            .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+            .outerjoin(parent, parent.id == InventoryRow.installed_in_id)
+            .where(CostHolding.layer_id.in_(layer_ids))
+            .order_by(CostHolding.layer_id, InventoryRow.location_id, InventoryRow.id)
+        )
+        held = list(found)
+        paths = await location_paths(session, {row.location_id for row in held})
+        where: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        for row in held:
+            where[row.layer_id].append({
+                "location": paths[row.location_id][-1], "path": " / ".join(paths[row.location_id]),
+                "serial": row.serial, "lot": row.lot, "installed_in": row.installed_in, "isolated": row.isolated,
+                "quantity": row.quantity,
+            })
+        return where
 
     def _usage_query(self, filters: dict[str, Any]) -> tuple[Any, list[Any]]:
         where = []
@@ -104,54 +133,55 @@ class CostQueries:
             async for row in result:
                 yield dict(row._mapping) | {"cost": money_text(row.cost)}
 
-    async def _part_costs(self, session: Any, part_ids: set[Any] | None) -> tuple[dict[Any, list[Layer]], dict[Any, Decimal]]:
-        """Open layers and the average price of each part (of `part_ids`, or all)."""
-        layers_of: dict[Any, list[Layer]] = defaultdict(list)
-        open_layers = select(CostLayer.part_id, CostLayer.id, CostLayer.quantity_remaining, CostLayer.unit_cost).where(
-            CostLayer.quantity_remaining > 0
-        )
-        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
-        if part_ids is not None:
-            open_layers = open_layers.where(CostLayer.part_id.in_(part_ids))
-            newest = newest.where(CostLayer.part_id.in_(part_ids))
-        for row in await session.execute(open_layers):
-            layers_of[row.part_id].append(Layer(row.id, row.quantity_remaining, row.unit_cost))
-        newest_sq = newest.subquery()
-        averages = select(CostLayer.part_id, CostLayer.average_price).join(
-            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
-        )
-        average_of = {row.part_id: row.average_price for row in await session.execute(averages)}
-        return layers_of, average_of
-
-    async def _held(self, session: Any, location: str | None, part: str | None, by_location: bool) -> list[Any]:
-        columns = [InventoryRow.part_id, *([InventoryRow.location_id] if by_location else [])]
-        query = select(*columns, func.sum(InventoryRow.quantity).label("quantity")).where(*held())
-        if location:
-            query = query.where(InventoryRow.location_id.in_(location_subtree(location)))
+    async def _held_by_cost(self, session: Any, location: str | None, part: str | None) -> list[Any]:
+        """(part, unit cost, quantity) of the stock held: everywhere, the layers' remaining quantities; in a
+        location subtree, what its rows hold of them."""
+        if location is None:
+            query = select(CostLayer.part_id, CostLayer.unit_cost, func.sum(CostLayer.quantity_remaining).label("quantity"))
+            query = query.where(CostLayer.quantity_remaining > 0)
+        else:
+            query = (
+                select(CostLayer.part_id, CostLayer.unit_cost, func.sum(CostHolding.quantity).label("quantity"))
+                .select_from(CostHolding)
+                .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+                .join(CostLayer, CostLayer.id == CostHolding.layer_id)
+                .where(*held(), InventoryRow.location_id.in_(location_subtree(location)))
+            )
         if part:
-            query = query.where(InventoryRow.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-        return list(await session.execute(query.group_by(*columns)))
+            query = query.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+        return list(await session.execute(query.group_by(CostLayer.part_id, CostLayer.unit_cost)))
+
+    async def _averages(self, session: Any, part_ids: set[Any]) -> dict[Any, Decimal]:
+        """The average price of each part: its newest layer's."""
+        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
+        newest = newest.where(CostLayer.part_id.in_(part_ids)).subquery()
+        averages = select(CostLayer.part_id, CostLayer.average_price).join(
+            newest, (newest.c.part_id == CostLayer.part_id) & (newest.c.version == CostLayer.version)
+        )
+        return {row.part_id: row.average_price for row in await session.execute(averages)}
 
     async def valuation(self, location: str | None = None, part: str | None = None) -> dict[str, Any]:
         """Per part (of the location subtree, or everywhere): quantity held, FIFO value, average price, average
         value; and the totals, with the currency."""
         async with self.db.read() as session:
-            sums = await self._held(session, location, part, by_location=False)
-            parts = {row.part_id: row.quantity for row in sums}
-            layers_of, average_of = await self._part_costs(session, set(parts) if (location or part) else None)
+            quantities: dict[Any, Any] = defaultdict(int)
+            values: dict[Any, list[Decimal]] = defaultdict(list)
+            for row in await self._held_by_cost(session, location, part):
+                quantities[row.part_id] = canon(quantities[row.part_id] + row.quantity)
+                values[row.part_id].append(times(row.quantity, row.unit_cost))
+            average_of = await self._averages(session, set(quantities)) if quantities else {}
             names = {row.id: row for row in await session.execute(
-                select(Part.id, Part.part_number, Part.description, Part.unit).where(Part.id.in_(parts))
-            )} if parts else {}
+                select(Part.id, Part.part_number, Part.description, Part.unit).where(Part.id.in_(quantities))
+            )} if quantities else {}
         items = []
-        for part_id, quantity in parts.items():
-            layers = layers_of.get(part_id, [])
-            part_quantity = sum((layer.remaining for layer in layers), 0)
-            value = share_of(fifo_value(layers), part_quantity, quantity) if part_quantity else exact(Decimal(0))
+        for part_id, quantity in quantities.items():
+            if not quantity:
+                continue
             average = average_of.get(part_id)
             info = names[part_id]
             items.append({
                 "part": info.part_number, "description": info.description, "unit": info.unit, "quantity": quantity,
-                "fifo_value": value, "average_price": average,
+                "fifo_value": exact(total(values[part_id])), "average_price": average,
                 "average_value": exact(times(quantity, average)) if average is not None else None,
             })
         items.sort(key=lambda item: item["part"])
@@ -164,16 +194,42 @@ class CostQueries:
                 "currency": self.currency}
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
-        """FIFO value held per location (of the subtree), highest first."""
+        """FIFO value held per location (of the subtree), highest first: what its rows hold of each layer."""
+        query = (
+            select(InventoryRow.location_id, CostLayer.unit_cost, func.sum(CostHolding.quantity).label("quantity"))
+            .select_from(CostHolding)
+            .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+            .join(CostLayer, CostLayer.id == CostHolding.layer_id)
+            .where(*held())
+            .group_by(InventoryRow.location_id, CostLayer.unit_cost)
+        )
+        if location:
+            query = query.where(InventoryRow.location_id.in_(location_subtree(location)))
         async with self.db.read() as session:
-            sums = await self._held(session, location, None, by_location=True)
-            layers_of, _ = await self._part_costs(session, {row.part_id for row in sums} if location else None)
-            codes = dict((await session.execute(select(Location.id, Location.code))).all()) if sums else {}
-        fifo: dict[Any, tuple[Any, Decimal]] = {}
-        for part_id, layers in layers_of.items():
-            fifo[part_id] = (sum((layer.remaining for layer in layers), 0), fifo_value(layers))
+            sums = list(await session.execute(query))
+            codes = dict((await session.execute(
+                select(Location.id, Location.code).where(Location.id.in_({row.location_id for row in sums}))
+            )).all()) if sums else {}
         by_location: dict[str, list[Decimal]] = defaultdict(list)
         for row in sums:
-            part_quantity, value = fifo.get(row.part_id, (0, Decimal(0)))
-            by_location[codes[row.location_id]].append(share_of(value, part_quantity, row.quantity))
+            by_location[codes[row.location_id]].append(times(row.quantity, row.unit_cost))
         return sorted(((code, exact(total(values))) for code, values in by_location.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list[str]]:
+    """Each location's codes from the top of its tree down to it."""
+    known: dict[Any, tuple[str, Any]] = {}
+    wanted = set(location_ids)
+    while wanted:
+        found = await session.execute(select(Location.id, Location.code, Location.parent_id).where(Location.id.in_(wanted)))
+        for row in found:
+            known[row.id] = (row.code, row.parent_id)
+        wanted = {parent for _, parent in known.values() if parent is not None and parent not in known}
+    paths: dict[Any, list[str]] = {}
+    for location_id in location_ids:
+        path, at = [], location_id
+        while at is not None and at in known:
+            code, at = known[at]
+            path.append(code)
+        paths[location_id] = path[::-1]
+    return paths

@@ -234,3 +234,64 @@ async def test_costs_give_the_stock_held_an_opening_layer_per_part(engine: str, 
         (False, "opening", 3, Decimal("0.00"), Decimal("0.00")),
         (True, "opening", 110, Decimal("2.054545"), Decimal("2.054545")),
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_cost_holdings_spread_each_parts_layers_over_its_rows_oldest_first(engine: str, tmp_path: Path) -> None:
+    """The layers that exist when holdings come are held by the rows of their part's stock: the oldest layer by
+    the oldest rows, each row given what it holds before the next; rows scrapped, removed or empty hold none."""
+    from server.models import CostHolding, QuantityType
+
+    part, layer_old, layer_new = uuid4(), uuid4(), uuid4()
+    rows = [uuid4() for _ in range(4)]
+    now = datetime.now(UTC)
+    inventory = table(
+        "inventory", column("id", GUID()), column("part_id", GUID()), column("location_id", GUID()),
+        column("quantity", QuantityType()), column("tracking", String()), column("scrapped", Boolean()),
+        column("removed", Boolean()), column("isolated", Boolean()), column("version", Integer()),
+        column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()),
+    )
+    layers = table(
+        "cost_layers", column("id", GUID()), column("part_id", GUID()), column("op_id", GUID()),
+        column("version", Integer()), column("kind", String()), column("received_at", DateTimeUTC()),
+        column("quantity_received", QuantityType()), column("quantity_remaining", QuantityType()),
+        column("unit_cost", String()), column("average_price", String()), column("created_at", DateTimeUTC()),
+        column("updated_at", DateTimeUTC()),
+    )
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "c0575a170014")  # before holdings
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                if engine == "postgresql":
+                    await connection.execute(text("SET session_replication_role = replica"))
+                parts = table("parts", column("id", GUID()), column("part_number", String()), column("revision", String()),
+                              column("description", String()), column("unit", String()), column("tracking", String()),
+                              column("version", Integer()), column("created_at", DateTimeUTC()),
+                              column("updated_at", DateTimeUTC()))
+                await connection.execute(parts.insert(), [{
+                    "id": part, "part_number": "P-1", "revision": "", "description": "", "unit": "ea",
+                    "tracking": "untracked", "version": 1, "created_at": now, "updated_at": now}])
+                await connection.execute(inventory.insert(), [
+                    {"id": row, "part_id": part, "location_id": uuid4(), "quantity": quantity, "tracking": "untracked",
+                     "scrapped": scrapped, "removed": False, "isolated": False, "version": n,
+                     "created_at": now.replace(microsecond=n), "updated_at": now}
+                    for n, (row, quantity, scrapped) in enumerate(zip(rows, (30, 5, 80, 0), (False, True, False, False)))
+                ])
+                await connection.execute(layers.insert(), [
+                    {"id": layer, "part_id": part, "op_id": uuid4(), "version": version, "kind": "receipt",
+                     "received_at": now, "quantity_received": received, "quantity_remaining": left,
+                     "unit_cost": cost, "average_price": cost, "created_at": now, "updated_at": now}
+                    for layer, version, received, left, cost in ((layer_old, 1, 60, 60, "2.100000"),
+                                                                 (layer_new, 2, 50, 50, "2.000000"))
+                ])
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                held = (await connection.execute(
+                    select(CostHolding.layer_id, CostHolding.inventory_id, CostHolding.quantity)
+                )).all()
+        finally:
+            await database.dispose()
+    assert sorted(held, key=lambda h: (h.layer_id != layer_old, rows.index(h.inventory_id))) == [
+        (layer_old, rows[0], 30), (layer_old, rows[2], 30), (layer_new, rows[2], 50),
+    ]

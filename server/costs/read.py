@@ -13,15 +13,16 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, LargeBinary, String, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from server.db import Database
-from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, is_stock
+from server.models import (
+    PLACES, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
+)
 from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key, location_subtree
 from server.rules.money import exact, money_text, times, total
-from server.rules.quantities import canon
 
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
                      "reference", "actor", "op_id"]
@@ -133,55 +134,72 @@ class CostQueries:
             async for row in result:
                 yield dict(row._mapping) | {"cost": money_text(row.cost)}
 
-    async def _held_by_cost(self, session: Any, location: str | None, part: str | None) -> list[Any]:
-        """(part, unit cost, quantity) of the stock held: everywhere, the layers' remaining quantities; in a
-        location subtree, what its rows hold of them."""
-        if location is None:
-            query = select(CostLayer.part_id, CostLayer.unit_cost, func.sum(CostLayer.quantity_remaining).label("quantity"))
-            query = query.where(CostLayer.quantity_remaining > 0)
+    def _key(self, column: Any) -> Any:
+        """A part id as the database gives it: on SQLite its 16 bytes (made into a UUID by nobody: the valuation
+        reads up to a row per layer, and the conversion would cost more than the sums)."""
+        return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
+
+    async def _values(self, connection: Any, location: str | None, part: str | None) -> dict[Any, tuple[Any, Decimal]]:
+        """(quantity, FIFO value) per part of the stock held: everywhere, the layers' remaining quantities; in a
+        location subtree, what its rows hold of them. Exact: PostgreSQL sums quantity × unit cost in NUMERIC;
+        SQLite, which has no exact decimals, sums quantities per part and unit cost, and Python multiplies them
+        as integers (millionths of a unit × millionths of the currency)."""
+        quantity = CostLayer.quantity_remaining if location is None else CostHolding.quantity
+        sqlite = self.db.dialect == "sqlite"
+        key = self._key(CostLayer.part_id).label("part")
+        if sqlite:
+            columns = [key, type_coerce(CostLayer.unit_cost, String).label("cost"),
+                       type_coerce(func.sum(quantity), Integer).label("quantity")]
         else:
+            columns = [key, func.sum(quantity).label("quantity"), func.sum(quantity * CostLayer.unit_cost).label("value")]
+        query = select(*columns).where(quantity > 0)
+        if location is not None:
             query = (
-                select(CostLayer.part_id, CostLayer.unit_cost, func.sum(CostHolding.quantity).label("quantity"))
-                .select_from(CostHolding)
-                .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+                query.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
                 .join(CostLayer, CostLayer.id == CostHolding.layer_id)
                 .where(*held(), InventoryRow.location_id.in_(location_subtree(location)))
             )
         if part:
             query = query.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-        return list(await session.execute(query.group_by(CostLayer.part_id, CostLayer.unit_cost)))
+        found = await connection.execute(query.group_by(CostLayer.part_id, *([CostLayer.unit_cost] if sqlite else [])))
+        if not sqlite:
+            return {row.part: (row.quantity, Decimal(row.value)) for row in found}
+        sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        for part_id, cost, millionths in found:
+            sums[part_id][0] += millionths
+            sums[part_id][1] += millionths * int(cost.replace(".", ""))  # Money's text has exactly 6 places
+        return {part_id: (from_scaled(q), Decimal(value).scaleb(-2 * PLACES)) for part_id, (q, value) in sums.items()}
 
-    async def _averages(self, session: Any, part_ids: set[Any]) -> dict[Any, Decimal]:
-        """The average price of each part: its newest layer's."""
+    async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
+        """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
+        there are many (one pass over the parts, no list of ids to send)."""
+        key = self._key(Part.id).label("part")
+        names = select(key, Part.part_number, Part.description, Part.unit)
         newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
-        newest = newest.where(CostLayer.part_id.in_(part_ids)).subquery()
-        averages = select(CostLayer.part_id, CostLayer.average_price).join(
-            newest, (newest.c.part_id == CostLayer.part_id) & (newest.c.version == CostLayer.version)
-        )
-        return {row.part_id: row.average_price for row in await session.execute(averages)}
+        if len(part_ids) <= 500:
+            names = names.where(key.in_(part_ids))
+            newest = newest.where(self._key(CostLayer.part_id).in_(part_ids))
+        newest_sq = newest.subquery()
+        averages = select(self._key(CostLayer.part_id), CostLayer.average_price).join(
+            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
+        ).order_by(CostLayer.id)  # layers of one op: the last made is the newest, as FIFO order has it
+        return ({row.part: row for row in await connection.execute(names)},
+                dict((await connection.execute(averages)).all()))
 
     async def valuation(self, location: str | None = None, part: str | None = None) -> dict[str, Any]:
         """Per part (of the location subtree, or everywhere): quantity held, FIFO value, average price, average
         value; and the totals, with the currency."""
         async with self.db.read() as session:
-            quantities: dict[Any, Any] = defaultdict(int)
-            values: dict[Any, list[Decimal]] = defaultdict(list)
-            for row in await self._held_by_cost(session, location, part):
-                quantities[row.part_id] = canon(quantities[row.part_id] + row.quantity)
-                values[row.part_id].append(times(row.quantity, row.unit_cost))
-            average_of = await self._averages(session, set(quantities)) if quantities else {}
-            names = {row.id: row for row in await session.execute(
-                select(Part.id, Part.part_number, Part.description, Part.unit).where(Part.id.in_(quantities))
-            )} if quantities else {}
+            connection = await session.connection()  # Core rows: no ORM work per row
+            held_values = {key: found for key, found in (await self._values(connection, location, part)).items() if found[0]}
+            names, average_of = await self._parts(connection, set(held_values)) if held_values else ({}, {})
         items = []
-        for part_id, quantity in quantities.items():
-            if not quantity:
-                continue
+        for part_id, (quantity, value) in held_values.items():
             average = average_of.get(part_id)
             info = names[part_id]
             items.append({
                 "part": info.part_number, "description": info.description, "unit": info.unit, "quantity": quantity,
-                "fifo_value": exact(total(values[part_id])), "average_price": average,
+                "fifo_value": exact(value), "average_price": average,
                 "average_value": exact(times(quantity, average)) if average is not None else None,
             })
         items.sort(key=lambda item: item["part"])

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String, func, select, type_coerce
+from sqlalchemy import Integer, LargeBinary, String, cast, func, select, type_coerce
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from server.db import Database
 from server.models import (
-    PLACES, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
+    PLACES, SCALE, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
 )
 from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key, location_subtree
@@ -139,36 +140,35 @@ class CostQueries:
         reads up to a row per layer, and the conversion would cost more than the sums)."""
         return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
 
-    async def _values(self, connection: Any, location: str | None, part: str | None) -> dict[Any, tuple[Any, Decimal]]:
-        """(quantity, FIFO value) per part of the stock held: everywhere, the layers' remaining quantities; in a
-        location subtree, what its rows hold of them. Exact: PostgreSQL sums quantity × unit cost in NUMERIC;
-        SQLite, which has no exact decimals, sums quantities per part and unit cost, and Python multiplies them
-        as integers (millionths of a unit × millionths of the currency)."""
-        quantity = CostLayer.quantity_remaining if location is None else CostHolding.quantity
-        sqlite = self.db.dialect == "sqlite"
-        key = self._key(CostLayer.part_id).label("part")
-        if sqlite:
-            columns = [key, type_coerce(CostLayer.unit_cost, String).label("cost"),
-                       type_coerce(func.sum(quantity), Integer).label("quantity")]
-        else:
-            columns = [key, func.sum(quantity).label("quantity"), func.sum(quantity * CostLayer.unit_cost).label("value")]
-        query = select(*columns).where(quantity > 0)
-        if location is not None:
-            query = (
-                query.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
-                .join(CostLayer, CostLayer.id == CostHolding.layer_id)
-                .where(*held(), InventoryRow.location_id.in_(location_subtree(location)))
-            )
-        if part:
-            query = query.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-        found = await connection.execute(query.group_by(CostLayer.part_id, *([CostLayer.unit_cost] if sqlite else [])))
-        if not sqlite:
-            return {row.part: (row.quantity, Decimal(row.value)) for row in found}
-        sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
-        for part_id, cost, millionths in found:
-            sums[part_id][0] += millionths
-            sums[part_id][1] += millionths * int(cost.replace(".", ""))  # Money's text has exactly 6 places
-        return {part_id: (from_scaled(q), Decimal(value).scaleb(-2 * PLACES)) for part_id, (q, value) in sums.items()}
+    async def _values(
+        self, connection: Any, location: str | None, part: str | None, *, by_location: bool = False,
+    ) -> dict[Any, tuple[Any, Decimal]]:
+        """(quantity, FIFO value) per part (or per location: `by_location`) of the stock held: everywhere by
+        part, the layers' remaining quantities; else what the rows (of the location subtree) hold of them.
+        Exact, summed by the database: PostgreSQL in NUMERIC; SQLite, which has no exact decimals, in integers
+        (`_sqlite_sums`)."""
+        holdings = location is not None or by_location
+        quantity = CostHolding.quantity if holdings else CostLayer.quantity_remaining
+        grouped = InventoryRow.location_id if by_location else CostLayer.part_id
+
+        def query(*columns: Any) -> Any:
+            found = select(self._key(grouped).label("key"), *columns).where(quantity > 0)
+            if holdings:
+                found = (
+                    found.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+                    .join(CostLayer, CostLayer.id == CostHolding.layer_id).where(*held())
+                )
+            if location is not None:
+                found = found.where(InventoryRow.location_id.in_(location_subtree(location)))
+            if part:
+                found = found.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+            return found.group_by(grouped)
+
+        if self.db.dialect == "sqlite":
+            return await _sqlite_sums(connection, query, quantity)
+        found = await connection.execute(query(func.sum(quantity).label("quantity"),
+                                               func.sum(quantity * CostLayer.unit_cost).label("value")))
+        return {row.key: (row.quantity, Decimal(row.value)) for row in found}
 
     async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
         """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
@@ -213,25 +213,16 @@ class CostQueries:
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
         """FIFO value held per location (of the subtree), highest first: what its rows hold of each layer."""
-        query = (
-            select(InventoryRow.location_id, CostLayer.unit_cost, func.sum(CostHolding.quantity).label("quantity"))
-            .select_from(CostHolding)
-            .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
-            .join(CostLayer, CostLayer.id == CostHolding.layer_id)
-            .where(*held())
-            .group_by(InventoryRow.location_id, CostLayer.unit_cost)
-        )
-        if location:
-            query = query.where(InventoryRow.location_id.in_(location_subtree(location)))
         async with self.db.read() as session:
-            sums = list(await session.execute(query))
-            codes = dict((await session.execute(
-                select(Location.id, Location.code).where(Location.id.in_({row.location_id for row in sums}))
-            )).all()) if sums else {}
-        by_location: dict[str, list[Decimal]] = defaultdict(list)
-        for row in sums:
-            by_location[codes[row.location_id]].append(times(row.quantity, row.unit_cost))
-        return sorted(((code, exact(total(values))) for code, values in by_location.items()), key=lambda kv: (-kv[1], kv[0]))
+            connection = await session.connection()
+            values = await self._values(connection, location, None, by_location=True)
+            key = self._key(Location.id)
+            codes = select(key, Location.code)
+            if len(values) <= 500:
+                codes = codes.where(key.in_(values))
+            code_of = dict((await connection.execute(codes)).all()) if values else {}
+        found = [(code_of[key], exact(value)) for key, (_, value) in values.items()]
+        return sorted(found, key=lambda kv: (-kv[1], kv[0]))
 
 
 async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list[str]]:
@@ -251,3 +242,32 @@ async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list
             path.append(code)
         paths[location_id] = path[::-1]
     return paths
+
+
+async def _sqlite_sums(connection: Any, query: Any, quantity: Any) -> dict[Any, tuple[Any, Decimal]]:
+    """Σ quantity and Σ quantity × unit cost per key, exactly, on SQLite: quantities are integers of millionths
+    there, and a unit cost's text has exactly 6 decimal places, so both are integers of millionths; each is split
+    into whole units and millionths, and the four products are summed in SQL as integers. Should a product or a
+    sum outgrow 64 bits (SQLite makes the product a float, or refuses the sum), the quantities are summed per key
+    and unit cost instead and Python multiplies them."""
+    q = type_coerce(quantity, Integer)
+    cost = cast(func.replace(type_coerce(CostLayer.unit_cost, String), ".", ""), Integer)
+    q_units, q_parts, c_units, c_parts = q // SCALE, q % SCALE, cost // SCALE, cost % SCALE
+    try:
+        found = (await connection.execute(query(
+            func.sum(q), func.sum(q_units * c_units), func.sum(q_units * c_parts + q_parts * c_units),
+            func.sum(q_parts * c_parts),
+        ))).all()
+    except OperationalError:  # integer overflow
+        found = None
+    if found is not None and all(type(n) is int for row in found for n in row[1:]):
+        return {key: (from_scaled(millionths), Decimal(units) + Decimal(parts).scaleb(-PLACES) + Decimal(pico).scaleb(-2 * PLACES))
+                for key, millionths, units, parts, pico in found}
+    sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for key, unit_cost, millionths in (await connection.execute(
+        query(type_coerce(CostLayer.unit_cost, String), func.sum(q)).group_by(CostLayer.unit_cost)
+    )).all():
+        sums[key][0] += millionths
+        sums[key][1] += millionths * int(unit_cost.replace(".", ""))
+    return {key: (from_scaled(n), Decimal(value).scaleb(-2 * PLACES)) for key, (n, value) in sums.items()}
+

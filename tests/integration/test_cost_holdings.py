@@ -145,3 +145,11 @@ async def test_a_built_lot_spreads_its_cost_with_the_remainder_on_the_last_unit(
     assert [(x["kind"], x["quantity_received"], x["unit_cost"]) for x in layers] == [
         ("produced", 2, "3.333333"), ("produced", 1, "3.333334")]
     assert (await values(plant, "LINE"))["MIX"] == "10.00"
+
+
+async def test_the_valuation_stays_exact_at_the_largest_amounts(shop):
+    # 10,000,000 units at the largest unit cost: past 64-bit integers in millionths (SQLite sums it another way)
+    await shop.ok("receive", **BULK, location="DOCK", quantity=10_000_000, unit_cost="999999999999.999999")
+    await shop.ok("receive", **BULK, location="DOCK", quantity=3, unit_cost="0.000001")
+    assert await values(shop) == {"BULK": "9999999999999999990.000003", "total": "9999999999999999990.000003"}
+    assert await values(shop, "DOCK") == {"BULK": "9999999999999999990.000003", "total": "9999999999999999990.000003"}

@@ -150,6 +150,9 @@ class CostQueries:
         holdings = location is not None or by_location
         quantity = CostHolding.quantity if holdings else CostLayer.quantity_remaining
         grouped = InventoryRow.location_id if by_location else CostLayer.part_id
+        # the subtree's ids first: a recursive CTE inside the join leaves PostgreSQL guessing its size (it guessed
+        # a bin holds 88,000 rows and hashed every holding)
+        places = [row[0] for row in await connection.execute(location_subtree(location))] if location else []
 
         def query(*columns: Any) -> Any:
             found = select(self._key(grouped).label("key"), *columns).where(quantity > 0)
@@ -159,7 +162,7 @@ class CostQueries:
                     .join(CostLayer, CostLayer.id == CostHolding.layer_id).where(*held())
                 )
             if location is not None:
-                found = found.where(InventoryRow.location_id.in_(location_subtree(location)))
+                found = found.where(InventoryRow.location_id.in_(places))
             if part:
                 found = found.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
             return found.group_by(grouped)

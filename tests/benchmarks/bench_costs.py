@@ -151,10 +151,10 @@ def layered(generator: HeldRows, layers: int) -> tuple[list[tuple[Any, ...]], li
     """`layers` layers spread over the parts, each held by a run of its part's rows (whole rows: a row holds one
     layer), with costs of 2 decimal places; quantities as the dataset stores them."""
     rng = random.Random(7)
-    per_part = max(1, layers // max(1, len(generator.held)))
+    per_row = layers / max(1, sum(len(rows) for rows in generator.held.values()))
     layer_rows, holding_rows, version = [], [], 0
     for part_id, rows in generator.held.items():
-        size = -(-len(rows) // per_part)
+        size = -(-len(rows) // max(1, round(len(rows) * per_row)))
         for start in range(0, len(rows), size):
             version += 1
             layer_id, held = dataset.new_id(), rows[start:start + size]

@@ -475,7 +475,7 @@ class LedgerEntry(UUIDv7AuditBase):
 
 class CostLayer(UUIDv7AuditBase):
     """What a receipt (or a found unit) added to a part's stock, at what unit cost, and how much of it is
-    left: FIFO takes the oldest first (docs/costs.md). Layers are per part, not per place. `version` is the
+    left: FIFO takes the oldest first (docs/costs.md). Where what is left of it is, is in `cost_holdings`. `version` is the
     version of the op that made it (its place in FIFO order; a late push chunk shifts it to the real one,
     server/ops/batch.py `stamped`); `average_price` the part's moving average price after it came."""
 
@@ -488,7 +488,7 @@ class CostLayer(UUIDv7AuditBase):
     part_id: Mapped[UUID] = mapped_column(ForeignKey("parts.id"))
     op_id: Mapped[UUID] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(BigInteger, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # receipt, found (a positive adjustment), opening
+    kind: Mapped[str] = mapped_column(String(16))  # receipt, found (a positive adjustment), opening, produced, built_in, made
     package_ref: Mapped[str | None] = mapped_column(String(128))
     po_line: Mapped[str | None] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -496,6 +496,27 @@ class CostLayer(UUIDv7AuditBase):
     quantity_remaining: Mapped[Number] = mapped_column(QuantityType)
     unit_cost: Mapped[Decimal] = mapped_column(Money)
     average_price: Mapped[Decimal] = mapped_column(Money)
+
+
+class CostHolding(UUIDv7AuditBase):
+    """How much of a cost layer a stock row holds (docs/costs.md, "Where a delivery is"): a receipt's layer is
+    held by the row it made or grew; moving, splitting, merging, isolating or installing stock hands the
+    quantity's oldest layers to the row it goes to; stock that leaves a row takes that row's oldest. A layer's
+    holdings sum to what is left of it; a held row's holdings to its quantity. A row's holding is written in
+    the op's transaction before the row itself may be (stock rows are written in bulk at the end of a write
+    batch, server/ops/rows.py), so its foreign key to `inventory` is checked at commit."""
+
+    __tablename__ = "cost_holdings"
+    __table_args__ = (
+        UniqueConstraint("layer_id", "inventory_id", name="uq_cost_holdings_layer_id_inventory_id"),
+        CheckConstraint("quantity > 0", name="ck_cost_holdings_quantity_positive"),
+    )
+
+    layer_id: Mapped[UUID] = mapped_column(ForeignKey("cost_layers.id"))
+    inventory_id: Mapped[UUID] = mapped_column(
+        ForeignKey("inventory.id", deferrable=True, initially="DEFERRED"), index=True
+    )
+    quantity: Mapped[Number] = mapped_column(QuantityType)
 
 
 class UsageRecord(UUIDv7AuditBase):

@@ -32,9 +32,24 @@ class Out(msgspec.Struct, kw_only=True):
     pass
 
 
+class HeldOut(Out, kw_only=True):
+    """Where some of a layer is: the row holding it (its location, with the path from the top of the tree, the
+    unit or lot, the unit it is installed in) and how much of the layer it holds."""
+
+    location: str
+    path: str
+    serial: str | None
+    lot: str | None
+    installed_in: str | None
+    isolated: bool
+    quantity: Amount
+
+
 class LayerOut(Out, kw_only=True):
-    """A cost layer: what a receipt (or found stock) added, what is left of it and its value (money as decimal
-    strings). `kind`: receipt, found."""
+    """A cost layer: what a receipt (or found stock) added, what is left of it, its value (money as decimal
+    strings) and where what is left is (`held`). `kind`: receipt, found, opening, produced (built by a run, at
+    its components' cost), built_in (components a run built in: their value is in the assembly's), made (Made
+    on Assembly components)."""
 
     id: UUID
     part: str
@@ -48,6 +63,7 @@ class LayerOut(Out, kw_only=True):
     value: str
     average_price: str  # the part's average price after this layer came
     op_id: UUID
+    held: list[HeldOut]
 
 
 class LayerPage(Out, kw_only=True):
@@ -134,7 +150,8 @@ class CostsController(Controller):
         self, costs: CostQueries, part: str | None = None, open: bool = False, limit: Limit = 50, offset: Offset = 0,
     ) -> LayerPage:
         """The FIFO report: cost layers by part number, oldest first (the order FIFO takes them), each with what
-        is left and its value. `part` takes a part number or id; `open=true` lists only layers with stock left."""
+        is left, its value and where it is (`held`: the rows holding it, by location). `part` takes a part number
+        or id; `open=true` lists only layers with stock left."""
         items, count = await costs.layers(part, open, limit, offset)
         return LayerPage(items=msgspec.convert(items, list[LayerOut]), total=count, limit=limit, offset=offset)
 

@@ -1,9 +1,9 @@
 """What stock is worth and what was used (docs/costs.md): the FIFO report (cost layers, oldest first), usage
 records for a period, and the valuation per part — read-only queries; server/ops/costs.py writes the layers.
 
-Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`). A location's
-share of a part's FIFO value is its quantity × the part's FIFO value / the part's quantity held: layers are per
-part, not per place.
+Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`): the database
+sums quantities per part and unit cost (exact on both engines), Python multiplies each sum by its cost. A
+location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, LargeBinary, String, cast, func, select, type_coerce
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
 from server.db import Database
 from server.db.codecs import id_as_text, money_text_raw, raw_money, raw_time, rfc3339
-from server.models import CostLayer, InventoryRow, Location, Part, UsageRecord, is_stock
-from server.ops.costs import FIFO_ORDER
+from server.models import (
+    PLACES, SCALE, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
+)
+from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key, location_subtree
-from server.rules.costs import Layer, fifo_value, share_of
 from server.rules.money import exact, money_text, times, total
 
 STREAM_ROWS = 5000  # usage records read per batch for the CSV
@@ -65,7 +68,35 @@ class CostQueries:
                 for key in ("unit_cost", "average_price"):
                     item[key] = money_text(item[key])
                 items.append(item)
+            where_held = await self._where_held(session, [item["id"] for item in items])
+        for item in items:
+            item["held"] = where_held.get(item["id"], [])
         return items, int(count or 0)
+
+    async def _where_held(self, session: Any, layer_ids: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+        """Where each layer's stock is: per row holding it, the location (code and path from the top), the unit
+        or lot, the unit it is installed in, and how much of the layer."""
+        if not layer_ids:
+            return {}
+        parent = aliased(InventoryRow)
+        found = await session.execute(
+            select(CostHolding.layer_id, CostHolding.quantity, InventoryRow.location_id, InventoryRow.serial,
+                   InventoryRow.lot, InventoryRow.isolated, parent.serial.label("installed_in"))
+            .join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+            .outerjoin(parent, parent.id == InventoryRow.installed_in_id)
+            .where(CostHolding.layer_id.in_(layer_ids))
+            .order_by(CostHolding.layer_id, InventoryRow.location_id, InventoryRow.id)
+        )
+        held = list(found)
+        paths = await location_paths(session, {row.location_id for row in held})
+        where: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        for row in held:
+            where[row.layer_id].append({
+                "location": paths[row.location_id][-1], "path": " / ".join(paths[row.location_id]),
+                "serial": row.serial, "lot": row.lot, "installed_in": row.installed_in, "isolated": row.isolated,
+                "quantity": row.quantity,
+            })
+        return where
 
     def _usage_where(self, filters: dict[str, Any]) -> list[Any]:
         where = []
@@ -114,54 +145,74 @@ class CostQueries:
                         reference, actor, op_id)
                        for at, op_type, part, location, serial, lot, quantity, cost, reason, reference, actor, op_id in rows]
 
-    async def _part_costs(self, session: Any, part_ids: set[Any] | None) -> tuple[dict[Any, list[Layer]], dict[Any, Decimal]]:
-        """Open layers and the average price of each part (of `part_ids`, or all)."""
-        layers_of: dict[Any, list[Layer]] = defaultdict(list)
-        open_layers = select(CostLayer.part_id, CostLayer.id, CostLayer.quantity_remaining, CostLayer.unit_cost).where(
-            CostLayer.quantity_remaining > 0
-        )
-        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
-        if part_ids is not None:
-            open_layers = open_layers.where(CostLayer.part_id.in_(part_ids))
-            newest = newest.where(CostLayer.part_id.in_(part_ids))
-        for row in await session.execute(open_layers):
-            layers_of[row.part_id].append(Layer(row.id, row.quantity_remaining, row.unit_cost))
-        newest_sq = newest.subquery()
-        averages = select(CostLayer.part_id, CostLayer.average_price).join(
-            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
-        )
-        average_of = {row.part_id: row.average_price for row in await session.execute(averages)}
-        return layers_of, average_of
+    def _key(self, column: Any) -> Any:
+        """A part id as the database gives it: on SQLite its 16 bytes (made into a UUID by nobody: the valuation
+        reads up to a row per layer, and the conversion would cost more than the sums)."""
+        return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
 
-    async def _held(self, session: Any, location: str | None, part: str | None, by_location: bool) -> list[Any]:
-        columns = [InventoryRow.part_id, *([InventoryRow.location_id] if by_location else [])]
-        query = select(*columns, func.sum(InventoryRow.quantity).label("quantity")).where(*held())
-        if location:
-            query = query.where(InventoryRow.location_id.in_(location_subtree(location)))
-        if part:
-            query = query.where(InventoryRow.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-        return list(await session.execute(query.group_by(*columns)))
+    async def _values(
+        self, connection: Any, location: str | None, part: str | None, *, by_location: bool = False,
+    ) -> dict[Any, tuple[Any, Decimal]]:
+        """(quantity, FIFO value) per part (or per location: `by_location`) of the stock held: everywhere by
+        part, the layers' remaining quantities; else what the rows (of the location subtree) hold of them.
+        Exact, summed by the database: PostgreSQL in NUMERIC; SQLite, which has no exact decimals, in integers
+        (`_sqlite_sums`)."""
+        holdings = location is not None or by_location
+        quantity = CostHolding.quantity if holdings else CostLayer.quantity_remaining
+        grouped = InventoryRow.location_id if by_location else CostLayer.part_id
+        # the subtree's ids first: a recursive CTE inside the join leaves PostgreSQL guessing its size (it guessed
+        # a bin holds 88,000 rows and hashed every holding)
+        places = [row[0] for row in await connection.execute(location_subtree(location))] if location else []
+
+        def query(*columns: Any) -> Any:
+            found = select(self._key(grouped).label("key"), *columns).where(quantity > 0)
+            if holdings:
+                found = (
+                    found.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
+                    .join(CostLayer, CostLayer.id == CostHolding.layer_id).where(*held())
+                )
+            if location is not None:
+                found = found.where(InventoryRow.location_id.in_(places))
+            if part:
+                found = found.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+            return found.group_by(grouped)
+
+        if self.db.dialect == "sqlite":
+            return await _sqlite_sums(connection, query, quantity)
+        found = await connection.execute(query(func.sum(quantity).label("quantity"),
+                                               func.sum(quantity * CostLayer.unit_cost).label("value")))
+        return {row.key: (row.quantity, Decimal(row.value)) for row in found}
+
+    async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
+        """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
+        there are many (one pass over the parts, no list of ids to send)."""
+        key = self._key(Part.id).label("part")
+        names = select(key, Part.part_number, Part.description, Part.unit)
+        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
+        if len(part_ids) <= 500:
+            names = names.where(key.in_(part_ids))
+            newest = newest.where(self._key(CostLayer.part_id).in_(part_ids))
+        newest_sq = newest.subquery()
+        averages = select(self._key(CostLayer.part_id), CostLayer.average_price).join(
+            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
+        ).order_by(CostLayer.id)  # layers of one op: the last made is the newest, as FIFO order has it
+        return ({row.part: row for row in await connection.execute(names)},
+                dict((await connection.execute(averages)).all()))
 
     async def valuation(self, location: str | None = None, part: str | None = None) -> dict[str, Any]:
         """Per part (of the location subtree, or everywhere): quantity held, FIFO value, average price, average
         value; and the totals, with the currency."""
         async with self.db.read() as session:
-            sums = await self._held(session, location, part, by_location=False)
-            parts = {row.part_id: row.quantity for row in sums}
-            layers_of, average_of = await self._part_costs(session, set(parts) if (location or part) else None)
-            names = {row.id: row for row in await session.execute(
-                select(Part.id, Part.part_number, Part.description, Part.unit).where(Part.id.in_(parts))
-            )} if parts else {}
+            connection = await session.connection()  # Core rows: no ORM work per row
+            held_values = {key: found for key, found in (await self._values(connection, location, part)).items() if found[0]}
+            names, average_of = await self._parts(connection, set(held_values)) if held_values else ({}, {})
         items = []
-        for part_id, quantity in parts.items():
-            layers = layers_of.get(part_id, [])
-            part_quantity = sum((layer.remaining for layer in layers), 0)
-            value = share_of(fifo_value(layers), part_quantity, quantity) if part_quantity else exact(Decimal(0))
+        for part_id, (quantity, value) in held_values.items():
             average = average_of.get(part_id)
             info = names[part_id]
             items.append({
                 "part": info.part_number, "description": info.description, "unit": info.unit, "quantity": quantity,
-                "fifo_value": value, "average_price": average,
+                "fifo_value": exact(value), "average_price": average,
                 "average_value": exact(times(quantity, average)) if average is not None else None,
             })
         items.sort(key=lambda item: item["part"])
@@ -174,16 +225,62 @@ class CostQueries:
                 "currency": self.currency}
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
-        """FIFO value held per location (of the subtree), highest first."""
+        """FIFO value held per location (of the subtree), highest first: what its rows hold of each layer."""
         async with self.db.read() as session:
-            sums = await self._held(session, location, None, by_location=True)
-            layers_of, _ = await self._part_costs(session, {row.part_id for row in sums} if location else None)
-            codes = dict((await session.execute(select(Location.id, Location.code))).all()) if sums else {}
-        fifo: dict[Any, tuple[Any, Decimal]] = {}
-        for part_id, layers in layers_of.items():
-            fifo[part_id] = (sum((layer.remaining for layer in layers), 0), fifo_value(layers))
-        by_location: dict[str, list[Decimal]] = defaultdict(list)
-        for row in sums:
-            part_quantity, value = fifo.get(row.part_id, (0, Decimal(0)))
-            by_location[codes[row.location_id]].append(share_of(value, part_quantity, row.quantity))
-        return sorted(((code, exact(total(values))) for code, values in by_location.items()), key=lambda kv: (-kv[1], kv[0]))
+            connection = await session.connection()
+            values = await self._values(connection, location, None, by_location=True)
+            key = self._key(Location.id)
+            codes = select(key, Location.code)
+            if len(values) <= 500:
+                codes = codes.where(key.in_(values))
+            code_of = dict((await connection.execute(codes)).all()) if values else {}
+        found = [(code_of[key], exact(value)) for key, (_, value) in values.items()]
+        return sorted(found, key=lambda kv: (-kv[1], kv[0]))
+
+
+async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list[str]]:
+    """Each location's codes from the top of its tree down to it."""
+    known: dict[Any, tuple[str, Any]] = {}
+    wanted = set(location_ids)
+    while wanted:
+        found = await session.execute(select(Location.id, Location.code, Location.parent_id).where(Location.id.in_(wanted)))
+        for row in found:
+            known[row.id] = (row.code, row.parent_id)
+        wanted = {parent for _, parent in known.values() if parent is not None and parent not in known}
+    paths: dict[Any, list[str]] = {}
+    for location_id in location_ids:
+        path, at = [], location_id
+        while at is not None and at in known:
+            code, at = known[at]
+            path.append(code)
+        paths[location_id] = path[::-1]
+    return paths
+
+
+async def _sqlite_sums(connection: Any, query: Any, quantity: Any) -> dict[Any, tuple[Any, Decimal]]:
+    """Σ quantity and Σ quantity × unit cost per key, exactly, on SQLite: quantities are integers of millionths
+    there, and a unit cost's text has exactly 6 decimal places, so both are integers of millionths; each is split
+    into whole units and millionths, and the four products are summed in SQL as integers. Should a product or a
+    sum outgrow 64 bits (SQLite makes the product a float, or refuses the sum), the quantities are summed per key
+    and unit cost instead and Python multiplies them."""
+    q = type_coerce(quantity, Integer)
+    cost = cast(func.replace(type_coerce(CostLayer.unit_cost, String), ".", ""), Integer)
+    q_units, q_parts, c_units, c_parts = q // SCALE, q % SCALE, cost // SCALE, cost % SCALE
+    try:
+        found = (await connection.execute(query(
+            func.sum(q), func.sum(q_units * c_units), func.sum(q_units * c_parts + q_parts * c_units),
+            func.sum(q_parts * c_parts),
+        ))).all()
+    except OperationalError:  # integer overflow
+        found = None
+    if found is not None and all(type(n) is int for row in found for n in row[1:]):
+        return {key: (from_scaled(millionths), Decimal(units) + Decimal(parts).scaleb(-PLACES) + Decimal(pico).scaleb(-2 * PLACES))
+                for key, millionths, units, parts, pico in found}
+    sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for key, unit_cost, millionths in (await connection.execute(
+        query(type_coerce(CostLayer.unit_cost, String), func.sum(q)).group_by(CostLayer.unit_cost)
+    )).all():
+        sums[key][0] += millionths
+        sums[key][1] += millionths * int(unit_cost.replace(".", ""))
+    return {key: (from_scaled(n), Decimal(value).scaleb(-2 * PLACES)) for key, (n, value) in sums.items()}
+

@@ -1,6 +1,7 @@
-"""What ops do to cost layers and usage (docs/costs.md): a receipt adds a layer, stock that leaves inventory takes
-the oldest layers first (FIFO) and leaves a usage record, a positive adjustment adds a layer at the part's average
-price. The rules are server/rules/costs.py; this module loads what they read and writes what they decide.
+"""What ops do to cost layers and usage (docs/costs.md): a receipt adds a layer, held by the row the stock came to;
+stock that leaves inventory takes the oldest layers of the row it leaves (FIFO within that stock,
+server/ops/holdings.py) and leaves a usage record; a positive adjustment adds a layer at the part's average price.
+The rules are server/rules/costs.py; this module loads what they read and writes what they decide.
 
 Layers are written at once, in the op's transaction (its SAVEPOINT, when it has one: a refused op leaves none of
 its layer changes), so that the next op of the same write batch reads them. Their order is the version of the op
@@ -12,33 +13,28 @@ other cost the same part one after the other, in commit order. Usage records go 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from server.models import CostLayer, Location, Part, UsageRecord
+from server.models import Location, Part, UsageRecord
+from server.ops.holdings import FIFO_ORDER, LAYERS, hold, release
 from server.ops.rows import Stock
 from server.ops.stock import OpContext, new_id
 from server.rules.costs import Consumption, Layer, fifo_take, moving_average
-from server.rules.quantities import Number
+from server.rules.quantities import Number, canon
 
-LAYERS = CostLayer.__table__
 USAGE = UsageRecord.__table__
-# FIFO order: by the version of the op that made the layer, provisional versions (a late batch's own) last
-FIFO_ORDER = (case((LAYERS.c.version < 0, 1), else_=0), LAYERS.c.version, LAYERS.c.id)
-OPEN_LAYERS = (
-    select(LAYERS.c.id, LAYERS.c.quantity_remaining, LAYERS.c.unit_cost)
-    .where(LAYERS.c.part_id == bindparam("part"), LAYERS.c.quantity_remaining > 0)
-    .order_by(*FIFO_ORDER)
-)
 HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(LAYERS.c.part_id == bindparam("part"))
 AVERAGE = (
     select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
     .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)
 )
-SET_REMAINING = (
-    update(LAYERS).where(LAYERS.c.id == bindparam("layer")).values(quantity_remaining=bindparam("left"))
+LOWER_REMAINING = (
+    update(LAYERS).where(LAYERS.c.id == bindparam("layer"))
+    .values(quantity_remaining=LAYERS.c.quantity_remaining - bindparam("taken"))
 )
 
 
@@ -54,12 +50,12 @@ async def average_price(ctx: OpContext, part: Part) -> Decimal | None:
 
 
 async def layer_in(
-    ctx: OpContext, part: Part, quantity: Number, unit_cost: Decimal | None, *, kind: str = "receipt",
+    ctx: OpContext, part: Part, quantity: Number, unit_cost: Decimal | None, held_by: Stock, *, kind: str = "receipt",
     package_ref: str | None = None, po_line: str | None = None,
 ) -> dict[str, Any]:
-    """A layer of `quantity` at `unit_cost` (None: at the part's average price, 0 without one). A receipt's
-    cost moves the average price; a layer at the average leaves it as it is. Returns what the op's result
-    says of it: the unit cost and the average price after it."""
+    """A layer of `quantity` at `unit_cost` (None: at the part's average price, 0 without one), held by the row
+    the stock came to. A receipt's cost moves the average price; a layer at the average leaves it as it is.
+    Returns what the op's result says of it: the unit cost and the average price after it."""
     connection = await _turn(ctx, part)
     average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
     if unit_cost is None:
@@ -68,29 +64,49 @@ async def layer_in(
     else:
         held = (await connection.execute(HELD, {"part": part.id})).scalar() or 0
         after = moving_average(held, average, quantity, unit_cost)
-    await connection.execute(insert(LAYERS), {
-        "id": new_id(), "part_id": part.id, "op_id": ctx.op_id, "version": ctx.version, "kind": kind,
-        "package_ref": package_ref, "po_line": po_line, "received_at": ctx.now, "quantity_received": quantity,
-        "quantity_remaining": quantity, "unit_cost": unit_cost, "average_price": after,
-    })
+    await _add_layer(ctx, connection, part, [(held_by, quantity)], unit_cost, after, kind, package_ref, po_line)
     return {"unit_cost": unit_cost, "average_price": after}
+
+
+async def layer_without_cost(ctx: OpContext, part: Part, held_by: Sequence[tuple[Stock, Number]], kind: str) -> None:
+    """One layer at 0 for stock whose value is elsewhere (docs/costs.md, "Built stock"): components a run built
+    into its assemblies (`built_in`: their cost went into the assembly's layer), Made on Assembly components
+    (`made`), held by the rows that hold them. The average price stays as it is."""
+    if not held_by:
+        return
+    connection = await _turn(ctx, part)
+    average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
+    await _add_layer(ctx, connection, part, held_by, Decimal(0), Decimal(0) if average is None else average, kind)
+
+
+async def _add_layer(
+    ctx: OpContext, connection: Any, part: Part, held_by: Sequence[tuple[Stock, Number]], unit_cost: Decimal,
+    average: Decimal, kind: str, package_ref: str | None = None, po_line: str | None = None,
+) -> None:
+    quantity = canon(sum((amount for _, amount in held_by), 0))
+    layer_id = new_id()
+    await connection.execute(insert(LAYERS), {
+        "id": layer_id, "part_id": part.id, "op_id": ctx.op_id, "version": ctx.version, "kind": kind,
+        "package_ref": package_ref, "po_line": po_line, "received_at": ctx.now, "quantity_received": quantity,
+        "quantity_remaining": quantity, "unit_cost": unit_cost, "average_price": average,
+    })
+    await hold(connection, [(row.id, layer_id, amount) for row, amount in held_by])
 
 
 async def consume(
     ctx: OpContext, part: Part, quantity: Number, location: Location, row: Stock, *, reason: str | None,
     reference: str | None = None,
 ) -> Consumption:
-    """Take `quantity` of the part from its layers, oldest first, and write the usage record of it (where it
-    left from, which unit or lot, why). Returns what FIFO took and its cost."""
+    """Take `quantity` that leaves `row` from the layers the row holds, oldest first, and write the usage record
+    of it (where it left from, which unit or lot, why). Returns what FIFO took and its cost."""
     connection = await _turn(ctx, part)
-    found = (await connection.execute(OPEN_LAYERS, {"part": part.id})).all()
-    layers = [Layer(layer.id, layer.quantity_remaining, layer.unit_cost) for layer in found]
+    released = [Layer(held.layer_id, amount, held.unit_cost) for held, amount in await release(connection, row.id, quantity)]
     average = None
-    if sum(layer.remaining for layer in layers) < quantity:  # stock older than its layers: at the average price
+    if sum((layer.remaining for layer in released), 0) < quantity:  # stock older than its layers: at the average price
         average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
-    used = fifo_take(layers, quantity, average)
+    used = fifo_take(released, quantity, average)
     if used.taken:
-        await connection.execute(SET_REMAINING, [{"layer": piece.layer_id, "left": piece.left} for piece in used.taken])
+        await connection.execute(LOWER_REMAINING, [{"layer": piece.layer_id, "taken": piece.quantity} for piece in used.taken])
     ctx.trail.records.append((USAGE, {
         "id": new_id(), "op_id": ctx.op_id, "op_type": ctx.op_type, "part_id": part.id, "location_id": location.id,
         "serial": row.serial, "lot": row.lot, "quantity": quantity, "cost": used.cost, "reason": reason,

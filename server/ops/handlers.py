@@ -168,7 +168,7 @@ async def receive_plain(ctx: OpContext, args: a.Receive, part: Part) -> Result:
     row.po_line = args.po_line or row.po_line
     ctx.ledger(part, location.id, lot, quantity, args.reason)
     ctx.log(Action.add, part, row, quantity, lot=lot, to_location=location, reason=args.reason)
-    costed = await layer_in(ctx, part, quantity, unit_cost, package_ref=args.package_ref, po_line=args.po_line)
+    costed = await layer_in(ctx, part, quantity, unit_cost, row, package_ref=args.package_ref, po_line=args.po_line)
     return row_result(row, part, location, received=quantity, **money_fields(costed))
 
 
@@ -344,7 +344,7 @@ async def adjust(ctx: OpContext, args: a.Adjust) -> Result:
     ctx.ledger(part, location.id, row.lot, args.delta, args.reason)
     ctx.log(Action.adjust, part, row, args.delta, to_location=location, reason=args.reason)
     if args.delta > 0:  # found: a layer at the part's average price
-        value = money_fields(await layer_in(ctx, part, args.delta, None, kind="found"))
+        value = money_fields(await layer_in(ctx, part, args.delta, None, row, kind="found"))
     else:
         value = {"cost": money_text((await consume(ctx, part, -args.delta, location, row, reason=args.reason)).cost)}
     return row_result(row, part, location, delta=args.delta, count_id=str(args.count_id) if args.count_id else None,

@@ -29,6 +29,7 @@ from server.actor import Actor
 from server.db.bulk import insert_rows
 from server.errors import NotFound
 from server.models import Action, LedgerEntry, Location, Movement, Part, Supplier
+from server.ops.holdings import hand_over
 from server.ops.rows import INVENTORY, SELECT_ROWS, Stock, StockRows
 from server.rules.quantities import Number, canon, check_room
 from server.rules.stock import check_available, check_unlocked, weighted_cost
@@ -327,9 +328,12 @@ class OpContext:
         scrapped: bool = False,
         isolation_reason: str | None = None,
         field_name: str = "quantity",
+        carry: bool = True,
     ) -> Stock:
         """Add `quantity` to a bucket, creating it if needed; unit cost becomes the weighted average. A bucket
-        holds at most MAX_QUANTITY (`field_name`: the argument refused if it would hold more)."""
+        holds at most MAX_QUANTITY (`field_name`: the argument refused if it would hold more). Stock taken from
+        the row `like` carries its oldest cost layers here (server/ops/holdings.py) unless `carry` is False
+        (the caller has consumed them)."""
         if like is not None:
             unit_cost = like.unit_cost if unit_cost is None else unit_cost
         row = await self.bucket(
@@ -352,7 +356,7 @@ class OpContext:
                 scrapped=scrapped,
                 removed=False,
                 isolation_reason=isolation_reason,
-                package_ref=None,
+                package_ref=like.package_ref if like else None,
                 po_line=None,
                 expiry=like.expiry if like else None,  # a lot keeps its expiry wherever it goes
                 version=self.version,
@@ -362,7 +366,14 @@ class OpContext:
                 self.lookups.buckets[BucketKey(part.id, lot, location.id, isolated, scrapped)] = row
             else:
                 self.lookups.installed(installed_in.id, row)
-            return row
+        else:
+            self._grow(row, quantity, unit_cost, like, isolation_reason)
+        if like is not None and carry:
+            await hand_over(await self.session.connection(), like.id, row.id, quantity)
+        return row
+
+    def _grow(self, row: Stock, quantity: Number, unit_cost: Decimal | None, like: Stock | None,
+              isolation_reason: str | None) -> None:
         row.unit_cost = weighted_cost(row.quantity, row.unit_cost, quantity, unit_cost)
         if like is not None and like.expiry is not None and (row.expiry is None or like.expiry < row.expiry):
             row.expiry = like.expiry  # the earliest expiry of what the bucket holds
@@ -370,7 +381,6 @@ class OpContext:
         row.version = self.version
         if isolation_reason:
             row.isolation_reason = isolation_reason
-        return row
 
     # ---- trail --------------------------------------------------------------------------------
     def ledger(self, part: Part, location_id: UUID, lot: str | None, delta: Number, reason: str | None = None) -> None:

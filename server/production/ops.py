@@ -4,7 +4,8 @@
   `issued` grows, and the run's `demand` for it shrinks by what was still required (docs/costs.md ledger).
 - `complete_run`: units (or a lot) built by an open run — made Available at `location`, each with the issued
   components of its BOM installed in it (first expired first out among lots), Made on Assembly components
-  made inside it.
+  made inside it. The components' FIFO cost is consumed (usage records naming the run) into the built stock's
+  layer (docs/costs.md, "Built stock").
 
 Both write the run history (`run_items`) and name the run in the activity log's reason.
 """
@@ -21,7 +22,7 @@ from server.errors import Invalid, NotFound, NotOnBom
 from server.models import Action, Location, Part, Tracking, canon
 from server.ops.args import Args, Code, ItemArgs, Quantity
 from server.ops.assemblies import relocate_assembly
-from server.ops.costs import layer_in
+from server.ops.costs import consume, layer_in, layer_without_cost
 from server.ops.handlers import (
     check_units, item_part, refuse_existing_serial, row_result, unit_of, usable_unit_at,
 )
@@ -31,6 +32,8 @@ from server.ops.rows import INVENTORY, SELECT_ROWS, Stock
 from server.ops.stock import OpContext, new_id
 from server.production.models import ItemKind, Run, RunItem, RunLine
 from server.rules import production as rules
+from server.rules.costs import spread
+from server.rules.money import EXACT
 from server.rules.stock import check_available, check_unlocked
 
 Result = dict[str, Any]
@@ -132,10 +135,25 @@ async def issue(ctx: OpContext, args: Issue) -> Result:
 
 
 # ---- complete_run -------------------------------------------------------------------------------
-# Built stock's own cost layer (docs/costs.md): an install moves no value, so the components built into a unit
-# keep their layers (they are held, installed) and the unit itself adds none — a layer at 0, so that layers
-# cover all stock held. Moving the components' FIFO value into the built unit is not built.
-PRODUCED_COST = Decimal(0)
+class Costed:
+    """What a completion's assemblies consumed (docs/costs.md, "Built stock"): the FIFO cost the components
+    took (usage records naming the run), and the rows that now hold them built in, by part — held at no cost,
+    their value gone into the assembly's layer."""
+
+    def __init__(self) -> None:
+        self.cost = Decimal(0)
+        self.built_in: dict[Any, list[tuple[Stock, Any]]] = {}
+
+    def took(self, row: Stock, amount: Any, cost: Decimal) -> None:
+        self.cost = EXACT.add(self.cost, cost)
+        self.built_in.setdefault(row.part_id, []).append((row, amount))
+
+    def spent(self) -> Decimal:
+        """The cost consumed since the last call (an assembly's own)."""
+        cost, self.cost = self.cost, Decimal(0)
+        return cost
+
+
 async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     run = await find_run(ctx, args.run)
     rules.check_open(run.number, run.state)
@@ -147,6 +165,7 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
     components = {line.part_id: await ctx.session.get_one(Part, line.part_id) for line in lines}
     why = f"built by run {run.number}"
     stock = await _wip_stock(ctx, run)
+    costed = Costed()
     built: list[Stock] = []
     if part.tracking == Tracking.serial:
         planned = [s for s in (run.serials or []) if await ctx.find_unit(s) is None]
@@ -163,8 +182,8 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
             ctx.ledger(part, location.id, None, 1, why)
             ctx.log(Action.add, part, unit, 1, to_location=location, reason=why)
             record(ctx, run, ItemKind.produced, part.id, unit, 1)
-            await _consume(ctx, run, lines, components, unit, 1, location, stock)
-        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
+            await _consume(ctx, run, lines, components, unit, 1, location, stock, costed)
+            await layer_in(ctx, part, 1, costed.spent(), unit, kind="produced")  # what went into this unit
     else:
         lot = (args.lot or run.lot or run.number) if part.tracking == Tracking.lot else None
         row = await ctx.put(part, lot, location, args.quantity, tracking=part.tracking)
@@ -172,8 +191,11 @@ async def complete_run(ctx: OpContext, args: CompleteRun) -> Result:
         ctx.ledger(part, location.id, lot, args.quantity, why)
         ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location, reason=why)
         record(ctx, run, ItemKind.produced, part.id, row, args.quantity)
-        await _consume(ctx, run, lines, components, row, args.quantity, location, stock)
-        await layer_in(ctx, part, args.quantity, PRODUCED_COST, kind="produced")
+        await _consume(ctx, run, lines, components, row, args.quantity, location, stock, costed)
+        for quantity, unit_cost in spread(costed.spent(), args.quantity):
+            await layer_in(ctx, part, quantity, unit_cost, row, kind="produced")
+    for component_id, rows in costed.built_in.items():
+        await layer_without_cost(ctx, components[component_id], rows, "built_in")
     run.produced = canon(run.produced + args.quantity)
     await ctx.session.flush()
     return {
@@ -199,9 +221,10 @@ async def _wip_stock(ctx: OpContext, run: Run) -> dict[Any, list[Stock]]:
 
 
 async def _consume(ctx: OpContext, run: Run, lines: list[RunLine], components: dict[Any, Part], parent: Stock,
-                   units: Any, location: Location, stock: dict[Any, list[Stock]]) -> None:
+                   units: Any, location: Location, stock: dict[Any, list[Stock]], costed: Costed) -> None:
     """Install into `parent` what its BOM needs for `units` assemblies: issued stock from the run's WIP
-    location (`stock`, see `_wip_stock`), or, for a Made on Assembly line, new stock made inside it."""
+    location (`stock`, see `_wip_stock`), its FIFO cost consumed into `costed`; or, for a Made on Assembly
+    line, new stock made inside it."""
     wip = await wip_of(ctx, run)
     for line in lines:
         component = components[line.part_id]
@@ -209,37 +232,46 @@ async def _consume(ctx: OpContext, run: Run, lines: list[RunLine], components: d
         if line.made_on_assembly:
             await _make_inside(ctx, run, component, parent, need, location)
         elif component.tracking == Tracking.serial:
-            await _install_units(ctx, run, component, parent, need, wip, location, stock.get(component.id, []))
+            await _install_units(ctx, run, component, parent, need, wip, location, stock.get(component.id, []), costed)
         else:
-            await _install_quantity(ctx, run, component, parent, need, wip, location, stock.get(component.id, []))
+            await _install_quantity(ctx, run, component, parent, need, wip, location, stock.get(component.id, []),
+                                    costed)
         line.consumed = canon(line.consumed + need)
 
 
 async def _install_units(ctx: OpContext, run: Run, part: Part, parent: Stock, need: Any, wip: Location,
-                         location: Location, held: list[Stock]) -> None:
+                         location: Location, held: list[Stock], costed: Costed) -> None:
     free = [row for row in held if row.installed_in_id is None and row.location_id == wip.id and not row.isolated
             and not row.scrapped and row.quantity > 0]
     check_available(len(free), need, part.part_number, wip.code, part.unit)
     for unit in free[: int(need)]:
+        used = await consume(ctx, part, 1, wip, unit, reason=_why(run), reference=run.number)
         unit.installed_in_id = parent.id
         ctx.lookups.installed(parent.id, unit)
         await relocate_assembly(ctx, unit, location)
         _consumed(ctx, run, part, unit, 1, wip, parent)
+        costed.took(unit, 1, used.cost)
 
 
 async def _install_quantity(ctx: OpContext, run: Run, part: Part, parent: Stock, need: Any, wip: Location,
-                            location: Location, held: list[Stock]) -> None:
+                            location: Location, held: list[Stock], costed: Costed) -> None:
     holdings = [rules.Holding(row.lot, row.expiry, row.quantity, row) for row in held if row.quantity > 0]
     check_available(canon(sum((h.quantity for h in holdings), 0)), need, part.part_number, wip.code, part.unit)
     for holding, amount in rules.fefo(holdings, need):
         taken = await ctx.take(part, holding.lot, wip, amount)
+        used = await consume(ctx, part, amount, wip, taken, reason=_why(run), reference=run.number)
         row = await ctx.put(part, holding.lot, location, amount, tracking=taken.tracking, like=taken,
-                            installed_in=parent)
+                            installed_in=parent, carry=False)
         _consumed(ctx, run, part, row, amount, wip, parent)
+        costed.took(row, amount, used.cost)
+
+
+def _why(run: Run) -> str:
+    return f"consumed by run {run.number}"
 
 
 def _consumed(ctx: OpContext, run: Run, part: Part, row: Stock, amount: Any, wip: Location, parent: Stock) -> None:
-    why = f"consumed by run {run.number}"
+    why = _why(run)
     ctx.ledger(part, wip.id, row.lot, -amount, why)
     ctx.log(Action.assemble, part, row, amount, from_location=wip, parent_serial=parent.serial, reason=why)
     record(ctx, run, ItemKind.consumed, part.id, row, amount, into=parent.serial or parent.lot)
@@ -252,12 +284,14 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
     if part.tracking == Tracking.serial:
         if need != int(need):
             raise Invalid(f"{part.part_number} is made in whole units", field="quantity")
+        made = []
         for _ in range(int(need)):
             row = ctx.new_unit(part, location, await next_number(ctx, part, "serial"), installed_in_id=parent.id)
             ctx.lookups.installed(parent.id, row)
             ctx.log(Action.assemble, part, row, 1, parent_serial=parent.serial, reason=why)
             record(ctx, run, ItemKind.consumed, part.id, row, 1, into=parent.serial or parent.lot)
-        await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
+            made.append((row, 1))
+        await layer_without_cost(ctx, part, made, "made")
         return
     lot = None
     if part.tracking == Tracking.lot:
@@ -265,7 +299,7 @@ async def _make_inside(ctx: OpContext, run: Run, part: Part, parent: Stock, need
     row = await ctx.put(part, lot, location, need, tracking=part.tracking, installed_in=parent)
     ctx.log(Action.assemble, part, row, need, lot=lot, parent_serial=parent.serial, reason=why)
     record(ctx, run, ItemKind.consumed, part.id, row, need, into=parent.serial or parent.lot)
-    await layer_in(ctx, part, need, PRODUCED_COST, kind="made")
+    await layer_without_cost(ctx, part, [(row, need)], "made")
 
 
 register(OpType("issue", Issue, issue, places=("from_location",), source="from_location"))

@@ -231,7 +231,7 @@ async def receive_on_line(ctx: OpContext, args: a.Receive, part: Part) -> dict[s
     ctx.ledger(part, location.id, lot, args.quantity, args.reason or f"{line.name} received")
     ctx.log(Action.add, part, row, args.quantity, lot=lot, to_location=location, reason=args.reason)
     await _update_line(ctx, line, args.quantity, decision.grow)
-    costed = await layer_in(ctx, part, args.quantity, unit_cost, package_ref=args.package_ref, po_line=line.name)
+    costed = await layer_in(ctx, part, args.quantity, unit_cost, row, package_ref=args.package_ref, po_line=line.name)
     ctx.trail.records.append((PoReceipt.__table__, {
         "id": new_id(), "line_id": line.id, "op_id": ctx.op_id, "inventory_id": row.id, "quantity": args.quantity,
         "unit_cost": unit_cost, "received_by": ctx.actor.username,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from server.errors import Invalid
-from server.rules.money import EXACT, exact, money_text, parse_money, times, total
+from server.rules.money import EXACT, QUANTUM, exact, money_text, parse_money, times, total
 from server.rules.quantities import Number, canon
 
 
@@ -40,6 +40,24 @@ class Layer:
     id: Any
     remaining: Number
     unit_cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a stock row holds of one layer (server/ops/holdings.py): the holding, its layer, how much, at what
+    unit cost."""
+
+    id: Any
+    layer_id: Any
+    quantity: Number
+    unit_cost: Decimal
+
+
+def take_oldest(held: Sequence[Held], quantity: Number) -> list[tuple[Held, Number]]:
+    """`quantity` of a row's holdings (oldest first, as given): each gives what it has until the quantity is
+    taken, (holding, how much of it). Less when the row holds less."""
+    used = fifo_take([Layer(piece, piece.quantity, piece.unit_cost) for piece in held], quantity, None)
+    return [(piece.layer_id, piece.quantity) for piece in used.taken]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +115,17 @@ def fifo_value(layers: Iterable[Layer]) -> Decimal:
     return exact(total(times(layer.remaining, layer.unit_cost) for layer in layers))
 
 
-def share_of(value: Decimal, part_quantity: Number, quantity: Number) -> Decimal:
-    """The part of a part's `value` (of `part_quantity` held) that `quantity` of it carries, to 6 places."""
-    if part_quantity <= 0:
-        return exact(Decimal(0))
-    return exact(EXACT.divide(times(quantity, value), Decimal(part_quantity)))
+def spread(value: Decimal, quantity: Number) -> list[tuple[Number, Decimal]]:
+    """What `quantity` built for `value` costs a unit (docs/costs.md, "Built stock"): (quantity, unit cost) pieces
+    whose Σ quantity × unit cost is `value`. Evenly, to 6 places rounded down, with the remainder on the last
+    unit: 10.00 for 3 is 2 at 3.333333 and 1 at 3.333334. A quantity of one unit or less, or one that is not
+    whole, is one piece at value / quantity (to 6 places)."""
+    if quantity <= 0:
+        return []
+    even = EXACT.divide(value, Decimal(quantity)).quantize(QUANTUM, rounding=ROUND_DOWN, context=EXACT)
+    if times(quantity, even) == value:
+        return [(quantity, even)]
+    if quantity <= 1 or quantity != int(quantity):
+        return [(quantity, exact(EXACT.divide(value, Decimal(quantity))))]
+    rest = canon(quantity - 1)
+    return [(rest, even), (1, exact(EXACT.subtract(value, times(rest, even))))]

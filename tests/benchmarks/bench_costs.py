@@ -2,15 +2,20 @@
 where the ops that would consume layers are moves instead, and the valuation over many rows and layers.
 
     .venv/bin/python -m tests.benchmarks.bench_costs [--db sqlite|postgres] [--ops 10000] [--batch 100]
-                                                     [--repeats 2] [--receipts 20000] [--lookups 20] [--out DIR]
+                                                     [--repeats 2] [--rows 1000000] [--layers 200000]
+                                                     [--lookups 20] [--skip push|valuation] [--out DIR]
 
 (a) push: one phone pushes `--ops` ops in batches of `--batch` through the push service in process
     (sync/push.py): a receipt with a unit price every 4th op, else alternately a remove, a scrap and a move of 1
     ("costed"); or the same stream with every remove and scrap a move ("moves"), which takes no layer and writes
-    no usage. Every receipt makes a layer either way (every receipt is layered): the ratio moves/costed measures
-    what FIFO consumption and usage records cost a push. `--repeats` runs of each, alternately (medians).
-(b) valuation: `--receipts` priced receipts (each a layer) spread over parts and bins, then CostQueries.valuation
-    (GET /api/valuation) everywhere and for one bin, `--lookups` times each: p50/p95.
+    no usage. Every receipt makes a layer either way (every receipt is layered), and every move hands its
+    layers over to the row it goes to: the ratio moves/costed measures what FIFO consumption and usage records
+    cost a push. `--repeats` runs of each, alternately (medians), with the process CPU time of each.
+(b) valuation: `--rows` inventory rows bulk-loaded (tests/benchmarks/dataset.py: 2 sites × 10 areas × 10
+    shelves × 9 bins, 5,000 parts), then `--layers` cost layers over the parts, each held by a few of its rows
+    (every row that is stock held holds exactly its quantity, as ops keep it), written straight into the
+    tables; then CostQueries.valuation (GET /api/valuation) everywhere, for a site, an area and a bin, and
+    CostQueries.value_by_location (the page's chart) for an area, `--lookups` times each: p50/p95.
 
 Writes results/costs.json (costs_postgres.json with --db postgres).
 
@@ -30,15 +35,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
+import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import insert, select
 
@@ -51,8 +60,9 @@ from server.models import Location, Part, Role, UsageRecord
 from server.settings import Settings
 from sync.push import PushService
 from sync.wire import Op, PushIn
+from tests.benchmarks import dataset
 from tests.benchmarks.common import (
-    PASSWORD, Server, add_users, create_schema, percentiles, scratch_database, sign_in, write_result,
+    PASSWORD, Server, add_users, asyncpg_dsn, create_schema, percentiles, scratch_database, sign_in, write_result,
 )
 
 PARTS, BINS = 20, 20
@@ -91,61 +101,150 @@ def mixed_ops(count: int, costed: bool) -> list[Op]:
     return ops
 
 
-async def push_all(url: str, device_id: str, ops: list[Op], batch: int) -> float:
+async def push_all(url: str, device_id: str, ops: list[Op], batch: int) -> tuple[float, float]:
+    """Seconds (wall) and this process's CPU seconds to push `ops`."""
     db = Database(Settings(database_url=url))
     actor = Actor("rcv", Role.operator, uuid.UUID(device_id))
     push = PushService(db)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for start in range(0, len(ops), batch):
             answer = await push.push(PushIn(protocol=1, device_id=uuid.UUID(device_id), ops=ops[start:start + batch]), actor)
             wrong = [r for r in answer.results if r.status != "applied"]
             assert not wrong and answer.stopped is None, (wrong[:3], answer.stopped)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
     finally:
         await db.dispose()
 
 
 async def bench_push(engine: str, tmp: Path, count: int, batch: int, repeats: int) -> dict[str, Any]:
     runs: dict[str, list[float]] = {"costed": [], "moves": []}
+    cpu: dict[str, list[float]] = {"costed": [], "moves": []}
     for attempt in range(repeats):
         for kind in runs:
             run_dir = tmp / f"{kind}{attempt}"
             run_dir.mkdir()
             async with scratch_database(engine, run_dir) as url:
                 device_id = await prepare(url)
-                seconds = await push_all(url, device_id, mixed_ops(count, kind == "costed"), batch)
+                seconds, cpu_seconds = await push_all(url, device_id, mixed_ops(count, kind == "costed"), batch)
             runs[kind].append(seconds)
-            print(f"  {kind:7} {count} ops in {seconds:.1f} s ({count / seconds:.0f}/s)")
+            cpu[kind].append(cpu_seconds)
+            print(f"  {kind:7} {count} ops in {seconds:.1f} s ({count / seconds:.0f}/s), {cpu_seconds:.1f} s CPU")
     medians = {kind: statistics.median(seconds) for kind, seconds in runs.items()}
+    cpu_medians = {kind: statistics.median(seconds) for kind, seconds in cpu.items()}
     ratio = medians["moves"] / medians["costed"]
-    print(f"  throughput costed / moves: {ratio:.2f}")
-    return {"ops": count, "batch": batch, "runs_s": runs, "median_s": medians, "ratio": ratio}
+    cpu_ratio = cpu_medians["moves"] / cpu_medians["costed"]
+    print(f"  throughput costed / moves: {ratio:.2f} (CPU {cpu_ratio:.2f})")
+    return {"ops": count, "batch": batch, "runs_s": runs, "cpu_s": cpu, "median_s": medians, "ratio": ratio,
+            "cpu_ratio": cpu_ratio}
 
 
-async def bench_valuation(engine: str, tmp: Path, receipts: int, lookups: int) -> dict[str, Any]:
+class HeldRows(dataset.Generator):
+    """The dataset, remembering the rows that are stock held (not scrapped, not empty) by part, to give them
+    layers."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(rows)
+        self.held: dict[bytes, list[tuple[bytes, int]]] = {}
+
+    def chunks(self) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+        for inventory, movements in super().chunks():
+            for row in inventory:
+                if row[3] > 0 and not row[10]:  # quantity, scrapped
+                    self.held.setdefault(row[1], []).append((row[0], row[3]))
+            yield inventory, movements
+
+
+LAYER_COLUMNS = ("id", "part_id", "op_id", "version", "kind", "package_ref", "received_at", "quantity_received",
+                 "quantity_remaining", "unit_cost", "average_price", "created_at", "updated_at")
+HOLDING_COLUMNS = ("id", "layer_id", "inventory_id", "quantity", "created_at", "updated_at")
+
+
+def layered(generator: HeldRows, layers: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """`layers` layers spread over the parts, each held by a run of its part's rows (whole rows: a row holds one
+    layer), with costs of 2 decimal places; quantities as the dataset stores them."""
+    rng = random.Random(7)
+    per_row = layers / max(1, sum(len(rows) for rows in generator.held.values()))
+    layer_rows, holding_rows, version = [], [], 0
+    for part_id, rows in generator.held.items():
+        size = -(-len(rows) // max(1, round(len(rows) * per_row)))
+        for start in range(0, len(rows), size):
+            version += 1
+            layer_id, held = dataset.new_id(), rows[start:start + size]
+            quantity = sum(q for _, q in held)
+            cost = Decimal(rng.randint(10, 90_000)) / 100
+            layer_rows.append((layer_id, part_id, dataset.new_id(), version, "receipt", f"DN-{version}",
+                               dataset.START, quantity, quantity, cost, cost, dataset.START, dataset.START))
+            holding_rows += [(dataset.new_id(), layer_id, row_id, q, dataset.START, dataset.START) for row_id, q in held]
+    return layer_rows, holding_rows
+
+
+def load_layers_sqlite(path: str, layer_rows: list[tuple[Any, ...]], holding_rows: list[tuple[Any, ...]]) -> None:
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("BEGIN")
+        money = {LAYER_COLUMNS.index("unit_cost"), LAYER_COLUMNS.index("average_price")}
+        rows = [tuple(format(v.quantize(Decimal("0.000001")), "f") if i in money else v for i, v in enumerate(row))
+                for row in layer_rows]
+        con.executemany(dataset._insert_sql("cost_layers", LAYER_COLUMNS), dataset._sqlite_rows(LAYER_COLUMNS, rows))
+        con.executemany(dataset._insert_sql("cost_holdings", HOLDING_COLUMNS),
+                        dataset._sqlite_rows(HOLDING_COLUMNS, holding_rows))
+        con.execute("COMMIT")
+        con.execute("ANALYZE")
+    finally:
+        con.close()
+
+
+async def load_layers_postgres(dsn: str, layer_rows: list[tuple[Any, ...]], holding_rows: list[tuple[Any, ...]]) -> None:
+    uuids = {"id", "part_id", "op_id", "layer_id", "inventory_id"}
+    con = await asyncpg.connect(dsn)
+    try:
+        for table, columns, rows in (("cost_layers", LAYER_COLUMNS, layer_rows),
+                                     ("cost_holdings", HOLDING_COLUMNS, holding_rows)):
+            records = [tuple(uuid.UUID(bytes=v) if c in uuids else v for c, v in zip(columns, row)) for row in rows]
+            await con.copy_records_to_table(table, records=records, columns=columns)
+        await con.execute("VACUUM ANALYZE")
+    finally:
+        await con.close()
+
+
+async def bench_valuation(engine: str, tmp: Path, rows: int, layers: int, lookups: int) -> dict[str, Any]:
     run_dir = tmp / "valuation"
     run_dir.mkdir()
     async with scratch_database(engine, run_dir) as url:
-        device_id = await prepare(url)
-        ops = [Op(op_id=uuid.uuid4(), seq=n + 1, type="receive", actor="rcv",
-                  args={"part": f"C-{n % PARTS:02d}", "tracking": "untracked", "location": f"CB{n % BINS:02d}",
-                        "quantity": 2, "unit_cost": f"{1 + n % 9}.10"}) for n in range(receipts)]
-        await push_all(url, device_id, ops, 500)
+        await create_schema(url)
+        generator = HeldRows(rows)
+        began = time.perf_counter()
+        if engine == "sqlite":
+            catalog = await asyncio.to_thread(dataset.load_sqlite, url.split("///", 1)[1], generator)
+        else:
+            catalog = await dataset.load_postgres(asyncpg_dsn(url), generator)
+        layer_rows, holding_rows = layered(generator, layers)
+        if engine == "sqlite":
+            await asyncio.to_thread(load_layers_sqlite, url.split("///", 1)[1], layer_rows, holding_rows)
+        else:
+            await load_layers_postgres(asyncpg_dsn(url), layer_rows, holding_rows)
+        print(f"  loaded {catalog.inventory_rows:,} rows, {len(layer_rows):,} layers, {len(holding_rows):,} holdings"
+              f" in {time.perf_counter() - began:.0f} s")
+        site, area = catalog.sites[0], catalog.areas[3]
+        bin_code = next(code for _, code, *_ in catalog.locations if code.startswith(area + "/SH01/B"))
         db = Database(Settings(database_url=url))
         try:
             costs, found = CostQueries(db), {}
-            for label, where in (("everywhere", None), ("one bin", "CB03")):
+            cases = [("everywhere", lambda: costs.valuation(None)), ("one site", lambda: costs.valuation(site)),
+                     ("one area", lambda: costs.valuation(area)), ("one bin", lambda: costs.valuation(bin_code)),
+                     ("chart of an area", lambda: costs.value_by_location(area))]
+            for label, call in cases:
                 samples = []
                 for _ in range(lookups):
                     began = time.perf_counter()
-                    await costs.valuation(where)
+                    await call()
                     samples.append(time.perf_counter() - began)
                 found[label] = percentiles(samples)
                 print(f"  valuation {label}: p50 {found[label]['p50_ms']:.0f} ms, p95 {found[label]['p95_ms']:.0f} ms")
         finally:
             await db.dispose()
-    return {"layers": receipts, "valuation": found}
+    return {"rows": catalog.inventory_rows, "layers": len(layer_rows), "holdings": len(holding_rows), "valuation": found}
 
 
 USAGE_TARGET_S = 3.0  # issue 17: a usage CSV of 100k records streams in < 3 s
@@ -265,8 +364,10 @@ async def main() -> None:
     parser.add_argument("--ops", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--receipts", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--layers", type=int, default=200_000)
     parser.add_argument("--lookups", type=int, default=20)
+    parser.add_argument("--skip", choices=["push", "valuation"])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--usage-csv", type=int, default=0, help="instead of (a) and (b): the usage CSV of this many records")
     parser.add_argument("--compare-code", type=Path, help="with --usage-csv: a checkout of other code to serve it too")
@@ -278,11 +379,15 @@ async def main() -> None:
         print(write_result("usage_csv" if engine == "sqlite" else "usage_csv_postgres", {"engine": engine, **usage},
                            options.out))
         return
+    found: dict[str, Any] = {"engine": engine, "load_average": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
-        push = await bench_push(engine, Path(tmp), options.ops, options.batch, options.repeats)
-        valuation = await bench_valuation(engine, Path(tmp), options.receipts, options.lookups)
+        if options.skip != "push":
+            found["push"] = await bench_push(engine, Path(tmp), options.ops, options.batch, options.repeats)
+        if options.skip != "valuation":
+            found |= await bench_valuation(engine, Path(tmp), options.rows, options.layers, options.lookups)
+    found["load_average_after"] = os.getloadavg()
     name = "costs" if engine == "sqlite" else "costs_postgres"
-    print(write_result(name, {"engine": engine, "push": push, **valuation}, options.out))
+    print(write_result(name, found, options.out))
 
 
 if __name__ == "__main__":

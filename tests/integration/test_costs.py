@@ -117,4 +117,5 @@ async def test_the_valuation_page_shows_the_figures_the_chart_and_the_fifo_repor
     assert 'data-fact="fifo_value">80.00<' in shown and 'data-fact="average_price">2.054545<' in shown
     assert 'data-location="SHELF" data-value="80.00"' in shown and 'data-location="DOCK"' not in shown
     assert 'data-package="DN-2"' in shown and 'data-package="DN-1"' not in shown  # used up: not in the report
+    assert '<td class="held"><div>SHELF: 40</div></td>' in shown  # where the delivery's stock is
     assert "No stock held here." in (await supervisor.get("/supervisor/valuation?location=DOCK")).text

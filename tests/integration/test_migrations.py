@@ -182,6 +182,36 @@ async def test_decimal_quantities_keep_every_integer_and_the_checks_hold(engine:
     assert after == [1, 1, Decimal("2.5"), Decimal("2.5")]
 
 
+async def through_upgrade(engine: str, url: str, revision: str, fill: Any, read: Any) -> Any:
+    """Upgrade to `revision`, `fill(connection)` the tables as they were (keys not checked on PostgreSQL),
+    upgrade to head and return what `read(connection)` finds."""
+    await asyncio.to_thread(command.upgrade, alembic_config(url), revision)
+    database = create_async_engine(url)
+    try:
+        async with database.begin() as connection:
+            if engine == "postgresql":
+                await connection.execute(text("SET session_replication_role = replica"))
+            await fill(connection)
+        await asyncio.to_thread(upgrade_to_head, url)
+        async with database.connect() as connection:
+            return await read(connection)
+    finally:
+        await database.dispose()
+
+
+async def add_parts(connection: Any, names: dict[Any, str]) -> None:
+    """Untracked parts, as the migrations before costs had them."""
+    now = datetime.now(UTC)
+    parts = table("parts", column("id", GUID()), column("part_number", String()), column("revision", String()),
+                  column("description", String()), column("unit", String()), column("tracking", String()),
+                  column("version", Integer()), column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()))
+    await connection.execute(parts.insert(), [
+        {"id": owner, "part_number": name, "revision": "", "description": "", "unit": "ea", "tracking": "untracked",
+         "version": 1, "created_at": now, "updated_at": now}
+        for owner, name in names.items()
+    ])
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 async def test_costs_give_the_stock_held_an_opening_layer_per_part(engine: str, tmp_path: Path) -> None:
     """Stock held before costs (not scrapped, not on order) becomes one layer per part at the weighted average of
@@ -195,41 +225,25 @@ async def test_costs_give_the_stock_held_an_opening_layer_per_part(engine: str, 
         column("isolated", Boolean()), column("version", Integer()), column("unit_cost", Money()),
         column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()),
     )
+    async def fill(connection: Any) -> None:
+        now = datetime.now(UTC)
+        await add_parts(connection, {part: "P-1", other: "P-2"})
+        await connection.execute(inventory.insert(), [
+            {"id": uuid4(), "part_id": owner, "location_id": uuid4(), "quantity": quantity, "tracking": "untracked",
+             "scrapped": scrapped, "isolated": False, "version": n, "unit_cost": None if cost is None else Decimal(cost),
+             "created_at": now, "updated_at": now}
+            for n, (owner, quantity, cost, scrapped) in enumerate([
+                (part, 60, "2.10", False), (part, 50, "2.00", False), (part, 5, "9.00", True), (other, 3, None, False),
+            ])
+        ])
+
+    async def read(connection: Any) -> Any:
+        return (await connection.execute(select(
+            CostLayer.part_id, CostLayer.kind, CostLayer.quantity_remaining, CostLayer.unit_cost, CostLayer.average_price,
+        ))).all()
+
     async with fresh_database(engine, tmp_path) as url:
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "f1d2e3c40013")  # before costs
-        database = create_async_engine(url)
-        try:
-            async with database.begin() as connection:
-                if engine == "postgresql":
-                    await connection.execute(text("SET session_replication_role = replica"))
-                now = datetime.now(UTC)
-                parts = table("parts", column("id", GUID()), column("part_number", String()), column("revision", String()),
-                              column("description", String()), column("unit", String()), column("tracking", String()),
-                              column("version", Integer()), column("created_at", DateTimeUTC()),
-                              column("updated_at", DateTimeUTC()))
-                await connection.execute(parts.insert(), [
-                    {"id": owner, "part_number": name, "revision": "", "description": "", "unit": "ea",
-                     "tracking": "untracked", "version": 1, "created_at": now, "updated_at": now}
-                    for owner, name in ((part, "P-1"), (other, "P-2"))
-                ])
-                await connection.execute(inventory.insert(), [
-                    {"id": uuid4(), "part_id": owner, "location_id": uuid4(), "quantity": quantity,
-                     "tracking": "untracked", "scrapped": scrapped, "isolated": False, "version": n,
-                     "unit_cost": None if cost is None else Decimal(cost), "created_at": now,
-                     "updated_at": now}
-                    for n, (owner, quantity, cost, scrapped) in enumerate([
-                        (part, 60, "2.10", False), (part, 50, "2.00", False), (part, 5, "9.00", True),
-                        (other, 3, None, False),
-                    ])
-                ])
-            await asyncio.to_thread(upgrade_to_head, url)
-            async with database.connect() as connection:
-                layers = (await connection.execute(select(
-                    CostLayer.part_id, CostLayer.kind, CostLayer.quantity_remaining, CostLayer.unit_cost,
-                    CostLayer.average_price,
-                ))).all()
-        finally:
-            await database.dispose()
+        layers = await through_upgrade(engine, url, "f1d2e3c40013", fill, read)  # from before costs
     assert sorted((p == part, kind, q, cost, average) for p, kind, q, cost, average in layers) == [
         (False, "opening", 3, Decimal("0.00"), Decimal("0.00")),
         (True, "opening", 110, Decimal("2.054545"), Decimal("2.054545")),
@@ -263,7 +277,7 @@ async def test_exact_count_values_keep_the_floats_the_counts_wrote(engine: str, 
                     column("causes", JsonB),
                     *(column(name, Float()) for name in ("unit_cost", "value_expected", "value_difference")), *stamps())
     async with fresh_database(engine, tmp_path) as url:
-        await asyncio.to_thread(command.upgrade, alembic_config(url), "c0575a170014")  # before exact count values
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "e1a2b3c40018")  # before exact count values
         database = create_async_engine(url)
         try:
             async with database.begin() as connection:
@@ -298,7 +312,7 @@ async def test_exact_count_values_keep_the_floats_the_counts_wrote(engine: str, 
                     select(CountResult.unit_cost, CountResult.value_expected, CountResult.value_difference)
                     .order_by(CountResult.expected)
                 )).all()
-            await asyncio.to_thread(command.downgrade, alembic_config(url), "c0575a170014")  # and back: floats again
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "e1a2b3c40018")  # and back: floats again
             await database.dispose()  # asyncpg's statements prepared before the change
             async with database.connect() as connection:
                 floats = (await connection.execute(select(lines.c.unit_cost).order_by(lines.c.version))).scalars().all()
@@ -309,3 +323,53 @@ async def test_exact_count_values_keep_the_floats_the_counts_wrote(engine: str, 
     assert [tuple(row) for row in recorded] == [(value, value, value) for value in kept[:-1]]
     assert [str(value) for value in costs[:4]] == ["0.30", "1234.567891", "-15.00", "0.00"]
     assert floats == [0.3, 1234.567891, -15.0, 0.0, 999999.999999, 1.071429, None]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_cost_holdings_spread_each_parts_layers_over_its_rows_oldest_first(engine: str, tmp_path: Path) -> None:
+    """The layers that exist when holdings come are held by the rows of their part's stock: the oldest layer by
+    the oldest rows, each row given what it holds before the next; rows scrapped, removed or empty hold none."""
+    from server.models import CostHolding, Money, QuantityType
+
+    part, layer_old, layer_new = uuid4(), uuid4(), uuid4()
+    rows = [uuid4() for _ in range(4)]
+    now = datetime.now(UTC)
+    inventory = table(
+        "inventory", column("id", GUID()), column("part_id", GUID()), column("location_id", GUID()),
+        column("quantity", QuantityType()), column("tracking", String()), column("scrapped", Boolean()),
+        column("removed", Boolean()), column("isolated", Boolean()), column("version", Integer()),
+        column("created_at", DateTimeUTC()), column("updated_at", DateTimeUTC()),
+    )
+    layers = table(
+        "cost_layers", column("id", GUID()), column("part_id", GUID()), column("op_id", GUID()),
+        column("version", Integer()), column("kind", String()), column("received_at", DateTimeUTC()),
+        column("quantity_received", QuantityType()), column("quantity_remaining", QuantityType()),
+        column("unit_cost", Money()), column("average_price", Money()), column("created_at", DateTimeUTC()),
+        column("updated_at", DateTimeUTC()),
+    )
+    async def fill(connection: Any) -> None:
+        await add_parts(connection, {part: "P-1"})
+        await connection.execute(inventory.insert(), [
+            {"id": row, "part_id": part, "location_id": uuid4(), "quantity": quantity, "tracking": "untracked",
+             "scrapped": scrapped, "removed": False, "isolated": False, "version": n,
+             "created_at": now.replace(microsecond=n), "updated_at": now}
+            for n, (row, quantity, scrapped) in enumerate(zip(rows, (30, 5, 80, 0), (False, True, False, False)))
+        ])
+        await connection.execute(layers.insert(), [
+            {"id": layer, "part_id": part, "op_id": uuid4(), "version": version, "kind": "receipt",
+             "received_at": now, "quantity_received": received, "quantity_remaining": left,
+             "unit_cost": cost, "average_price": cost, "created_at": now, "updated_at": now}
+            for layer, version, received, left, cost in ((layer_old, 1, 60, 60, Decimal("2.10")),
+                                                         (layer_new, 2, 50, 50, Decimal("2.00")))
+        ])
+
+    async def read(connection: Any) -> Any:
+        return (await connection.execute(
+            select(CostHolding.layer_id, CostHolding.inventory_id, CostHolding.quantity)
+        )).all()
+
+    async with fresh_database(engine, tmp_path) as url:
+        held = await through_upgrade(engine, url, "c0575a170014", fill, read)  # from before holdings
+    assert sorted(held, key=lambda h: (h.layer_id != layer_old, rows.index(h.inventory_id))) == [
+        (layer_old, rows[0], 30), (layer_old, rows[2], 30), (layer_new, rows[2], 50),
+    ]

@@ -5,7 +5,9 @@ rules (asked with SQL), a refused op must have changed nothing, an applied op mu
 location and lot. Costs (docs/costs.md): per part, its layers' remaining quantity equals the stock it holds (not
 scrapped or removed; free, isolated or installed), and what came (Σ quantity received × unit cost of its layers)
 is what was used (Σ usage cost, each rounded to 6 places) plus what is left (Σ remaining × unit cost): exactly,
-but for half a millionth per usage record.
+but for half a millionth per usage record. Where the layers are: a layer's holdings sum to what is left of it, a
+row holds layers for exactly the stock it is, a location's valuation is what its rows hold; and what runs built
+is worth exactly the FIFO cost their components took (Σ produced layers = Σ usage of `complete_run`).
 
 Each op is drawn knowing the current stock (mostly naming rows that exist, with quantities around
 what they hold, so that most ops get far enough to matter), or blindly from small pools, or with one
@@ -43,7 +45,7 @@ from server.errors import DomainError
 from server.costs.read import CostQueries
 from server.kits.models import Kit, KitLine
 from server.models import (
-    CostLayer, Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, UsageRecord,
+    CostHolding, CostLayer, Counter, InventoryRow, LedgerEntry, Location, Movement, OpRecord, Part, Role, Supplier, UsageRecord,
     is_stock,
 )
 from server.rules.status import inventory_status_sql
@@ -52,7 +54,7 @@ from server.ops.service import OpRequest, OpsService
 from server.production.models import Run, RunLine
 from server.queries import InventoryQueries
 from server.rules.costs import Layer, fifo_value
-from server.rules.money import times, total
+from server.rules.money import exact, times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
@@ -312,6 +314,9 @@ async def snapshot(db: Database) -> State:
             )
         )
         layers = sorted((await session.execute(select(CostLayer.id, CostLayer.quantity_remaining))).all())
+        holdings = sorted((await session.execute(
+            select(CostHolding.layer_id, CostHolding.inventory_id, CostHolding.quantity)
+        )).all())
         counts = {
             model.__name__: await session.scalar(select(func.count()).select_from(model))
             for model in (LedgerEntry, Movement, OpRecord, Supplier, Issue, CostLayer, UsageRecord)
@@ -330,7 +335,7 @@ async def snapshot(db: Database) -> State:
         if not row["scrapped"] and not row["removed"]
     ]
     return {"rows": by_id, "counts": counts, "counters": counters, "parts": parts, "codes": codes, "view": view,
-            "layers": layers}
+            "layers": layers, "holdings": holdings}
 
 
 def part_totals(state: State) -> dict[str, int]:
@@ -342,7 +347,7 @@ def part_totals(state: State) -> dict[str, int]:
 
 
 def stored(state: State) -> State:
-    return {key: state[key] for key in ("rows", "counts", "counters", "layers")}
+    return {key: state[key] for key in ("rows", "counts", "counters", "layers", "holdings")}
 
 
 async def check_rules(db: Database, state: State) -> None:
@@ -406,16 +411,20 @@ async def check_rules(db: Database, state: State) -> None:
 
 async def check_costs(db: Database, state: State) -> None:
     """Per part: layers' remaining = stock held; what came = what was used + what is left (FIFO value); the
-    valuation's FIFO value is the layers'."""
+    valuation's FIFO value is the layers'. Per layer: its holdings sum to its remaining quantity; per row: a row
+    that is stock held holds layers for exactly its quantity, any other row none. A location's valuation is what
+    the rows of its subtree hold, exactly. What runs built is worth exactly the cost their components took."""
     async with db.read() as session:
         layers = (await session.execute(select(
-            CostLayer.part_id, CostLayer.quantity_received, CostLayer.quantity_remaining, CostLayer.unit_cost,
+            CostLayer.id, CostLayer.part_id, CostLayer.kind, CostLayer.quantity_received, CostLayer.quantity_remaining,
+            CostLayer.unit_cost,
         ))).all()
-        usage = (await session.execute(select(UsageRecord.part_id, UsageRecord.cost))).all()
+        usage = (await session.execute(select(UsageRecord.part_id, UsageRecord.cost, UsageRecord.op_type))).all()
         held = dict((await session.execute(
             select(InventoryRow.part_id, func.sum(InventoryRow.quantity))
             .where(is_stock(), ~InventoryRow.scrapped, ~InventoryRow.removed).group_by(InventoryRow.part_id)
         )).all())
+        parents = dict((await session.execute(select(Location.id, Location.parent_id))).all())
     valuation = await CostQueries(db).valuation()
     valued = {item["part"]: Decimal(item["fifo_value"]) for item in valuation["items"]}
     for part_id, part in state["parts"].items():
@@ -424,10 +433,43 @@ async def check_costs(db: Database, state: State) -> None:
         assert remaining == (held.get(part_id) or 0), f"{part}: layers hold {remaining}, the stock {held.get(part_id)}"
         came = total(times(layer.quantity_received, layer.unit_cost) for layer in mine)
         left = total(times(layer.quantity_remaining, layer.unit_cost) for layer in mine)  # exact: not rounded
-        used = [cost for owner, cost in usage if owner == part_id]
+        used = [cost for owner, cost, _ in usage if owner == part_id]
         slack = Decimal("0.0000005") * len(used)
         assert abs(total(used) + left - came) <= slack, f"{part}: used {total(used)} + left {left} != came {came}"
         assert valued.get(part, Decimal(0)) == fifo_value([Layer(None, 1, left)]), part  # to 6 places
+    # where the layers are
+    by_layer: dict[Any, Any] = {}
+    by_row: dict[Any, Any] = {}
+    for layer_id, row_id, quantity in state["holdings"]:
+        by_layer[layer_id] = by_layer.get(layer_id, 0) + quantity
+        by_row[row_id] = by_row.get(row_id, 0) + quantity
+    for layer in layers:
+        assert by_layer.get(layer.id, 0) == layer.quantity_remaining, f"layer {layer.kind}: held {by_layer.get(layer.id)}"
+    for row_id, row in state["rows"].items():
+        stock = row["quantity"] if not (row["scrapped"] or row["removed"]) else 0
+        assert by_row.get(row_id, 0) == stock, f"{row['serial'] or row['lot']}: holds {by_row.get(row_id)}, has {stock}"
+    # a location's value: what the rows of its subtree hold
+    costs = {layer.id: (layer.part_id, layer.unit_cost) for layer in layers}
+    for code in ("A", "B"):
+        place = next(location for location, name in state["codes"].items() if name == code)
+
+        def within(location: Any) -> bool:
+            while location is not None and location != place:
+                location = parents.get(location)
+            return location == place
+
+        expected: dict[str, list[Decimal]] = {}
+        for layer_id, row_id, quantity in state["holdings"]:
+            if within(state["rows"][row_id]["location_id"]):
+                part_id, cost = costs[layer_id]
+                expected.setdefault(state["parts"][part_id], []).append(times(quantity, cost))
+        there = {item["part"]: Decimal(item["fifo_value"]) for item in (await CostQueries(db).valuation(code))["items"]}
+        assert there == {part: exact(total(values)) for part, values in expected.items() if values}, code  # to 6 places
+    # built stock is worth what its components cost, to the millionth; components built in are worth nothing more
+    produced = total(times(layer.quantity_received, layer.unit_cost) for layer in layers if layer.kind == "produced")
+    consumed = total(cost for _, cost, op_type in usage if op_type == "complete_run")
+    assert produced == consumed, f"built {produced} != consumed {consumed}"
+    assert all(layer.unit_cost == 0 for layer in layers if layer.kind in ("built_in", "made"))
 
 
 # ---- the test -------------------------------------------------------------------------------------

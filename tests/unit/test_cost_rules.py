@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.rules.costs import Layer, fifo_take, fifo_value, moving_average, share_of
+from server.rules.costs import Held, Layer, fifo_take, fifo_value, moving_average, spread, take_oldest
 from server.rules.money import times
 
 D = Decimal
@@ -44,11 +44,28 @@ def test_a_layer_at_the_average_leaves_the_average_as_it_is() -> None:
     assert moving_average(0, D("9.99"), 3, D("1.00")) == D("1.00")  # nothing held: the new cost
 
 
-def test_a_share_of_a_parts_value() -> None:
-    assert share_of(D("80.00"), 40, 10) == D("20.00")
-    assert share_of(D("80.00"), 40, 40) == D("80.00")
-    assert share_of(D("10.00"), 3, 1) == D("3.333333")
-    assert share_of(D("10.00"), 0, 1) == 0
+def test_built_stock_spreads_its_cost_evenly_with_the_remainder_on_the_last_unit() -> None:
+    assert spread(D("10.00"), 3) == [(2, D("3.333333")), (1, D("3.333334"))]
+    assert spread(D("12.60"), 3) == [(3, D("4.2"))]
+    assert spread(D("0.000001"), 2) == [(1, D("0")), (1, D("0.000001"))]
+    assert spread(D("7.00"), 1) == [(1, D("7.00"))]
+    assert spread(D("10.00"), D("2.5")) == [(D("2.5"), D("4.000000"))]
+    assert spread(D("5.00"), 0) == []
+
+
+@settings(max_examples=200)
+@given(st.decimals(D("0"), D("99999"), places=6), st.integers(1, 1000))
+def test_built_stock_is_worth_exactly_what_it_consumed(value: Decimal, quantity: int) -> None:
+    pieces = spread(value, quantity)
+    assert sum(q for q, _ in pieces) == quantity
+    assert sum(times(q, c) for q, c in pieces) == value
+    assert all(c == c.quantize(D("0.000001")) for _, c in pieces)
+
+
+def test_stock_leaving_a_row_takes_the_rows_oldest_holdings() -> None:
+    held = [Held("h1", "old", 60, D("2.10")), Held("h2", "new", 50, D("2.00"))]
+    assert [(h.layer_id, q) for h, q in take_oldest(held, 70)] == [("old", 60), ("new", 10)]
+    assert [(h.layer_id, q) for h, q in take_oldest(held, 200)] == [("old", 60), ("new", 50)]  # no more than held
 
 
 QUANTITIES = st.integers(1, 50) | st.decimals(D("0.01"), D("50"), places=2)

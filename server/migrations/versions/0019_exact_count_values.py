@@ -11,7 +11,7 @@ them), then each value is written again as its 6-place text (`printf('%.6f')`; `
 which the column's new TEXT affinity keeps as it is. The integrity check runs before the transaction commits.
 
 Revision ID: f2b3c4d50019
-Revises: c0575a170014
+Revises: e1a2b3c40018
 Create Date: 2026-12-03 12:40:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'f2b3c4d50019'
-down_revision = 'c0575a170014'
+down_revision = 'e1a2b3c40018'
 branch_labels = None
 depends_on = None
 

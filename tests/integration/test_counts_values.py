@@ -78,8 +78,8 @@ async def layers_of(api: Api, op_id: str) -> list[dict[str, Any]]:
 
 async def test_an_adjusted_line_shows_what_its_adjustment_booked(shelves: Api) -> None:
     """60 gaskets at 2.10 on A, then 50 at 2.00 on B. B is short by 10: valued at the cost there (20.00) until the
-    supervisor adjusts it; the adjustment takes the oldest layer (FIFO: 10 at 2.10), so its usage record costs
-    21.00 and the line shows −21.00. A holds 3 more than recorded: the found layer comes at the average price
+    supervisor adjusts it; the adjustment takes the oldest layer B's stock holds (FIFO within the stock that
+    leaves: 10 at 2.00), so its usage record costs 20.00 and the line shows −20.00. A holds 3 more than recorded: the found layer comes at the average price
     (2.054545), worth 6.163635, which the line shows. The closed count keeps those values."""
     await shelves.ok("receive", **GASKET, location="RACK/A", quantity=60, package_price="126.00")
     await shelves.ok("receive", **GASKET, location="RACK/B", quantity=50, unit_cost="2.00")
@@ -96,23 +96,23 @@ async def test_an_adjusted_line_shows_what_its_adjustment_booked(shelves: Api) -
     [surplus] = await decide(shelves, count, [over["line_id"]])
     [used] = await usage_of(shelves, shortage["op_id"])
     [found] = await layers_of(shelves, surplus["op_id"])
-    assert (used["quantity"], used["cost"]) == (10, "21.00")  # FIFO: the oldest layer, at 2.10
+    assert (used["quantity"], used["cost"]) == (10, "20.00")  # FIFO: the oldest layer held on B, at 2.00
     assert (found["kind"], found["quantity_received"], found["unit_cost"], found["value"]) == (
         "found", 3, "2.054545", "6.163635",
     )
 
     after = await review(shelves, count)
     short, over = line_of(after, location="RACK/B"), line_of(after, location="RACK/A")
-    assert Decimal(short["value_difference"]) == -Decimal(used["cost"]) and short["value_difference"] == "-21.00"
+    assert Decimal(short["value_difference"]) == -Decimal(used["cost"]) and short["value_difference"] == "-20.00"
     assert Decimal(over["value_difference"]) == Decimal(found["value"]) and over["value_difference"] == "6.163635"
-    assert (short["decision"]["value"], over["decision"]["value"]) == ("-21.00", "6.163635")
+    assert (short["decision"]["value"], over["decision"]["value"]) == ("-20.00", "6.163635")
     assert short["value_expected"] == "100.00"  # what was expected is valued at the cost there, as before
-    assert after["totals"]["value_difference"] == "27.163635"  # |−21.00| + 6.163635
+    assert after["totals"]["value_difference"] == "26.163635"  # |−20.00| + 6.163635
 
     summary = (await close(shelves, count))["count"]["summary"]
-    assert (summary["value_expected"], summary["value_difference"]) == ("226.00", "27.163635")
+    assert (summary["value_expected"], summary["value_difference"]) == ("226.00", "26.163635")
     record = await review(shelves, count)
-    assert [line_of(record, location=place)["value_difference"] for place in ("RACK/B", "RACK/A")] == ["-21.00", "6.163635"]
+    assert [line_of(record, location=place)["value_difference"] for place in ("RACK/B", "RACK/A")] == ["-20.00", "6.163635"]
     assert record["totals"] == after["totals"]
 
 

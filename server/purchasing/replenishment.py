@@ -6,9 +6,9 @@ min whose available quantity (status Available, in the subtree) is below it, wit
 (status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
 purchasing.py `suggested`).
 
-Quantities are summed by the database in one grouped query: each constrained location's subtree (a
-recursive CTE), its rows of the constrained part, Available and On order side by side — one row per
-constraint, not one per bin.
+Quantities are the sums the database keeps per part and location subtree (server/levels.py, kept by triggers on
+every write): one row per constraint, whatever the stock below it, less the lots expired today (read through
+the index on expiry).
 
 Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
 cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
@@ -24,11 +24,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Database, dialect_insert
 from server.errors import NotFound
+from server.levels import expired_available, location_tree, stock_levels
 from server.models import InventoryRow, Location, Part, Supplier, canon, is_stock
 from server.actor import Actor
 from server.clock import next_version
@@ -42,9 +43,9 @@ from server.purchasing.service import create_po
 from server.queries import location_subtree
 from server.rules.money import exact, money_text
 from server.rules.purchasing import below_min, check_min_max, line_name, suggested
-from server.rules.status import Status, status_filter_sql
 
 Key = tuple[UUID, UUID]  # part, location
+PARTS_PER_QUERY = 5000  # parts named in one query (PostgreSQL takes at most 32,767 parameters)
 
 
 @dataclass(slots=True)
@@ -80,35 +81,41 @@ def _constraints() -> Any:
     )
 
 
-def _constrained_tree(within: str | None) -> Any:
-    """(root, id): every location with a min constraint on it (root; in the subtree of `within` when given), and
-    each location in its subtree."""
-    roots = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
+def _below_min_constrained(within: str | None) -> Any:
+    """Constraints with a min (on the subtree of `within` when given)."""
+    constrained = StockConstraint.min_quantity.is_not(None)
     if within:
-        roots = roots.where(StockConstraint.location_id.in_(location_subtree(within)))
-    roots = roots.subquery()
-    tree = select(roots.c.location_id.label("root"), roots.c.location_id.label("id")).cte("constrained", recursive=True)
-    return tree.union_all(select(tree.c.root, Location.id).where(Location.parent_id == tree.c.id))
+        constrained = and_(constrained, StockConstraint.location_id.in_(location_subtree(within)))
+    return constrained
 
 
-async def _subtree_levels(session: AsyncSession, within: str | None) -> dict[Key, tuple[Any, Any]]:
-    """For each (part, location) with a min constraint (in the subtree of `within` when given): the quantity
-    Available and the quantity On order in that location's subtree. Summed by the database, one row per
-    constraint with stock."""
-    tree = _constrained_tree(within)
-
-    def summed(status: Status) -> Any:
-        return func.sum(case((status_filter_sql(InventoryRow, Location, status), InventoryRow.quantity), else_=0))
-
+async def _expired(session: AsyncSession, constrained: Any) -> dict[Key, Any]:
+    """Per constraint, the quantity the kept sums count as Available that has expired today (through the
+    partial index on expiry: only rows with an expiry are read)."""
     rows = await session.execute(
-        select(StockConstraint.part_id, StockConstraint.location_id, summed(Status.available), summed(Status.on_order))
-        .join(tree, tree.c.root == StockConstraint.location_id)
-        .join(InventoryRow, and_(InventoryRow.part_id == StockConstraint.part_id, InventoryRow.location_id == tree.c.id))
+        select(StockConstraint.part_id, StockConstraint.location_id, func.sum(InventoryRow.quantity))
+        .select_from(InventoryRow)
         .join(Location, Location.id == InventoryRow.location_id)
-        .where(StockConstraint.min_quantity.is_not(None))
+        .join(location_tree, location_tree.c.location_id == InventoryRow.location_id)
+        .join(StockConstraint, and_(StockConstraint.part_id == InventoryRow.part_id,
+                                    StockConstraint.location_id == location_tree.c.ancestor_id))
+        .where(constrained, expired_available())
         .group_by(StockConstraint.part_id, StockConstraint.location_id)
     )
-    return {(part_id, place): (canon(available or 0), canon(on_order or 0)) for part_id, place, available, on_order in rows}
+    return {(part_id, place): quantity for part_id, place, quantity in rows}
+
+
+def _levels(constrained: Any) -> Any:
+    """Each constraint with a min, its part and location, and the sums the database keeps for that part in that
+    subtree (server/levels.py; none: nothing there), in the list's order. Plain rows: thousands are read."""
+    c, kept = StockConstraint, stock_levels
+    return (
+        select(c.part_id, c.location_id, c.min_quantity, c.max_quantity, Part.part_number, Part.unit, Location.code,
+               kept.c.available, kept.c.on_order)
+        .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
+        .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
+        .where(constrained).order_by(Location.code, Part.part_number)
+    )
 
 
 async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str, Decimal | None]]:
@@ -129,18 +136,17 @@ async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str
         .where(lines.c.n == 1)
     ):
         found[part_id] = (name, price)
-    newest_stock = func.row_number().over(
-        partition_by=InventoryRow.part_id, order_by=(InventoryRow.created_at.desc(), InventoryRow.id.desc())
+    # per part, one step down the index of supplied stock (newest first), not a walk through all its rows
+    newest_stock = (
+        select(InventoryRow.id).where(InventoryRow.part_id == Part.id, InventoryRow.supplier_id.is_not(None), is_stock())
+        .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).correlate(Part).scalar_subquery()
     )
     stock = (
-        select(InventoryRow.part_id, InventoryRow.supplier_id, InventoryRow.unit_cost, newest_stock.label("n"))
-        .where(InventoryRow.part_id.in_(parts), InventoryRow.supplier_id.is_not(None), is_stock())
-        .subquery()
+        select(Part.id.label("part_id"), Supplier.name, InventoryRow.unit_cost)
+        .join(InventoryRow, InventoryRow.id == newest_stock).join(Supplier, Supplier.id == InventoryRow.supplier_id)
+        .where(Part.id.in_(parts))
     )
-    for part_id, name, cost in await session.execute(
-        select(stock.c.part_id, Supplier.name, stock.c.unit_cost).join(Supplier, Supplier.id == stock.c.supplier_id)
-        .where(stock.c.n == 1)
-    ):
+    for part_id, name, cost in await session.execute(stock):
         if part_id not in found:
             found[part_id] = (name, exact(cost) if cost is not None else None)
     return found
@@ -190,26 +196,28 @@ class ReplenishmentService:
         return ReplenishmentOut(items=[need.item for need in needs], total=len(needs), currency=self.db.settings.currency)
 
     async def _needs(self, session: AsyncSession, location: str | None) -> list[Need]:
-        query = _constraints().where(StockConstraint.min_quantity.is_not(None))
         if location:
             await _find(session, Location, Location.code, location, "location")
-            query = query.where(StockConstraint.location_id.in_(location_subtree(location)))
-        constraints = (await session.execute(query.order_by(Location.code, Part.part_number))).all()
-        if not constraints:
+        constrained = _below_min_constrained(location)
+        expired = await _expired(session, constrained)
+        below = []
+        for row in await session.execute(_levels(constrained)):
+            available = canon((row.available or 0) - expired.get((row.part_id, row.location_id), 0))
+            if below_min(available, row.min_quantity):
+                below.append((row, available, canon(row.on_order or 0)))
+        if not below:
             return []
-        parts = select(StockConstraint.part_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
-        levels = await _subtree_levels(session, location)
-        bought = await last_bought(session, parts)
+        parts = sorted({row.part_id for row, _, _ in below})
+        bought = {}
+        for start in range(0, len(parts), PARTS_PER_QUERY):
+            bought.update(await last_bought(session, parts[start:start + PARTS_PER_QUERY]))
         needs = []
-        for constraint in constraints:
-            available, on_order = levels.get((constraint.part_id, constraint.location_id), (0, 0))
-            if not below_min(available, constraint.min_quantity):
-                continue
-            supplier, price = bought.get(constraint.part_id, (None, None))
-            needs.append(Need(constraint.part_id, constraint.location_id, ReplenishmentItem(
-                part=constraint.part_number, location=constraint.code, unit=constraint.unit, available=available,
-                on_order=on_order, min=constraint.min_quantity, max=constraint.max_quantity,
-                suggested=suggested(available, on_order, constraint.min_quantity, constraint.max_quantity),
+        for row, available, on_order in below:
+            supplier, price = bought.get(row.part_id, (None, None))
+            needs.append(Need(row.part_id, row.location_id, ReplenishmentItem(
+                part=row.part_number, location=row.code, unit=row.unit, available=available, on_order=on_order,
+                min=row.min_quantity, max=row.max_quantity,
+                suggested=suggested(available, on_order, row.min_quantity, row.max_quantity),
                 supplier=supplier, unit_price=money_text(price) if price is not None else None,
             ), price))
         return needs

@@ -19,18 +19,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.db import Database, dialect_insert
 from server.errors import NotFound
 from server.levels import expired_available, location_tree, stock_levels
-from server.models import InventoryRow, Location, Part, Supplier, canon, is_stock
+from server.models import InventoryRow, Location, Part, QuantityType, Supplier, is_stock
 from server.actor import Actor
 from server.clock import next_version
 from server.purchasing.models import PoLine, PoStatus, PurchaseOrder, StockConstraint
@@ -42,18 +43,15 @@ from server.purchasing.schemas import (
 from server.purchasing.service import create_po
 from server.queries import location_subtree
 from server.rules.money import exact, money_text
-from server.rules.purchasing import below_min, check_min_max, line_name, suggested
+from server.rules.purchasing import below_min_sql, check_min_max, line_name, suggested
 
-Key = tuple[UUID, UUID]  # part, location
-PARTS_PER_QUERY = 5000  # parts named in one query (PostgreSQL takes at most 32,767 parameters)
+Key = tuple[str, str | None]  # part number, location code
 
 
 @dataclass(slots=True)
 class Need:
-    """One constraint below its min, as the list shows it (with ids, for drafting)."""
+    """One constraint below its min, as the list shows it, and the last unit price (for drafting)."""
 
-    part_id: UUID
-    location_id: UUID
     item: ReplenishmentItem
     price: Decimal | None
 
@@ -81,75 +79,74 @@ def _constraints() -> Any:
     )
 
 
-def _below_min_constrained(within: str | None) -> Any:
-    """Constraints with a min (on the subtree of `within` when given)."""
-    constrained = StockConstraint.min_quantity.is_not(None)
-    if within:
-        constrained = and_(constrained, StockConstraint.location_id.in_(location_subtree(within)))
-    return constrained
-
-
-async def _expired(session: AsyncSession, constrained: Any) -> dict[Key, Any]:
-    """Per constraint, the quantity the kept sums count as Available that has expired today (through the
+def _expired() -> Any:
+    """Per constraint with a min, the quantity the kept sums count as Available that has expired today (through the
     partial index on expiry: only rows with an expiry are read)."""
-    rows = await session.execute(
-        select(StockConstraint.part_id, StockConstraint.location_id, func.sum(InventoryRow.quantity))
+    return (
+        select(StockConstraint.part_id, StockConstraint.location_id, func.sum(InventoryRow.quantity).label("quantity"))
         .select_from(InventoryRow)
         .join(Location, Location.id == InventoryRow.location_id)
         .join(location_tree, location_tree.c.location_id == InventoryRow.location_id)
         .join(StockConstraint, and_(StockConstraint.part_id == InventoryRow.part_id,
                                     StockConstraint.location_id == location_tree.c.ancestor_id))
-        .where(constrained, expired_available())
+        .where(StockConstraint.min_quantity.is_not(None), expired_available())
         .group_by(StockConstraint.part_id, StockConstraint.location_id)
+        .subquery("expired")
     )
-    return {(part_id, place): quantity for part_id, place, quantity in rows}
 
 
-def _levels(constrained: Any) -> Any:
-    """Each constraint with a min, its part and location, and the sums the database keeps for that part in that
-    subtree (server/levels.py; none: nothing there), in the list's order. Plain rows: thousands are read."""
+@cache
+def _below(in_subtree: bool) -> Any:
+    """Each constraint below its min (on the subtree of the location coded `within`, a parameter, when
+    `in_subtree`), its part and location, what is
+    Available and On order there — the sums the database keeps for that part and subtree (server/levels.py; none:
+    nothing there) less what of it has expired —, and the part's last supplier and price: its newest PO line not
+    cancelled, else its newest stock received with a supplier (and that stock's unit cost). One row per
+    constraint, filtered by the database. Plain rows: thousands are read. Built once (building it costs more
+    than running it on a small database)."""
     c, kept = StockConstraint, stock_levels
+    constrained = c.min_quantity.is_not(None)
+    if in_subtree:  # from the tree the database keeps, not walked here
+        top = aliased(Location)
+        constrained = and_(constrained, c.location_id.in_(
+            select(location_tree.c.location_id).join(top, top.id == location_tree.c.ancestor_id)
+            .where(top.code == bindparam("within"))
+        ))
+    expired = _expired()  # of every constraint: SQLite would try each location of `within` for each expired row
+    available = func.coalesce(kept.c.available, 0) - func.coalesce(expired.c.quantity, 0)
+    newest_line, newest_stock = _last_bought(c.part_id)
+    line, order, stock = aliased(PoLine), aliased(PurchaseOrder), aliased(InventoryRow)
+    line_supplier, stock_supplier = aliased(Supplier), aliased(Supplier)
     return (
-        select(c.part_id, c.location_id, c.min_quantity, c.max_quantity, Part.part_number, Part.unit, Location.code,
-               kept.c.available, kept.c.on_order)
+        select(Part.part_number, Part.unit, Location.code, c.min_quantity, c.max_quantity,
+               type_coerce(available, QuantityType).label("available"),
+               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"),
+               line_supplier.name.label("line_supplier"), line.unit_price.label("line_price"),
+               stock_supplier.name.label("stock_supplier"), stock.unit_cost.label("stock_cost"))
         .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
         .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
-        .where(constrained).order_by(Location.code, Part.part_number)
+        .outerjoin(expired, and_(expired.c.part_id == c.part_id, expired.c.location_id == c.location_id))
+        .outerjoin(line, line.id == newest_line).outerjoin(order, order.id == line.po_id)
+        .outerjoin(line_supplier, line_supplier.id == order.supplier_id)
+        .outerjoin(stock, stock.id == newest_stock).outerjoin(stock_supplier, stock_supplier.id == stock.supplier_id)
+        .where(constrained, below_min_sql(available, c.min_quantity))
+        .order_by(Location.code, Part.part_number)
     )
 
 
-async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str, Decimal | None]]:
-    """Each part's last supplier and unit price: its newest PO line not cancelled, else its newest stock
-    received with a supplier (and that stock's unit cost)."""
-    newest = func.row_number().over(
-        partition_by=PoLine.part_id, order_by=(PurchaseOrder.created_at.desc(), PoLine.line_no.desc())
-    )
-    lines = (
-        select(PoLine.part_id, PurchaseOrder.supplier_id, PoLine.unit_price, newest.label("n"))
-        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
-        .where(PoLine.part_id.in_(parts), PurchaseOrder.status != PoStatus.cancelled.value)
-        .subquery()
-    )
-    found: dict[UUID, tuple[str, Decimal | None]] = {}
-    for part_id, name, price in await session.execute(
-        select(lines.c.part_id, Supplier.name, lines.c.unit_price).join(Supplier, Supplier.id == lines.c.supplier_id)
-        .where(lines.c.n == 1)
-    ):
-        found[part_id] = (name, price)
-    # per part, one step down the index of supplied stock (newest first), not a walk through all its rows
-    newest_stock = (
-        select(InventoryRow.id).where(InventoryRow.part_id == Part.id, InventoryRow.supplier_id.is_not(None), is_stock())
-        .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).correlate(Part).scalar_subquery()
+def _last_bought(part_id: Any) -> tuple[Any, Any]:
+    """(newest PO line not cancelled, newest stock received with a supplier) of the part `part_id` (a column of the
+    outer query): one step down an index each, per row of the list."""
+    line = (
+        select(PoLine.id).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+        .where(PoLine.part_id == part_id, PurchaseOrder.status != PoStatus.cancelled.value)
+        .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery()
     )
     stock = (
-        select(Part.id.label("part_id"), Supplier.name, InventoryRow.unit_cost)
-        .join(InventoryRow, InventoryRow.id == newest_stock).join(Supplier, Supplier.id == InventoryRow.supplier_id)
-        .where(Part.id.in_(parts))
+        select(InventoryRow.id).where(InventoryRow.part_id == part_id, InventoryRow.supplier_id.is_not(None), is_stock())
+        .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery()
     )
-    for part_id, name, cost in await session.execute(stock):
-        if part_id not in found:
-            found[part_id] = (name, exact(cost) if cost is not None else None)
-    return found
+    return line, stock
 
 
 class ReplenishmentService:
@@ -198,26 +195,15 @@ class ReplenishmentService:
     async def _needs(self, session: AsyncSession, location: str | None) -> list[Need]:
         if location:
             await _find(session, Location, Location.code, location, "location")
-        constrained = _below_min_constrained(location)
-        expired = await _expired(session, constrained)
-        below = []
-        for row in await session.execute(_levels(constrained)):
-            available = canon((row.available or 0) - expired.get((row.part_id, row.location_id), 0))
-            if below_min(available, row.min_quantity):
-                below.append((row, available, canon(row.on_order or 0)))
-        if not below:
-            return []
-        parts = sorted({row.part_id for row, _, _ in below})
-        bought = {}
-        for start in range(0, len(parts), PARTS_PER_QUERY):
-            bought.update(await last_bought(session, parts[start:start + PARTS_PER_QUERY]))
         needs = []
-        for row, available, on_order in below:
-            supplier, price = bought.get(row.part_id, (None, None))
-            needs.append(Need(row.part_id, row.location_id, ReplenishmentItem(
-                part=row.part_number, location=row.code, unit=row.unit, available=available, on_order=on_order,
-                min=row.min_quantity, max=row.max_quantity,
-                suggested=suggested(available, on_order, row.min_quantity, row.max_quantity),
+        for row in await session.execute(_below(bool(location)), {"within": location} if location else {}):
+            supplier, price = row.line_supplier, row.line_price
+            if supplier is None and row.stock_supplier is not None:
+                supplier, price = row.stock_supplier, exact(row.stock_cost) if row.stock_cost is not None else None
+            needs.append(Need(ReplenishmentItem(
+                part=row.part_number, location=row.code, unit=row.unit, available=row.available,
+                on_order=row.on_order, min=row.min_quantity, max=row.max_quantity,
+                suggested=suggested(row.available, row.on_order, row.min_quantity, row.max_quantity),
                 supplier=supplier, unit_price=money_text(price) if price is not None else None,
             ), price))
         return needs
@@ -235,8 +221,8 @@ class ReplenishmentService:
                 supplier = item.supplier or data.supplier
                 if item.suggested == 0:
                     why = "nothing to order: what is on order reaches the max (or min)"
-                elif (need.part_id, need.location_id) in drafted:
-                    why = f"already on draft {drafted[need.part_id, need.location_id]}"
+                elif (item.part, item.location) in drafted:
+                    why = f"already on draft {drafted[item.part, item.location]}"
                 elif supplier is None:
                     why = "no supplier known: it was never bought; name a supplier"
                 elif data.supplier is not None and supplier.lower() != data.supplier.lower():
@@ -262,7 +248,8 @@ class ReplenishmentService:
 async def _on_drafts(session: AsyncSession) -> dict[Key, str]:
     """(part, location) of every line of a draft PO → the line's name."""
     rows = await session.execute(
-        select(PoLine.part_id, PoLine.location_id, PurchaseOrder.number, PoLine.line_no)
-        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id).where(PurchaseOrder.status == PoStatus.draft.value)
+        select(Part.part_number, Location.code, PurchaseOrder.number, PoLine.line_no)
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id).join(Part, Part.id == PoLine.part_id)
+        .outerjoin(Location, Location.id == PoLine.location_id).where(PurchaseOrder.status == PoStatus.draft.value)
     )
-    return {(part_id, location_id): line_name(number, line_no) for part_id, location_id, number, line_no in rows}
+    return {(part, code): line_name(number, line_no) for part, code, number, line_no in rows}

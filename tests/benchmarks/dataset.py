@@ -28,6 +28,7 @@ import asyncpg
 import uuid_utils
 
 from server import levels
+from server.models import to_scaled
 
 SITES, AREAS, SHELVES, BINS = 2, 10, 10, 9
 PARTS = 5000
@@ -212,6 +213,8 @@ class Generator:
 
 # ---- SQLite ----------------------------------------------------------------------------------------
 def _sqlite_value(column: str, value: Any) -> Any:
+    if column == "quantity":
+        return to_scaled(value)  # QuantityType on SQLite: millionths in an INTEGER
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, bool):

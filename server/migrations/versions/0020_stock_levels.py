@@ -16,7 +16,7 @@ import advanced_alchemy.types as sa_types
 import sqlalchemy as sa
 from alembic import op
 
-from server.levels import create_triggers, drop_triggers, rebuild
+from server.levels import EXPIRY_COLUMNS, create_triggers, drop_triggers, rebuild
 
 revision = 'a3c4d5e60020'
 down_revision = 'c0575a170014'
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column('on_order', _quantity(), nullable=False),
         sa.PrimaryKeyConstraint('part_id', 'location_id', name=op.f('pk_stock_levels')),
     )
-    op.create_index('ix_inventory_expiry', 'inventory', ['expiry'], sqlite_where=sa.text('expiry IS NOT NULL'),
+    op.create_index('ix_inventory_expiry', 'inventory', list(EXPIRY_COLUMNS), sqlite_where=sa.text('expiry IS NOT NULL'),
                     postgresql_where=sa.text('expiry IS NOT NULL'))
     supplied = sa.text('supplier_id IS NOT NULL AND po_state IS NULL')
     op.create_index('ix_inventory_part_id_supplied', 'inventory', ['part_id', 'created_at', 'id'],

@@ -32,7 +32,9 @@ OPEN_LAYERS = (
     .where(LAYERS.c.part_id == bindparam("part"), LAYERS.c.quantity_remaining > 0)
     .order_by(*FIFO_ORDER)
 )
-HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(LAYERS.c.part_id == bindparam("part"))
+HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(  # the open layers' index holds it all
+    LAYERS.c.part_id == bindparam("part"), LAYERS.c.quantity_remaining > 0
+)
 AVERAGE = (
     select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
     .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)

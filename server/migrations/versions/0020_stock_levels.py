@@ -2,7 +2,8 @@
 (every location with each location above it) and `stock_levels` (per part and location subtree, the quantity
 Available — but for expiry — and On order), kept by triggers on `inventory` and `locations` (server/levels.py
 writes them, for both engines); a partial index on `inventory.expiry` for the expired lots a reader subtracts,
-and one on each part's stock received from a supplier, newest first (its last supplier, read per part).
+one on each part's stock received from a supplier, newest first (its last supplier, read per part), and one on
+the open cost layers' quantities (what a part holds, summed for a priced receipt's average price: PO receipts).
 Both tables are filled from the rows once, here.
 
 Revision ID: a3c4d5e60020
@@ -49,6 +50,9 @@ def upgrade() -> None:
     supplied = sa.text('supplier_id IS NOT NULL AND po_state IS NULL')
     op.create_index('ix_inventory_part_id_supplied', 'inventory', ['part_id', 'created_at', 'id'],
                     sqlite_where=supplied, postgresql_where=supplied)
+    open_layers = sa.text('quantity_remaining > 0')
+    op.create_index('ix_cost_layers_part_id_open', 'cost_layers', ['part_id', 'quantity_remaining'],
+                    sqlite_where=open_layers, postgresql_where=open_layers)
     for sql in rebuild():
         op.execute(sql)
     for sql in create_triggers(op.get_bind().dialect.name):
@@ -58,6 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for sql in drop_triggers(op.get_bind().dialect.name):
         op.execute(sql)
+    op.drop_index('ix_cost_layers_part_id_open', table_name='cost_layers')
     op.drop_index('ix_inventory_part_id_supplied', table_name='inventory')
     op.drop_index('ix_inventory_expiry', table_name='inventory')
     op.drop_table('stock_levels')

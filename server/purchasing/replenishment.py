@@ -114,39 +114,39 @@ def _below(in_subtree: bool) -> Any:
         ))
     expired = _expired()  # of every constraint: SQLite would try each location of `within` for each expired row
     available = func.coalesce(kept.c.available, 0) - func.coalesce(expired.c.quantity, 0)
-    newest_line, newest_stock = _last_bought(c.part_id)
-    line, order, stock = aliased(PoLine), aliased(PurchaseOrder), aliased(InventoryRow)
-    line_supplier, stock_supplier = aliased(Supplier), aliased(Supplier)
     return (
         select(Part.part_number, Part.unit, Location.code, c.min_quantity, c.max_quantity,
                type_coerce(available, QuantityType).label("available"),
-               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"),
-               line_supplier.name.label("line_supplier"), line.unit_price.label("line_price"),
-               stock_supplier.name.label("stock_supplier"), stock.unit_cost.label("stock_cost"))
+               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"), *_last_bought(c.part_id))
         .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
         .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
         .outerjoin(expired, and_(expired.c.part_id == c.part_id, expired.c.location_id == c.location_id))
-        .outerjoin(line, line.id == newest_line).outerjoin(order, order.id == line.po_id)
-        .outerjoin(line_supplier, line_supplier.id == order.supplier_id)
-        .outerjoin(stock, stock.id == newest_stock).outerjoin(stock_supplier, stock_supplier.id == stock.supplier_id)
         .where(constrained, below_min_sql(available, c.min_quantity))
         .order_by(Location.code, Part.part_number)
     )
 
 
-def _last_bought(part_id: Any) -> tuple[Any, Any]:
-    """(newest PO line not cancelled, newest stock received with a supplier) of the part `part_id` (a column of the
-    outer query): one step down an index each, per row of the list."""
-    line = (
-        select(PoLine.id).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
-        .where(PoLine.part_id == part_id, PurchaseOrder.status != PoStatus.cancelled.value)
-        .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery()
-    )
-    stock = (
-        select(InventoryRow.id).where(InventoryRow.part_id == part_id, InventoryRow.supplier_id.is_not(None), is_stock())
-        .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery()
-    )
-    return line, stock
+def _last_bought(part_id: Any) -> list[Any]:
+    """The supplier and unit price of the newest PO line not cancelled, and the supplier and unit cost of the
+    newest stock received with a supplier, of the part `part_id` (a column of the outer query): each one step
+    down an index per row of the list (scalar subqueries: a join on them would read a whole table)."""
+    def newest_line(column: Any, label: str) -> Any:
+        return (
+            select(column).select_from(PoLine).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+            .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+            .where(PoLine.part_id == part_id, PurchaseOrder.status != PoStatus.cancelled.value)
+            .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery().label(label)
+        )
+
+    def newest_stock(column: Any, label: str) -> Any:
+        return (
+            select(column).select_from(InventoryRow).join(Supplier, Supplier.id == InventoryRow.supplier_id)
+            .where(InventoryRow.part_id == part_id, InventoryRow.supplier_id.is_not(None), is_stock())
+            .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery().label(label)
+        )
+
+    return [newest_line(Supplier.name, "line_supplier"), newest_line(PoLine.unit_price, "line_price"),
+            newest_stock(Supplier.name, "stock_supplier"), newest_stock(InventoryRow.unit_cost, "stock_cost")]
 
 
 class ReplenishmentService:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -247,7 +248,7 @@ async def main() -> None:
     options = parser.parse_args()
     engine = "postgresql" if options.db == "postgres" else "sqlite"
     skip = set(filter(None, options.skip.split(",")))
-    result: dict[str, Any] = {"engine": engine}
+    result: dict[str, Any] = {"engine": engine, "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         if "receipts" not in skip:
@@ -265,6 +266,7 @@ async def main() -> None:
             result["replenishment"] = await bench_replenishment(engine, tmp / "c", options.rows, options.constraints,
                                                                 options.lookups)
     name = "purchasing" if engine == "sqlite" else "purchasing_postgres"
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(write_result(name, result, options.out))
 
 

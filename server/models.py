@@ -31,6 +31,7 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
+    text,
     type_coerce,
 )
 from sqlalchemy.engine import Dialect
@@ -482,6 +483,9 @@ class CostLayer(UUIDv7AuditBase):
     __tablename__ = "cost_layers"
     __table_args__ = (
         Index("ix_cost_layers_part_id_version", "part_id", "version"),
+        # what a part's open layers hold, summed from the index alone (a priced receipt reads it for the average)
+        Index("ix_cost_layers_part_id_open", "part_id", "quantity_remaining",
+              sqlite_where=text("quantity_remaining > 0"), postgresql_where=text("quantity_remaining > 0")),
         CheckConstraint("quantity_remaining >= 0", name="ck_cost_layers_remaining_non_negative"),
     )
 

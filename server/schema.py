@@ -9,6 +9,7 @@ from advanced_alchemy.base import orm_registry
 
 import server.counts.models  # noqa: F401 - cycle counts (and their count lines)
 import server.kits.models  # noqa: F401 - kits, their lines and picks
+import server.levels  # noqa: F401 - stock levels per part and location subtree, kept by triggers
 import server.models  # noqa: F401 - inventory, users and devices, the op records
 import server.production.models  # noqa: F401 - BOMs, production runs, their lines and history
 import server.purchasing.models  # noqa: F401 - purchase orders and their lines, min/max constraints

@@ -27,7 +27,9 @@ from server.rules.costs import Consumption, Layer, fifo_take, moving_average
 from server.rules.quantities import Number, canon
 
 USAGE = UsageRecord.__table__
-HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(LAYERS.c.part_id == bindparam("part"))
+HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(  # the open layers' index holds it all
+    LAYERS.c.part_id == bindparam("part"), LAYERS.c.quantity_remaining > 0
+)
 AVERAGE = (
     select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
     .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)

@@ -28,10 +28,10 @@ from uuid import UUID
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.models import Money, Number, QuantityType
+from server.models import InventoryRow, Money, Number, QuantityType
 
 
 class PoStatus(StrEnum):
@@ -126,3 +126,10 @@ class StockConstraint(UUIDv7AuditBase):
     min_quantity: Mapped[Number | None] = mapped_column(QuantityType)
     max_quantity: Mapped[Number | None] = mapped_column(QuantityType)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+# A part's newest stock received from a supplier (its last supplier when no PO line names one: the replenishment
+# list, server/purchasing/replenishment.py): one step down this index per part. Partial: stock with a supplier.
+SUPPLIED_STOCK = and_(InventoryRow.supplier_id.is_not(None), InventoryRow.po_state.is_(None))
+Index("ix_inventory_part_id_supplied", InventoryRow.part_id, InventoryRow.created_at, InventoryRow.id,
+      sqlite_where=SUPPLIED_STOCK, postgresql_where=SUPPLIED_STOCK)

@@ -52,7 +52,11 @@ POS_LOCKED = (  # in id order: two transactions locking the same POs take them i
 LINES_OF = select(
     PoLine.id, PoLine.po_id, PoLine.line_no, PoLine.part_id, PoLine.quantity, PoLine.received, PoLine.unit_price,
     PoLine.serials, PoLine.lot, PoLine.status, PoLine.version,
-).where(PoLine.po_id.in_(bindparam("po_ids", expanding=True)))
+).where(PoLine.po_id.in_(bindparam("po_ids", expanding=True)), PoLine.line_no.in_(bindparam("line_nos", expanding=True)))
+OTHER_OPEN_LINE = select(PoLine.id).where(  # a PO's line still open, but for those held
+    PoLine.po_id == bindparam("po_id"), PoLine.status == LineStatus.open.value,
+    PoLine.id.not_in(bindparam("held", expanding=True)),
+).limit(1)
 PENDING = SELECT_ROWS.where(  # the lines' rows not received yet: on order, or left when a line was called off
     INVENTORY.c.po_line_id.in_(bindparam("line_ids", expanding=True)), INVENTORY.c.po_state.in_(("open", "cancelled"))
 )
@@ -62,7 +66,7 @@ LINE_COLUMNS = ("quantity", "received", "status", "serials", "version", "updated
 @dataclass(slots=True)
 class Line:
     """A line received against in this write transaction, as it stands now (its row written with the stock
-    rows: `_write_lines`), with its PO and the line's rows not received yet (held with the stock rows)."""
+    rows: `_write_lines`), with its PO (locked) and the line's rows not received yet (held with the stock rows)."""
 
     name: str
     id: UUID
@@ -77,8 +81,7 @@ class Line:
     lot: str | None
     status: str
     version: int
-    pending: list[Stock] = field(default_factory=list)  # loaded for the lines receipts name (`loaded`)
-    loaded: bool = False
+    pending: list[Stock] = field(default_factory=list)
     changed: bool = False  # since last written
 
 
@@ -105,46 +108,48 @@ def split_name(name: str) -> tuple[str, int] | None:
 
 
 async def load_lines(session: AsyncSession, lookups: Lookups, names: Collection[str]) -> None:
-    """Read the POs these lines belong to (their rows locked, in id order), every line of them, and the
-    rows not received yet of the lines named, into `lookups.po_lines` (by name): once per write transaction,
-    a few queries for a push chunk's receipts; later receipts find them as the earlier ones left them."""
+    """Read the lines named that are not held yet into `lookups.po_lines` (by name), with their rows not received
+    yet, locking the rows of their POs not locked yet (in id order): once per write transaction, a few queries for a
+    push chunk's receipts; later receipts find them as the earlier ones left them. Only the lines named: a PO's
+    other lines are asked for when a receipt completes a line (`_update_line`)."""
     wanted = {parsed for name in names if name not in lookups.po_lines and (parsed := split_name(name))}
-    numbers = sorted({number for number, _ in wanted} - {line.name.rpartition("/")[0] for line in lookups.po_lines.values()})
-    if not numbers:
+    if not wanted:
         return
+    pos = {line.name.rpartition("/")[0]: (line.po_id, line.po_status, line.supplier_id)
+           for line in lookups.po_lines.values()}  # locked already
     connection = await session.connection()
-    pos = {po.id: po for po in await connection.execute(POS_LOCKED, {"numbers": numbers})}
-    if not pos:
+    numbers = sorted({number for number, _ in wanted} - pos.keys())
+    if numbers:
+        for po in await connection.execute(POS_LOCKED, {"numbers": numbers}):
+            pos[po.number] = (po.id, po.status, po.supplier_id)
+    numbers_of = {po_id: number for number, (po_id, _, _) in pos.items()}
+    targets = {(pos[number][0], line_no) for number, line_no in wanted if number in pos}
+    if not targets:
         return
     named: dict[UUID, Line] = {}
-    for row in await connection.execute(LINES_OF, {"po_ids": list(pos)}):
-        po = pos[row.po_id]
-        line = Line(name=line_name(po.number, row.line_no), id=row.id, po_id=po.id, po_status=po.status,
-                    supplier_id=po.supplier_id, part_id=row.part_id, quantity=row.quantity, received=row.received,
+    params = {"po_ids": sorted({po_id for po_id, _ in targets}), "line_nos": sorted({no for _, no in targets})}
+    for row in await connection.execute(LINES_OF, params):
+        if (row.po_id, row.line_no) not in targets:  # another PO's line of the same number
+            continue
+        number = numbers_of[row.po_id]
+        _, status, supplier_id = pos[number]
+        line = Line(name=line_name(number, row.line_no), id=row.id, po_id=row.po_id, po_status=status,
+                    supplier_id=supplier_id, part_id=row.part_id, quantity=row.quantity, received=row.received,
                     unit_price=row.unit_price, serials=row.serials, lot=row.lot, status=row.status, version=row.version)
-        lookups.po_lines[line.name] = line
-        if (po.number, row.line_no) in wanted:
-            named[line.id] = line
+        lookups.po_lines[line.name] = named[line.id] = line
     for start in range(0, len(named), IN_BATCH):
         ids = list(named)[start:start + IN_BATCH]
         for row in await lookups.rows.load(session, PENDING, {"line_ids": ids}, write=False):  # only receipts change them
             named[row.po_line_id].pending.append(row)
-    for line in named.values():
-        line.loaded = True
     lookups.rows.also["po_lines"] = partial(_write_lines, lookups.po_lines)
 
 
 async def _line(ctx: OpContext, name: str) -> Line:
     parsed = split_name(name)
     name = line_name(*parsed) if parsed else name  # "PO-1/02" is line 2
+    if name not in ctx.lookups.po_lines:
+        await load_lines(ctx.session, ctx.lookups, [name])
     line = ctx.lookups.po_lines.get(name)
-    if line is None or not line.loaded:
-        if line is not None:  # another line of its PO was named: its PO is locked already
-            line.pending = await ctx.load(PENDING.params(line_ids=[line.id]), write=False)
-            line.loaded = True
-        else:
-            await load_lines(ctx.session, ctx.lookups, [name])
-            line = ctx.lookups.po_lines.get(name)
     if line is None:
         raise NotFound(f"No purchase order line {name}", field="po_line")
     return line
@@ -254,11 +259,13 @@ async def _update_line(ctx: OpContext, line: Line, quantity: int, grow: int) -> 
     line.version, line.changed = ctx.version, True  # written with the stock rows
     if line.po_status != PoStatus.open or line.status == LineStatus.open:
         return
-    siblings = [other for other in ctx.lookups.po_lines.values() if other.po_id == line.po_id]  # all its lines
-    if not any(other.status == LineStatus.open for other in siblings):
-        for other in siblings:
+    held = [other for other in ctx.lookups.po_lines.values() if other.po_id == line.po_id]  # as they are now
+    if any(other.status == LineStatus.open for other in held):
+        return
+    connection = await ctx.session.connection()  # the others are as written (the PO is locked)
+    if (await connection.execute(OTHER_OPEN_LINE, {"po_id": line.po_id, "held": [o.id for o in held]})).first() is None:
+        for other in held:
             other.po_status = PoStatus.received.value
-        connection = await ctx.session.connection()
         await connection.execute(
             update(PurchaseOrder.__table__).where(PurchaseOrder.__table__.c.id == line.po_id)
             .values(status=PoStatus.received.value, closed_by=ctx.actor.username, closed_at=ctx.now)

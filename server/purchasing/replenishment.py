@@ -6,9 +6,9 @@ min whose available quantity (status Available, in the subtree) is below it, wit
 (status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
 purchasing.py `suggested`).
 
-Quantities are summed by the database in one grouped query: each constrained location's subtree (a
-recursive CTE), its rows of the constrained part, Available and On order side by side — one row per
-constraint, not one per bin.
+Quantities are the sums the database keeps per part and location subtree (server/levels.py, kept by triggers on
+every write): one row per constraint, whatever the stock below it, less the lots expired today (read through
+the index on expiry).
 
 Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
 cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
@@ -19,17 +19,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.db import Database, dialect_insert
 from server.errors import NotFound
-from server.models import InventoryRow, Location, Part, Supplier, canon, is_stock
+from server.levels import expired_available, location_tree, stock_levels
+from server.models import InventoryRow, Location, Part, QuantityType, Supplier, is_stock
 from server.actor import Actor
 from server.clock import next_version
 from server.purchasing.models import PoLine, PoStatus, PurchaseOrder, StockConstraint
@@ -41,18 +43,15 @@ from server.purchasing.schemas import (
 from server.purchasing.service import create_po
 from server.queries import location_subtree
 from server.rules.money import exact, money_text
-from server.rules.purchasing import below_min, check_min_max, line_name, suggested
-from server.rules.status import Status, status_filter_sql
+from server.rules.purchasing import below_min_sql, check_min_max, line_name, suggested
 
-Key = tuple[UUID, UUID]  # part, location
+Key = tuple[str, str | None]  # part number, location code
 
 
 @dataclass(slots=True)
 class Need:
-    """One constraint below its min, as the list shows it (with ids, for drafting)."""
+    """One constraint below its min, as the list shows it, and the last unit price (for drafting)."""
 
-    part_id: UUID
-    location_id: UUID
     item: ReplenishmentItem
     price: Decimal | None
 
@@ -80,70 +79,74 @@ def _constraints() -> Any:
     )
 
 
-def _constrained_tree(within: str | None) -> Any:
-    """(root, id): every location with a min constraint on it (root; in the subtree of `within` when given), and
-    each location in its subtree."""
-    roots = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
-    if within:
-        roots = roots.where(StockConstraint.location_id.in_(location_subtree(within)))
-    roots = roots.subquery()
-    tree = select(roots.c.location_id.label("root"), roots.c.location_id.label("id")).cte("constrained", recursive=True)
-    return tree.union_all(select(tree.c.root, Location.id).where(Location.parent_id == tree.c.id))
-
-
-async def _subtree_levels(session: AsyncSession, within: str | None) -> dict[Key, tuple[Any, Any]]:
-    """For each (part, location) with a min constraint (in the subtree of `within` when given): the quantity
-    Available and the quantity On order in that location's subtree. Summed by the database, one row per
-    constraint with stock."""
-    tree = _constrained_tree(within)
-
-    def summed(status: Status) -> Any:
-        return func.sum(case((status_filter_sql(InventoryRow, Location, status), InventoryRow.quantity), else_=0))
-
-    rows = await session.execute(
-        select(StockConstraint.part_id, StockConstraint.location_id, summed(Status.available), summed(Status.on_order))
-        .join(tree, tree.c.root == StockConstraint.location_id)
-        .join(InventoryRow, and_(InventoryRow.part_id == StockConstraint.part_id, InventoryRow.location_id == tree.c.id))
+def _expired() -> Any:
+    """Per constraint with a min, the quantity the kept sums count as Available that has expired today (through the
+    partial index on expiry: only rows with an expiry are read)."""
+    return (
+        select(StockConstraint.part_id, StockConstraint.location_id, func.sum(InventoryRow.quantity).label("quantity"))
+        .select_from(InventoryRow)
         .join(Location, Location.id == InventoryRow.location_id)
-        .where(StockConstraint.min_quantity.is_not(None))
+        .join(location_tree, location_tree.c.location_id == InventoryRow.location_id)
+        .join(StockConstraint, and_(StockConstraint.part_id == InventoryRow.part_id,
+                                    StockConstraint.location_id == location_tree.c.ancestor_id))
+        .where(StockConstraint.min_quantity.is_not(None), expired_available())
         .group_by(StockConstraint.part_id, StockConstraint.location_id)
+        .subquery("expired")
     )
-    return {(part_id, place): (canon(available or 0), canon(on_order or 0)) for part_id, place, available, on_order in rows}
 
 
-async def last_bought(session: AsyncSession, parts: Any) -> dict[UUID, tuple[str, Decimal | None]]:
-    """Each part's last supplier and unit price: its newest PO line not cancelled, else its newest stock
-    received with a supplier (and that stock's unit cost)."""
-    newest = func.row_number().over(
-        partition_by=PoLine.part_id, order_by=(PurchaseOrder.created_at.desc(), PoLine.line_no.desc())
+@cache
+def _below(in_subtree: bool) -> Any:
+    """Each constraint below its min (on the subtree of the location coded `within`, a parameter, when
+    `in_subtree`), its part and location, what is
+    Available and On order there — the sums the database keeps for that part and subtree (server/levels.py; none:
+    nothing there) less what of it has expired —, and the part's last supplier and price: its newest PO line not
+    cancelled, else its newest stock received with a supplier (and that stock's unit cost). One row per
+    constraint, filtered by the database. Plain rows: thousands are read. Built once (building it costs more
+    than running it on a small database)."""
+    c, kept = StockConstraint, stock_levels
+    constrained = c.min_quantity.is_not(None)
+    if in_subtree:  # from the tree the database keeps, not walked here
+        top = aliased(Location)
+        constrained = and_(constrained, c.location_id.in_(
+            select(location_tree.c.location_id).join(top, top.id == location_tree.c.ancestor_id)
+            .where(top.code == bindparam("within"))
+        ))
+    expired = _expired()  # of every constraint: SQLite would try each location of `within` for each expired row
+    available = func.coalesce(kept.c.available, 0) - func.coalesce(expired.c.quantity, 0)
+    return (
+        select(Part.part_number, Part.unit, Location.code, c.min_quantity, c.max_quantity,
+               type_coerce(available, QuantityType).label("available"),
+               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"), *_last_bought(c.part_id))
+        .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
+        .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
+        .outerjoin(expired, and_(expired.c.part_id == c.part_id, expired.c.location_id == c.location_id))
+        .where(constrained, below_min_sql(available, c.min_quantity))
+        .order_by(Location.code, Part.part_number)
     )
-    lines = (
-        select(PoLine.part_id, PurchaseOrder.supplier_id, PoLine.unit_price, newest.label("n"))
-        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
-        .where(PoLine.part_id.in_(parts), PurchaseOrder.status != PoStatus.cancelled.value)
-        .subquery()
-    )
-    found: dict[UUID, tuple[str, Decimal | None]] = {}
-    for part_id, name, price in await session.execute(
-        select(lines.c.part_id, Supplier.name, lines.c.unit_price).join(Supplier, Supplier.id == lines.c.supplier_id)
-        .where(lines.c.n == 1)
-    ):
-        found[part_id] = (name, price)
-    newest_stock = func.row_number().over(
-        partition_by=InventoryRow.part_id, order_by=(InventoryRow.created_at.desc(), InventoryRow.id.desc())
-    )
-    stock = (
-        select(InventoryRow.part_id, InventoryRow.supplier_id, InventoryRow.unit_cost, newest_stock.label("n"))
-        .where(InventoryRow.part_id.in_(parts), InventoryRow.supplier_id.is_not(None), is_stock())
-        .subquery()
-    )
-    for part_id, name, cost in await session.execute(
-        select(stock.c.part_id, Supplier.name, stock.c.unit_cost).join(Supplier, Supplier.id == stock.c.supplier_id)
-        .where(stock.c.n == 1)
-    ):
-        if part_id not in found:
-            found[part_id] = (name, exact(cost) if cost is not None else None)
-    return found
+
+
+def _last_bought(part_id: Any) -> list[Any]:
+    """The supplier and unit price of the newest PO line not cancelled, and the supplier and unit cost of the
+    newest stock received with a supplier, of the part `part_id` (a column of the outer query): each one step
+    down an index per row of the list (scalar subqueries: a join on them would read a whole table)."""
+    def newest_line(column: Any, label: str) -> Any:
+        return (
+            select(column).select_from(PoLine).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+            .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
+            .where(PoLine.part_id == part_id, PurchaseOrder.status != PoStatus.cancelled.value)
+            .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery().label(label)
+        )
+
+    def newest_stock(column: Any, label: str) -> Any:
+        return (
+            select(column).select_from(InventoryRow).join(Supplier, Supplier.id == InventoryRow.supplier_id)
+            .where(InventoryRow.part_id == part_id, InventoryRow.supplier_id.is_not(None), is_stock())
+            .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery().label(label)
+        )
+
+    return [newest_line(Supplier.name, "line_supplier"), newest_line(PoLine.unit_price, "line_price"),
+            newest_stock(Supplier.name, "stock_supplier"), newest_stock(InventoryRow.unit_cost, "stock_cost")]
 
 
 class ReplenishmentService:
@@ -190,26 +193,17 @@ class ReplenishmentService:
         return ReplenishmentOut(items=[need.item for need in needs], total=len(needs), currency=self.db.settings.currency)
 
     async def _needs(self, session: AsyncSession, location: str | None) -> list[Need]:
-        query = _constraints().where(StockConstraint.min_quantity.is_not(None))
         if location:
             await _find(session, Location, Location.code, location, "location")
-            query = query.where(StockConstraint.location_id.in_(location_subtree(location)))
-        constraints = (await session.execute(query.order_by(Location.code, Part.part_number))).all()
-        if not constraints:
-            return []
-        parts = select(StockConstraint.part_id).where(StockConstraint.min_quantity.is_not(None)).distinct()
-        levels = await _subtree_levels(session, location)
-        bought = await last_bought(session, parts)
         needs = []
-        for constraint in constraints:
-            available, on_order = levels.get((constraint.part_id, constraint.location_id), (0, 0))
-            if not below_min(available, constraint.min_quantity):
-                continue
-            supplier, price = bought.get(constraint.part_id, (None, None))
-            needs.append(Need(constraint.part_id, constraint.location_id, ReplenishmentItem(
-                part=constraint.part_number, location=constraint.code, unit=constraint.unit, available=available,
-                on_order=on_order, min=constraint.min_quantity, max=constraint.max_quantity,
-                suggested=suggested(available, on_order, constraint.min_quantity, constraint.max_quantity),
+        for row in await session.execute(_below(bool(location)), {"within": location} if location else {}):
+            supplier, price = row.line_supplier, row.line_price
+            if supplier is None and row.stock_supplier is not None:
+                supplier, price = row.stock_supplier, exact(row.stock_cost) if row.stock_cost is not None else None
+            needs.append(Need(ReplenishmentItem(
+                part=row.part_number, location=row.code, unit=row.unit, available=row.available,
+                on_order=row.on_order, min=row.min_quantity, max=row.max_quantity,
+                suggested=suggested(row.available, row.on_order, row.min_quantity, row.max_quantity),
                 supplier=supplier, unit_price=money_text(price) if price is not None else None,
             ), price))
         return needs
@@ -227,8 +221,8 @@ class ReplenishmentService:
                 supplier = item.supplier or data.supplier
                 if item.suggested == 0:
                     why = "nothing to order: what is on order reaches the max (or min)"
-                elif (need.part_id, need.location_id) in drafted:
-                    why = f"already on draft {drafted[need.part_id, need.location_id]}"
+                elif (item.part, item.location) in drafted:
+                    why = f"already on draft {drafted[item.part, item.location]}"
                 elif supplier is None:
                     why = "no supplier known: it was never bought; name a supplier"
                 elif data.supplier is not None and supplier.lower() != data.supplier.lower():
@@ -254,7 +248,8 @@ class ReplenishmentService:
 async def _on_drafts(session: AsyncSession) -> dict[Key, str]:
     """(part, location) of every line of a draft PO → the line's name."""
     rows = await session.execute(
-        select(PoLine.part_id, PoLine.location_id, PurchaseOrder.number, PoLine.line_no)
-        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id).where(PurchaseOrder.status == PoStatus.draft.value)
+        select(Part.part_number, Location.code, PurchaseOrder.number, PoLine.line_no)
+        .join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id).join(Part, Part.id == PoLine.part_id)
+        .outerjoin(Location, Location.id == PoLine.location_id).where(PurchaseOrder.status == PoStatus.draft.value)
     )
-    return {(part_id, location_id): line_name(number, line_no) for part_id, location_id, number, line_no in rows}
+    return {(part, code): line_name(number, line_no) for part, code, number, line_no in rows}

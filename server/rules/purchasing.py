@@ -7,6 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_
 
 from server.errors import Conflict, Invalid, OverReceipt, PoNotOpen, SerialNotOnLine, TrackingMismatch
 from server.models import Tracking
@@ -158,6 +161,11 @@ def check_min_max(minimum: int | None, maximum: int | None) -> None:
 
 def below_min(available: int, minimum: int | None) -> bool:
     return minimum is not None and available < minimum
+
+
+def below_min_sql(available: Any, minimum: Any) -> Any:
+    """`below_min` over SQL expressions (the replenishment list filters its constraints in the database)."""
+    return and_(minimum.is_not(None), available < minimum)
 
 
 def above_max(available: int, maximum: int | None) -> bool:

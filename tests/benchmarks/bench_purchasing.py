@@ -15,7 +15,8 @@
     (PurchasingService.open: the On-order rows and ledger lines in bulk); then the PO is read (its page's
     data, GET /api/purchase-orders/{number}). Median of 3.
 (c) replenishment: `--rows` inventory rows bulk-loaded (dataset.py), `--constraints` min/max constraints on
-    random (part, area) pairs, then ReplenishmentService.below_min (GET /api/replenishment) `--lookups` times,
+    random (part, area) pairs, one lot row in 10 with an expiry (half of them expired), then
+    ReplenishmentService.below_min (GET /api/replenishment) `--lookups` times,
     all sites and one site: p50/p95.
 
 Writes results/purchasing.json (purchasing_postgres.json with --db postgres).
@@ -25,27 +26,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import server.purchasing  # noqa: F401 - receipts against lines, above_max
 from server.actor import Actor
 from server.auth import AuthService
 from server.db import Database
 from server.db.bulk import insert_rows
-from server.models import Location, LocationKind, Part, Role
+from server.models import InventoryRow, Location, LocationKind, Part, Role
 from server.purchasing.models import StockConstraint
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import PoIn, PoLineIn
 from server.purchasing.service import PurchasingService
+from server.rules.status import utc_today
 from server.settings import Settings
 from sync.push import PushService
 from sync.wire import Op, PushIn
@@ -180,6 +184,19 @@ async def bench_open(engine: str, tmp: Path, lines: int) -> dict[str, Any]:
 
 
 # ---- (c) replenishment --------------------------------------------------------------------------
+async def expiring_lots(session: Any) -> dict[str, int]:
+    """One lot row in 10 gets an expiry: half of them expired (yesterday), half a month ahead — the list subtracts
+    the expired ones at read time."""
+    today, lots = utc_today(), InventoryRow.lot.is_not(None)
+    dated = {"expired_lots": today - timedelta(days=1), "expiring_lots": today + timedelta(days=30)}
+    found = {}
+    for n, (name, expiry) in enumerate(dated.items()):
+        done = await session.execute(update(InventoryRow).where(lots, InventoryRow.version % 20 == n * 10)
+                                     .values(expiry=expiry))
+        found[name] = done.rowcount
+    return found
+
+
 async def bench_replenishment(engine: str, tmp: Path, rows: int, constraints: int, lookups: int) -> dict[str, Any]:
     async with scratch_database(engine, tmp) as url:
         await create_schema(url)
@@ -198,8 +215,9 @@ async def bench_replenishment(engine: str, tmp: Path, rows: int, constraints: in
                     {"part_id": part, "location_id": area, "min_quantity": 40, "max_quantity": 120, "updated_by": "sam"}
                     for part, area in pairs
                 ])
+                expiring = await expiring_lots(session)
             service, site = ReplenishmentService(db), areas[0][1].split("/")[0]
-            found: dict[str, Any] = {"rows": rows, "constraints": len(pairs), "load_s": round(loaded, 1)}
+            found: dict[str, Any] = {"rows": rows, "constraints": len(pairs), "load_s": round(loaded, 1), **expiring}
             for name, where in (("all", None), ("site", site)):
                 samples, items = [], 0
                 for _ in range(lookups):
@@ -230,7 +248,7 @@ async def main() -> None:
     options = parser.parse_args()
     engine = "postgresql" if options.db == "postgres" else "sqlite"
     skip = set(filter(None, options.skip.split(",")))
-    result: dict[str, Any] = {"engine": engine}
+    result: dict[str, Any] = {"engine": engine, "load_average_before": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory() as directory:
         tmp = Path(directory)
         if "receipts" not in skip:
@@ -248,6 +266,7 @@ async def main() -> None:
             result["replenishment"] = await bench_replenishment(engine, tmp / "c", options.rows, options.constraints,
                                                                 options.lookups)
     name = "purchasing" if engine == "sqlite" else "purchasing_postgres"
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(write_result(name, result, options.out))
 
 

@@ -27,6 +27,9 @@ from typing import Any
 import asyncpg
 import uuid_utils
 
+from server import levels
+from server.models import to_scaled
+
 SITES, AREAS, SHELVES, BINS = 2, 10, 10, 9
 PARTS = 5000
 CHUNK = 50_000
@@ -210,6 +213,8 @@ class Generator:
 
 # ---- SQLite ----------------------------------------------------------------------------------------
 def _sqlite_value(column: str, value: Any) -> Any:
+    if column == "quantity":
+        return to_scaled(value)  # QuantityType on SQLite: millionths in an INTEGER
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, bool):
@@ -238,6 +243,8 @@ def load_sqlite(path: str, generator: Generator) -> Catalog:
     con.execute("BEGIN")
     for name, _ in indexes:
         con.execute(f"DROP INDEX {name}")
+    for sql in levels.drop_triggers("sqlite"):  # the stock levels: made once after the load, not row by row
+        con.execute(sql)
     catalog = generator.catalog
     con.executemany(_insert_sql("locations", LOCATION_COLUMNS), _sqlite_rows(LOCATION_COLUMNS, catalog.locations))
     con.executemany(_insert_sql("parts", PART_COLUMNS), _sqlite_rows(PART_COLUMNS, catalog.parts))
@@ -248,6 +255,8 @@ def load_sqlite(path: str, generator: Generator) -> Catalog:
         catalog.inventory_rows += len(inventory)
         catalog.movement_rows += len(movements)
     for _, sql in indexes:
+        con.execute(sql)
+    for sql in [*levels.rebuild(), *levels.create_triggers("sqlite")]:
         con.execute(sql)
     con.execute("COMMIT")
     con.execute("PRAGMA journal_mode=WAL")
@@ -295,6 +304,8 @@ async def load_postgres(dsn: str, generator: Generator) -> Catalog:
                 catalog.movement_rows += len(movements)
             for row in indexes:
                 await con.execute(row["indexdef"])
+            for sql in levels.rebuild():  # the load ran without triggers (replica): the stock levels made once
+                await con.execute(sql)
         await con.execute("VACUUM ANALYZE")  # what autovacuum would have done by the time anyone queries
     finally:
         await con.close()

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.levels import levels_from_rows, stock_levels
 from server.models import InventoryRow, LedgerEntry, is_stock
 
 Key = tuple[UUID, UUID, str | None]  # part id, location id, lot
@@ -79,3 +80,15 @@ async def on_hand(session: AsyncSession) -> dict[Key, int]:
         .having(total != 0)
     )
     return {(part, location, lot): value for part, location, lot, value in await session.execute(query)}
+
+
+async def levels_kept_right(session: AsyncSession) -> None:
+    """The sums the database keeps (server/levels.py) are those the status rule makes from the rows: per part and
+    location subtree, Available (but for expiry) and On order."""
+    kept = {(part, place): (available, on_order)
+            for part, place, available, on_order in await session.execute(select(stock_levels))
+            if available or on_order}
+    made = {(part, place): (available, on_order)
+            for part, place, available, on_order in await session.execute(levels_from_rows())
+            if available or on_order}
+    assert kept == made, "stock_levels differ from the rows"

@@ -373,3 +373,38 @@ async def test_cost_holdings_spread_each_parts_layers_over_its_rows_oldest_first
     assert sorted(held, key=lambda h: (h.layer_id != layer_old, rows.index(h.inventory_id))) == [
         (layer_old, rows[0], 30), (layer_old, rows[2], 30), (layer_new, rows[2], 50),
     ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_stock_levels_are_filled_from_the_rows_and_kept_from_then_on(engine: str, tmp_path: Path) -> None:
+    """The migration that adds the stock levels (server/levels.py) fills them from the stock already there, and its
+    triggers keep them for what is written after."""
+    from sqlalchemy import insert
+
+    from server.levels import stock_levels
+    from server.models import Location, Part
+
+    part, site, shelf = uuid4(), uuid4(), uuid4()
+    row = {"part_id": part, "tracking": "untracked", "scrapped": False, "removed": False, "isolated": False, "version": 1}
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "f2b3c4d50019")  # before the stock levels
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                await connection.execute(insert(Part.__table__).values(id=part, part_number="P-1", tracking="untracked"))
+                await connection.execute(insert(Location.__table__).values(id=site, code="SITE"))
+                await connection.execute(insert(Location.__table__).values(id=shelf, code="SITE/S1", parent_id=site))
+                for values in ({"location_id": shelf, "quantity": 7},
+                               {"location_id": shelf, "quantity": 2, "isolated": True},  # Unavailable
+                               {"location_id": site, "quantity": 4, "po_state": "open", "po_line_id": uuid4()}):
+                    await connection.execute(insert(InventoryRow.__table__).values({**row, "id": uuid4(), **values}))
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.begin() as connection:
+                await connection.execute(insert(InventoryRow.__table__).values(
+                    {**row, "id": uuid4(), "location_id": site, "quantity": 1, "serial": "SN-1", "tracking": "serial"}))
+            async with database.connect() as connection:
+                levels = {place: (available, on_order) for _, place, available, on_order
+                          in await connection.execute(select(stock_levels))}
+        finally:
+            await database.dispose()
+    assert levels == {site: (8, 4), shelf: (7, 0)}

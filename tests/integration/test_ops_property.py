@@ -1,6 +1,7 @@
 """Random sequences of operations — many of them ones that must be refused — applied through
 `OpsService.apply_now` on a real database. After every op the database must still hold the inventory
-rules (asked with SQL), a refused op must have changed nothing, an applied op must conserve stock
+rules (asked with SQL) — among them, the stock levels the database keeps per part and location subtree equal those
+the status rule makes from the rows —, a refused op must have changed nothing, an applied op must conserve stock
 (only receive, adjust and remove change a part's total), and the ledger must equal the stock on hand per part,
 location and lot. Costs (docs/costs.md): per part, its layers' remaining quantity equals the stock it holds (not
 scrapped or removed; free, isolated or installed), and what came (Σ quantity received × unit cost of its layers)
@@ -58,7 +59,7 @@ from server.rules.money import exact, times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
-from tests.integration.ops_support import ledger_sums, on_hand
+from tests.integration.ops_support import ledger_sums, levels_kept_right, on_hand
 
 PARTS = {"SER": "serial", "ASM": "serial", "LOTP": "lot", "BULK": "untracked"}
 PATTERNS = {"SER": {"serial_pattern": "S{seq}"}, "ASM": {"serial_pattern": "A{seq}"}, "LOTP": {"lot_pattern": "L{seq}"},
@@ -499,6 +500,8 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
+        async with db.read() as session:  # the replenishment list's sums (server/levels.py) follow every op
+            await levels_kept_right(session)
         moved = {"receive": args.get("quantity"), "adjust": args.get("delta"), "remove": f"-{args.get('quantity')}",
                  "complete_run": args.get("quantity")}
         change = Decimal(str(moved.get(op_type) or 0))

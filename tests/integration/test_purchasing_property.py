@@ -3,7 +3,8 @@ a line (partly, fully, too much), many of them refused (a PO that is not a draft
 more than a line expects, a serial that exists or that the line does not list) — mixed with operations on stock,
 through the services on a real database. After every step the ledger's `on_order` equals, per part,
 location and lot, the quantity of the inventory rows on order, and, per part and location, the remaining
-quantity of the open lines of open POs; the on-hand ledger still equals the stock on hand; and a refused
+quantity of the open lines of open POs; the on-hand ledger still equals the stock on hand; the stock levels the
+database keeps per part and location subtree (server/levels.py) equal those made from the rows; and a refused
 action changed nothing.
 
 One database per engine; each Hypothesis example starts from emptied tables and the same catalogue.
@@ -37,7 +38,7 @@ from server.purchasing.service import PurchasingService
 from server.rules.purchasing import remaining
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
-from tests.integration.ops_support import ledger_sums, on_hand
+from tests.integration.ops_support import ledger_sums, levels_kept_right, on_hand
 from tests.integration.purchasing_support import on_order_ledger, on_order_rows
 from tests.integration.test_ops_property import create_schema, reset
 
@@ -147,6 +148,7 @@ async def check(db: Database) -> None:
         assert by_lot == await on_order_rows(session), "on_order ledger != rows on order"
         stock_ledger, stock = await ledger_sums(session), await on_hand(session)
         assert stock_ledger == stock, f"on-hand ledger {stock_ledger} != on hand {stock}"
+        await levels_kept_right(session)  # the replenishment list's sums: On order and Available per subtree
     per_place: dict[tuple[str, str], int] = defaultdict(int)
     for (part, code, _lot), quantity in by_lot.items():
         per_place[part, code] += quantity

@@ -4,8 +4,10 @@ one PO per last supplier at the last prices — and leaves out what it cannot or
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from server.rules.status import utc_today
 from tests.conftest import Api
 from tests.integration.ops_support import refused
 from tests.integration.purchasing_support import buyer, draft, line, ordered  # noqa: F401 - fixture
@@ -124,3 +126,28 @@ async def test_drafting_makes_one_po_per_last_supplier_and_says_what_it_left_out
             for po in named["purchase_orders"]] == [("Gaskets & Co", [("GASKET", 10, "0.00")])]
     assert "No last price known for GASKET" in named["purchase_orders"][0]["note"]
     refused(await buyer.post("/api/replenishment/draft-po", {}, "operator"), 403, "forbidden")
+
+
+async def test_a_lot_counts_as_available_until_the_day_it_expires_and_moves_follow_the_location(buyer: Api) -> None:
+    today = utc_today()
+    lot = {"part": "RESIN", "tracking": "lot"}
+    await buyer.ok("receive", **lot, lot="R-OLD", location="STORES/A", quantity=8, expiry=str(today))  # expired today
+    await buyer.ok("receive", **lot, lot="R-NEW", location="STORES/A", quantity=6,
+                   expiry=str(today + timedelta(days=1)))
+    await buyer.ok("receive", **lot, lot="R-ANY", location="STORES/B", quantity=3)  # never expires
+    await constrain(buyer, "RESIN", "STORES", min=20, max=30)
+    await constrain(buyer, "RESIN", "STORES/A", min=10)
+
+    async def below(**params: Any) -> dict[str, tuple[Any, Any]]:
+        answer = (await buyer.get("/api/replenishment", params=params)).json()
+        return {item["location"]: (item["available"], item["suggested"]) for item in answer["items"]}
+
+    assert await below() == {"STORES": (9, 21), "STORES/A": (6, 4)}
+    assert await below(location="STORES/A") == {"STORES/A": (6, 4)}
+    # a supervisor makes STORES/B unavailable, then moves R-NEW there: what the list counts follows at once
+    response = await buyer.client.patch("/api/locations/STORES/B", json={"available": False},
+                                        headers=buyer.headers("supervisor"))
+    assert response.status_code == 200, response.text
+    assert await below() == {"STORES": (6, 24), "STORES/A": (6, 4)}
+    await buyer.ok("move", **lot, lot="R-NEW", quantity=6, from_location="STORES/A", to_location="STORES/B")
+    assert await below() == {"STORES": (0, 30), "STORES/A": (0, 10)}

@@ -1,0 +1,228 @@
+"""Stock levels: what is Available and On order of each part in each location's subtree, kept by the database.
+
+The replenishment list (server/purchasing/replenishment.py) compares each min/max constraint — a part in a
+location and everything below it — with what is there. Summing the inventory rows of each constrained subtree
+at read time costs one index probe per (constraint, location below it): seconds at 1,000,000 rows. So the
+database keeps the sums:
+
+- `location_tree` (ancestor, location): every location with each location above it and itself (a closure
+  table), kept by triggers on `locations` (a new location, a new parent).
+- `stock_levels` (part, location, available, on_order): per part and location, the quantity in its subtree
+  whose status (server/rules/status.py) is Available — but for expiry, which changes with the date, not with a
+  write — and the quantity On order. Kept by triggers on `inventory` (every insert, delete, and update of a
+  column the status or the sum reads) and on `locations` (its availability, run WIP or kit tote changing
+  moves its rows between buckets; a new parent moves its subtree's sums between ancestors).
+
+Triggers catch every write — ops online and at sync, supervisor pages, imports, migrations, SQL by hand — in
+the writing transaction, so the sums are exactly as committed as the rows. What a row adds (`ROW_ADDS`) is the
+status rule over the row's and its location's own columns, written once more here in plain SQL that both
+engines read alike; tests/integration/test_ops_property.py proves after every op sequence that the sums equal
+those the status rule's SQL twin makes from the rows (`levels_from_rows`).
+
+Expired lots: the sums count them as Available; a reader subtracts the ones expired today (`expired_available`,
+through the partial index on `expiry`). A bulk load without the triggers ends with `rebuild`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from advanced_alchemy.base import orm_registry
+from advanced_alchemy.types import GUID
+from sqlalchemy import DDL, Column, Index, Table, and_, case, event, false, func, select
+from sqlalchemy.engine import Connection
+
+from server.models import InventoryRow, Location, QuantityType
+from server.rules.status import Status, expired_sql, status_filter_sql
+
+# No foreign keys: both tables are derived, emptied last (a test's reset deletes tables in reverse order of
+# their keys) and written only by the triggers and `rebuild`.
+location_tree = Table(
+    "location_tree", orm_registry.metadata,
+    Column("ancestor_id", GUID, primary_key=True),
+    Column("location_id", GUID, primary_key=True),
+    Index("ix_location_tree_location_id", "location_id"),
+)
+stock_levels = Table(
+    "stock_levels", orm_registry.metadata,
+    Column("part_id", GUID, primary_key=True),
+    Column("location_id", GUID, primary_key=True),
+    Column("available", QuantityType, nullable=False),
+    Column("on_order", QuantityType, nullable=False),
+)
+
+# Lots with an expiry, for the expired ones a reader subtracts: partial (only rows with an expiry), and covering
+# what the status and the sum read, so that no row of the table is visited.
+EXPIRY_COLUMNS = ("expiry", "part_id", "location_id", "quantity", "scrapped", "removed", "installed_in_id",
+                  "isolated", "po_state")
+Index("ix_inventory_expiry", *(InventoryRow.__table__.c[name] for name in EXPIRY_COLUMNS),
+      sqlite_where=InventoryRow.expiry.is_not(None), postgresql_where=InventoryRow.expiry.is_not(None))
+
+# ---- what a row adds: the status rule (server/rules/status.py) over row `r` and its location `l` ------------
+_COUNTED = "NOT {r}.scrapped AND NOT {r}.removed AND {r}.installed_in_id IS NULL AND NOT {l}.wip AND {l}.kit_id IS NULL"
+_ON_ORDER = "{r}.po_state = 'open'"
+_AVAILABLE = ("({r}.po_state IS NULL OR {r}.po_state NOT IN ('open', 'cancelled')) AND {l}.available"
+              " AND NOT {r}.isolated")  # quantity 0 (Unavailable) adds 0; expiry: read time
+ROW_COLUMNS = ("part_id", "location_id", "quantity", "scrapped", "removed", "installed_in_id", "isolated", "po_state")
+LOCATION_FLAGS = ("available", "wip", "kit_id")
+
+
+def _adds(r: str, l: str, sign: str = "") -> tuple[str, str]:
+    """(available, on_order) that row `r` in location `l` adds, as SQL."""
+    counted = _COUNTED.format(r=r, l=l)
+    return (f"{sign}CASE WHEN {counted} AND {_AVAILABLE.format(r=r, l=l)} THEN {r}.quantity ELSE 0 END",
+            f"{sign}CASE WHEN {counted} AND {_ON_ORDER.format(r=r)} THEN {r}.quantity ELSE 0 END")
+
+
+_UPSERT = ("INSERT INTO stock_levels (part_id, location_id, available, on_order) {select}"
+           " ON CONFLICT (part_id, location_id) DO UPDATE SET available = stock_levels.available + excluded.available,"
+           " on_order = stock_levels.on_order + excluded.on_order")
+
+
+def _row_change(r: str, sign: str) -> str:
+    """Add (sign '') or take away (sign '-') what the row `r` (NEW or OLD) adds, at its location and above."""
+    available, on_order = _adds(r, "l", sign)
+    return _UPSERT.format(select=(
+        f"SELECT {r}.part_id, t.ancestor_id, {available}, {on_order} FROM location_tree t"
+        f" JOIN locations l ON l.id = {r}.location_id"
+        f" WHERE t.location_id = {r}.location_id AND {_COUNTED.format(r=r, l='l')}"
+    ))
+
+
+def _flags_change() -> str:
+    """A location's availability, run WIP or kit tote changed: its own rows move between buckets, at it and above."""
+    new_available, new_on_order = _adds("r", "NEW")
+    old_available, old_on_order = _adds("r", "OLD")
+    return _UPSERT.format(select=(
+        f"SELECT r.part_id, t.ancestor_id, SUM({new_available} - {old_available}), SUM({new_on_order} - {old_on_order})"
+        " FROM inventory r JOIN location_tree t ON t.location_id = r.location_id"
+        " WHERE r.location_id = NEW.id GROUP BY r.part_id, t.ancestor_id"
+    ))
+
+
+def _subtree_to_ancestors(sign: str) -> str:
+    """Add (or take away) a location's subtree sums to (from) each location above it."""
+    return _UPSERT.format(select=(
+        f"SELECT m.part_id, a.ancestor_id, {sign}m.available, {sign}m.on_order FROM stock_levels m"
+        " JOIN location_tree a ON a.location_id = m.location_id"
+        " WHERE m.location_id = NEW.id AND a.ancestor_id <> NEW.id"
+    ))
+
+
+_NEW_LOCATION = ("INSERT INTO location_tree (ancestor_id, location_id) SELECT NEW.id, NEW.id"
+                 " UNION ALL SELECT ancestor_id, NEW.id FROM location_tree WHERE location_id = NEW.parent_id")
+_NEW_PARENT = [
+    _subtree_to_ancestors("-"),
+    "DELETE FROM location_tree WHERE location_id IN (SELECT location_id FROM location_tree WHERE ancestor_id = NEW.id)"
+    " AND ancestor_id IN (SELECT ancestor_id FROM location_tree WHERE location_id = NEW.id AND ancestor_id <> NEW.id)",
+    "INSERT INTO location_tree (ancestor_id, location_id) SELECT a.ancestor_id, d.location_id"
+    " FROM location_tree a JOIN location_tree d ON d.ancestor_id = NEW.id WHERE a.location_id = NEW.parent_id",
+    _subtree_to_ancestors(""),
+]
+_GONE_LOCATION = ["DELETE FROM stock_levels WHERE location_id = OLD.id",
+                  "DELETE FROM location_tree WHERE location_id = OLD.id OR ancestor_id = OLD.id"]
+
+
+def _changed(columns: tuple[str, ...], differ: str) -> str:
+    return " OR ".join(f"OLD.{c} {differ} NEW.{c}" for c in columns)
+
+
+def _triggers(differ: str) -> Iterator[tuple[str, str, str, list[str], str]]:
+    """(name, table, event, statements, condition) of every trigger; `differ`: the engine's "is not" for NULLs."""
+    rows, flags = _changed(ROW_COLUMNS, differ), _changed(LOCATION_FLAGS, differ)
+    yield "levels_row_insert", "inventory", "AFTER INSERT", [_row_change("NEW", "")], ""
+    yield "levels_row_delete", "inventory", "AFTER DELETE", [_row_change("OLD", "-")], ""
+    yield ("levels_row_update", "inventory", f"AFTER UPDATE OF {', '.join(ROW_COLUMNS)}",
+           [_row_change("OLD", "-"), _row_change("NEW", "")], rows)
+    yield "levels_location_insert", "locations", "AFTER INSERT", [_NEW_LOCATION], ""
+    yield ("levels_location_flags", "locations", f"AFTER UPDATE OF {', '.join(LOCATION_FLAGS)}", [_flags_change()],
+           flags)
+    yield ("levels_location_parent", "locations", "AFTER UPDATE OF parent_id", _NEW_PARENT,
+           f"OLD.parent_id {differ} NEW.parent_id")
+    yield "levels_location_delete", "locations", "AFTER DELETE", _GONE_LOCATION, ""
+
+
+def triggers(dialect: str) -> list[tuple[str, list[str]]]:
+    """(name, CREATE statements) of every trigger: on PostgreSQL each with its function."""
+    made = []
+    if dialect == "postgresql":
+        for name, table, when, statements, condition in _triggers("IS DISTINCT FROM"):
+            body = "".join(f"{s}; " for s in statements)
+            made.append((name, [
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}RETURN NULL; END $$",
+                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
+                f"{f' WHEN ({condition})' if condition else ''} EXECUTE FUNCTION {name}()",
+            ]))
+        return made
+    for name, table, when, statements, condition in _triggers("IS NOT"):
+        made.append((name, [f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
+                            f"{f' WHEN {condition}' if condition else ''} BEGIN {'; '.join(statements)}; END"]))
+    return made
+
+
+def create_triggers(dialect: str) -> list[str]:
+    return [sql for _, statements in triggers(dialect) for sql in statements]
+
+
+def drop_triggers(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [f"DROP FUNCTION IF EXISTS {name}() CASCADE" for name, _ in triggers(dialect)]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in triggers(dialect)]
+
+
+_REBUILD = [
+    "DELETE FROM location_tree",
+    "INSERT INTO location_tree (ancestor_id, location_id) WITH RECURSIVE up(ancestor_id, location_id) AS ("
+    " SELECT id, id FROM locations UNION ALL"
+    " SELECT l.parent_id, up.location_id FROM up JOIN locations l ON l.id = up.ancestor_id WHERE l.parent_id IS NOT NULL"
+    ") SELECT ancestor_id, location_id FROM up",
+    "DELETE FROM stock_levels",
+    "INSERT INTO stock_levels (part_id, location_id, available, on_order) SELECT r.part_id, t.ancestor_id, SUM({0}),"
+    " SUM({1}) FROM inventory r JOIN locations l ON l.id = r.location_id JOIN location_tree t"
+    " ON t.location_id = r.location_id WHERE {2} GROUP BY r.part_id, t.ancestor_id".format(
+        *_adds("r", "l"), _COUNTED.format(r="r", l="l")),
+]
+
+
+def rebuild() -> list[str]:
+    """The statements that make both tables again from `locations` and `inventory` (after a load without the
+    triggers; the migration that adds them)."""
+    return list(_REBUILD)
+
+
+def _create(target: Any, connection: Connection, **kw: Any) -> None:
+    for sql in create_triggers(connection.dialect.name):
+        connection.execute(DDL(sql.replace("%", "%%")))
+
+
+event.listen(orm_registry.metadata, "after_create", _create)
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
+def expired_available(row: Any = InventoryRow, location: Any = Location) -> Any:
+    """Rows the sums count as Available that have expired today: Available but for their expiry."""
+    return and_(expired_sql(row.expiry), status_filter_sql(row, location, Status.available, expired=false()))
+
+
+def levels_from_rows() -> Any:
+    """(part_id, location_id, available, on_order) made from the rows by the status rule's SQL twin and a recursive
+    walk of the locations — what `stock_levels` must hold (but for rows where both are 0), for the proof."""
+    up = select(Location.id.label("ancestor_id"), Location.id.label("location_id")).cte("up", recursive=True)
+    parent = Location.__table__.alias("parent_of")
+    up = up.union_all(
+        select(parent.c.parent_id, up.c.location_id).join(parent, parent.c.id == up.c.ancestor_id)
+        .where(parent.c.parent_id.is_not(None))
+    )
+
+    def summed(status: Status) -> Any:
+        return func.coalesce(func.sum(case((status_filter_sql(InventoryRow, Location, status, expired=false()),
+                                            InventoryRow.quantity), else_=0)), 0)
+
+    return (
+        select(InventoryRow.part_id, up.c.ancestor_id, summed(Status.available), summed(Status.on_order))
+        .join(Location, Location.id == InventoryRow.location_id)
+        .join(up, up.c.location_id == InventoryRow.location_id)
+        .group_by(InventoryRow.part_id, up.c.ancestor_id)
+    )
+

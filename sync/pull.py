@@ -98,17 +98,16 @@ def _part_change(row: Any) -> Change:
 
 
 Newer = aliased(CostLayer, name="newer_layer")
+# no newer layer of its part: one probe of (part_id, version) per layer (two layers of one op: the part twice, alike)
+NEWEST = ~select(Newer.id).where(Newer.part_id == CostLayer.part_id, Newer.version > CostLayer.version).exists()
 
 
 def _costed_parts(after: int) -> Any:
-    """Parts whose newest cost layer came after the cursor (a receipt, found stock: the average price may have
-    moved), with that layer's average price and version; the layer is the newest as server/ops/costs.py orders
-    them (version, then id). No write of the part's own: an op that makes a layer stamps the layer only."""
-    newer = select(Newer.id).where(Newer.part_id == CostLayer.part_id, or_(
-        Newer.version > CostLayer.version, and_(Newer.version == CostLayer.version, Newer.id > CostLayer.id)))
+    """Parts with a cost layer after the cursor (a receipt, found stock: the average price may have moved), with
+    their average price, at their newest layer's version. No write of the part's own: ops stamp layers only."""
     return (
-        select(Part, CostLayer.average_price, CostLayer.version).join(CostLayer, CostLayer.part_id == Part.id)
-        .where(CostLayer.version > after, ~newer.exists())
+        parts_select().add_columns(CostLayer.version).join(CostLayer, CostLayer.part_id == Part.id)
+        .where(CostLayer.version > after, NEWEST)
     )
 
 

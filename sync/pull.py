@@ -40,8 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.actor import Actor
@@ -97,18 +96,18 @@ def _part_change(row: Any) -> Change:
     return Change(entity="part", id=part.id, version=part.version, op="put", data=part_data(part, average))
 
 
-Newer = aliased(CostLayer, name="newer_layer")
-
-
 def _costed_parts(after: int) -> Any:
-    """Parts whose newest cost layer came after the cursor (a receipt, found stock: the average price may have
-    moved), with that layer's average price and version; the layer is the newest as server/ops/costs.py orders
-    them (version, then id). No write of the part's own: an op that makes a layer stamps the layer only."""
-    newer = select(Newer.id).where(Newer.part_id == CostLayer.part_id, or_(
-        Newer.version > CostLayer.version, and_(Newer.version == CostLayer.version, Newer.id > CostLayer.id)))
+    """Parts with a cost layer after the cursor (a receipt, found stock: the average price may have moved), with
+    their average price, at their newest layer's version (two layers of one op: the part twice, alike). No write
+    of the part's own: ops stamp layers only. The newest by one grouped read of the layers after the cursor (a
+    "no newer layer" probe per layer became a hash anti-join on PostgreSQL: 3x the pull)."""
+    newest = (
+        select(CostLayer.part_id, func.max(CostLayer.version)).where(CostLayer.version > after)
+        .group_by(CostLayer.part_id)
+    )
     return (
-        select(Part, CostLayer.average_price, CostLayer.version).join(CostLayer, CostLayer.part_id == Part.id)
-        .where(CostLayer.version > after, ~newer.exists())
+        parts_select().add_columns(CostLayer.version).join(CostLayer, CostLayer.part_id == Part.id)
+        .where(CostLayer.version > after, tuple_(CostLayer.part_id, CostLayer.version).in_(newest))
     )
 
 

@@ -106,22 +106,19 @@ async def recounts(session: AsyncSession, count_id: UUID) -> dict[ItemKey, list[
 
 async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, Decimal]:
     """The lines counted right: how many, and their value — the Σ of each line's value (quantity × unit cost, to 6
-    places), made in Decimal from one row per distinct quantity and cost (SQLite holds money as text)."""
-    rows = await session.execute(
-        select(CountLine.expected_quantity, CountLine.unit_cost, func.count())
+    places), made in Decimal (SQLite holds money as text), the costs read as stored."""
+    rows = (await (await session.connection()).execute(
+        select(CountLine.expected_quantity, raw_money(session, CountLine.unit_cost))
         .where(*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity)
-        .group_by(CountLine.expected_quantity, CountLine.unit_cost)
-    )
-    n, value = 0, ZERO
-    for quantity, cost, lines in rows:
-        n += lines
-        value = EXACT.add(value, times(lines, line_value(quantity, cost or ZERO)))
-    return n, value
+    )).all()
+    return len(rows), total(line_value(quantity, Decimal(cost)) for quantity, cost in rows if cost is not None)
 
 
 def line_value(quantity: Number, cost: Decimal) -> Decimal:
-    """A line's value: quantity × unit cost, rounded half to even to 6 places (what the record keeps)."""
-    return exact(times(quantity, cost))
+    """A line's value: quantity × unit cost, rounded half to even to 6 places (what the record keeps; a whole
+    quantity times an amount of 6 places has no more)."""
+    value = times(quantity, cost)
+    return value if type(quantity) is int else exact(value)
 
 
 async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decision]:

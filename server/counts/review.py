@@ -163,12 +163,12 @@ async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, Dec
     part_id, wanted = raw_id(session, InventoryRow.part_id), list(part_ids)
     for start in range(0, len(wanted), CHUNK):
         rows = await session.execute(
-            select(part_id, InventoryRow.unit_cost, func.sum(InventoryRow.quantity))
+            select(part_id, raw_money(session, InventoryRow.unit_cost), func.sum(InventoryRow.quantity))
             .where(part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
             .group_by(part_id, InventoryRow.unit_cost)
         )
         for i, cost, quantity in rows:
-            held[i].append((quantity, cost))
+            held[i].append((quantity, Decimal(cost)))
     return {i: weighted_cost(stock) for i, stock in held.items()}
 
 

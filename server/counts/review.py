@@ -44,7 +44,7 @@ from server.counts.models import DecisionAction
 from server.counts.rules import ZERO, Accuracy, Thresholds, is_major
 from server.counts.schemas import Decision, ReviewLine
 from server.counts.sheet import CHUNK, Group, ItemKey, names, sheet_groups
-from server.db.codecs import id_text, raw_id, raw_money, raw_time, rfc3339, uuid_of
+from server.db.codecs import id_text, money_of_sum, raw_id, raw_money, raw_time, rfc3339, uuid_of, whole_value_sum
 from server.models import CostLayer, InventoryRow, Location, Number, UsageRecord, canon
 from server.rules.money import EXACT, exact, money_text, times, total
 
@@ -106,22 +106,24 @@ async def recounts(session: AsyncSession, count_id: UUID) -> dict[ItemKey, list[
 
 async def _right(session: AsyncSession, count_id: UUID) -> tuple[int, Decimal]:
     """The lines counted right: how many, and their value — the Σ of each line's value (quantity × unit cost, to 6
-    places), made in Decimal from one row per distinct quantity and cost (SQLite holds money as text)."""
-    rows = await session.execute(
-        select(CountLine.expected_quantity, CountLine.unit_cost, func.count())
-        .where(*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity)
-        .group_by(CountLine.expected_quantity, CountLine.unit_cost)
+    places), exact. Lines of a whole quantity (a whole quantity × 6 places has 6 places: nothing to round) are
+    summed by the database, exactly (`whole_value_sum`); the others are read and summed in Decimal."""
+    right = [*_latest(count_id), CountLine.counted_quantity == CountLine.expected_quantity]
+    whole, value_sum = whole_value_sum(session, CountLine.expected_quantity, CountLine.unit_cost)
+    n, summed = (await session.execute(select(func.count(), value_sum).where(*right))).one()
+    rows = await (await session.connection()).execute(
+        select(CountLine.expected_quantity, raw_money(session, CountLine.unit_cost))
+        .where(*right, ~whole, CountLine.unit_cost.is_not(None))
     )
-    n, value = 0, ZERO
-    for quantity, cost, lines in rows:
-        n += lines
-        value = EXACT.add(value, times(lines, line_value(quantity, cost or ZERO)))
-    return n, value
+    fractional = total(line_value(quantity, Decimal(cost)) for quantity, cost in rows)
+    return int(n), EXACT.add(money_of_sum(session, summed), fractional)
 
 
 def line_value(quantity: Number, cost: Decimal) -> Decimal:
-    """A line's value: quantity × unit cost, rounded half to even to 6 places (what the record keeps)."""
-    return exact(times(quantity, cost))
+    """A line's value: quantity × unit cost, rounded half to even to 6 places (what the record keeps; a whole
+    quantity times an amount of 6 places has no more)."""
+    value = times(quantity, cost)
+    return value if type(quantity) is int else exact(value)
 
 
 async def decisions_of(session: AsyncSession, count_id: UUID) -> dict[Any, Decision]:
@@ -160,25 +162,23 @@ async def booked_values(session: AsyncSession, op_ids: list[UUID]) -> dict[UUID,
 
 
 async def part_costs(session: AsyncSession, part_ids: set[Any]) -> dict[Any, Decimal]:
-    """Quantity-weighted unit cost of each part over all its rows with a cost, to 6 places: the value of a find
-    (summed in Decimal from one row per part and cost)."""
-    held: dict[Any, list[tuple[Number, Decimal]]] = defaultdict(list)
+    """Quantity-weighted unit cost of each part over all its rows with a cost, to 6 places: the value of a find.
+    Exact: the rows of a whole quantity summed by the database (`whole_value_sum`), the others in Decimal."""
+    values: dict[Any, Decimal] = defaultdict(Decimal)
+    quantities: dict[Any, Number] = {}
+    whole, value_sum = whole_value_sum(session, InventoryRow.quantity, InventoryRow.unit_cost)
     part_id, wanted = raw_id(session, InventoryRow.part_id), list(part_ids)
     for start in range(0, len(wanted), CHUNK):
-        rows = await session.execute(
-            select(part_id, InventoryRow.unit_cost, func.sum(InventoryRow.quantity))
-            .where(part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0)
-            .group_by(part_id, InventoryRow.unit_cost)
-        )
-        for i, cost, quantity in rows:
-            held[i].append((quantity, cost))
-    return {i: weighted_cost(stock) for i, stock in held.items()}
-
-
-def weighted_cost(stock: list[tuple[Number, Decimal]]) -> Decimal:
-    """The unit cost of (quantity, unit cost) stock weighted by the quantities, rounded half to even to 6 places."""
-    quantity = sum((q for q, _ in stock), 0)
-    return exact(EXACT.divide(total(times(q, cost) for q, cost in stock), Decimal(quantity)))
+        costed = [part_id.in_(wanted[start:start + CHUNK]), InventoryRow.unit_cost.is_not(None), InventoryRow.quantity > 0]
+        for i, summed, quantity in await session.execute(
+            select(part_id, value_sum, func.sum(InventoryRow.quantity)).where(*costed).group_by(part_id)
+        ):
+            values[i], quantities[i] = money_of_sum(session, summed), quantity
+        for i, quantity, cost in await session.execute(
+            select(part_id, InventoryRow.quantity, raw_money(session, InventoryRow.unit_cost)).where(*costed, ~whole)
+        ):
+            values[i] = EXACT.add(values[i], times(quantity, Decimal(cost)))
+    return {i: exact(EXACT.divide(values[i], Decimal(quantity))) for i, quantity in quantities.items() if quantity}
 
 
 class Shown(msgspec.Struct, gc=False):

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import LargeBinary, Numeric, String, type_coerce
+from sqlalchemy import Integer, LargeBinary, Numeric, String, case, cast, func, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
 Processor = Callable[[Any], Any] | None
+SCALE = 1_000_000  # SQLite holds quantities and, as text with 6 places, money in millionths (server/models.py)
 
 
 def _sqlite(session: Any) -> bool:
@@ -56,6 +58,26 @@ def money_text_raw(value: Any) -> str:
     server/rules/money.py `money_text` writes, made from the stored text (always 6 places)."""
     whole, _, fraction = str(value).partition(".")
     return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
+def whole_value_sum(session: Any, quantity: Any, money: Any) -> tuple[Any, Any]:
+    """(a condition: the row's quantity is whole; the Σ of quantity × money over the rows it holds for, exact): on
+    PostgreSQL in NUMERIC; on SQLite in integers — the quantity's millionths / 10^6 × the amount's text without its
+    point (its millionths; SQLite's SUM of integers fails rather than round). `money_of_sum` reads the sum."""
+    if not _sqlite(session):
+        whole = quantity == func.trunc(quantity)
+        return whole, func.sum(case((whole, quantity * money)))
+    millionths = type_coerce(quantity, Integer)
+    whole = millionths % SCALE == 0
+    micros = cast(func.replace(type_coerce(money, String), ".", ""), Integer)  # the amount's millionths
+    return whole, func.sum(case((whole, millionths // SCALE * micros)))
+
+
+def money_of_sum(session: Any, value: Any) -> Decimal:
+    """A `whole_value_sum` as the amount (none summed: 0)."""
+    if value is None:
+        return Decimal(0)
+    return Decimal(value).scaleb(-6) if _sqlite(session) else Decimal(value)
 
 
 def uuid_of(value: Any) -> UUID:

@@ -24,6 +24,7 @@ async def shelves(api: Api) -> Api:
     await api.part("TAPE", "untracked", description="Tape")
     await api.part("GASKET", "untracked", description="Gasket")
     await api.part("CABLE", "lot", description="Cable")
+    await api.part("WIRE", "untracked", unit="m", description="Wire")  # metres: 3 decimal places
     await api.location("RACK")
     for shelf in ("RACK/A", "RACK/B"):
         await api.location(shelf, parent="RACK")
@@ -33,12 +34,16 @@ async def shelves(api: Api) -> Api:
 async def test_tenths_and_large_values_are_exact_on_the_review_and_in_the_record(shelves: Api) -> None:
     """1 tape at 0.1 and 1 at 0.2 are worth 0.30 (their weighted cost 0.15), not 0.30000000000000004; a million
     metres of cable at 123456.654321 are worth 123456654321.00 to the cent — the float product is
-    123456654320.99998 — and the totals are the sums of the lines' values."""
+    123456654320.99998 — and 2.5 m of wire at 0.333333 are worth 0.833332 (0.8333325 rounded half to even); the
+    totals are the sums of the lines' values."""
     await shelves.ok("receive", **TAPE, location="RACK/A", quantity=1, unit_cost="0.1")
     await shelves.ok("receive", **TAPE, location="RACK/A", quantity=1, unit_cost=0.2)
     await shelves.ok("receive", **CABLE, lot="C-1", location="RACK/B", quantity=1_000_000, unit_cost="123456.654321")
+    await shelves.ok("receive", part="WIRE", tracking="untracked", location="RACK/A", quantity="2.5", unit_cost="0.333333")
     count = await started(shelves, location="RACK", name="Rack")
     await counted(shelves, count, TAPE, "RACK/A", 0)
+    await shelves.ok("count", part="WIRE", tracking="untracked", location="RACK/A", counted_quantity="2.5",
+                     count_id=count["id"])
     await counted(shelves, count, CABLE | {"lot": "C-1"}, "RACK/B", 1_000_000)
 
     body = await review(shelves, count)
@@ -48,21 +53,24 @@ async def test_tenths_and_large_values_are_exact_on_the_review_and_in_the_record
     assert (cable["unit_cost"], cable["value_expected"], cable["value_difference"]) == (
         "123456.654321", "123456654321.00", "0.00",
     )
+    assert line_of(body, part="WIRE")["value_expected"] == "0.833332"
     totals = body["totals"]
     assert (totals["value_expected"], totals["value_difference"], totals["value_not_counted"]) == (
-        "123456654321.30", "0.30", "0.00",
+        "123456654322.133332", "0.30", "0.00",
     )
-    assert totals["value_accuracy"] == float(1 - Decimal("0.30") / Decimal("123456654321.30"))
+    assert totals["value_accuracy"] == float(1 - Decimal("0.30") / Decimal("123456654322.133332"))
 
     closed = (await close(shelves, count))["count"]  # nothing decided: the record keeps the review's values
-    assert (closed["summary"]["value_expected"], closed["summary"]["value_difference"]) == ("123456654321.30", "0.30")
+    assert (closed["summary"]["value_expected"], closed["summary"]["value_difference"]) == ("123456654322.133332", "0.30")
     record = await review(shelves, count)
     assert record["totals"] == totals
     assert [line_of(record, part=p)["value_expected"] for p in ("TAPE", "CABLE")] == ["0.30", "123456654321.00"]
     accuracy = (await shelves.get("/api/counts/accuracy", "supervisor")).json()
-    assert (accuracy["overall"]["value_expected"], accuracy["overall"]["value_difference"]) == ("123456654321.30", "0.30")
+    assert (accuracy["overall"]["value_expected"], accuracy["overall"]["value_difference"]) == (
+        "123456654322.133332", "0.30",
+    )
     assert {p["location"]: p["history"][0]["value_expected"] for p in accuracy["locations"]} == {
-        "RACK/A": "0.30", "RACK/B": "123456654321.00",
+        "RACK/A": "1.133332", "RACK/B": "123456654321.00",
     }
 
 

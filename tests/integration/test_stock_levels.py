@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from server.db import Database
 from server.levels import location_tree, stock_levels
@@ -67,6 +68,15 @@ async def _row_values(place: uuid.UUID, part: uuid.UUID, values: dict[str, Any],
 
 
 async def _apply(db: Database, step: tuple[Any, ...], parts: dict[str, uuid.UUID], places: dict[str, uuid.UUID]) -> None:
+    """One write; a write the schema refuses (a second row of one bucket: `uq_inventory_bucket`) is rolled back,
+    and the sums must be as they were."""
+    try:
+        await _write(db, step, parts, places)
+    except IntegrityError:
+        pass
+
+
+async def _write(db: Database, step: tuple[Any, ...], parts: dict[str, uuid.UUID], places: dict[str, uuid.UUID]) -> None:
     kind = step[0]
     async with db.write() as session:
         rows = list(await session.scalars(select(InventoryRow.id).order_by(InventoryRow.id)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from server.rules.quantities import part_places
 from server.counts.models import Count, CountLine
 from server.models import CostLayer, InventoryRow, Location, Part
+from server.ops.holdings import FIFO_ORDER
 from server.rules.money import money_text
 from server.rules.status import inventory_status_sql
 
@@ -23,7 +24,7 @@ ParentLocation = aliased(Location, name="parent_location")
 # has a newer layer: sync/pull.py)
 PART_AVERAGE = (
     select(CostLayer.average_price).where(CostLayer.part_id == Part.id)
-    .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).correlate(Part).scalar_subquery()
+    .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1).correlate(Part).scalar_subquery()
 )
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from fpdf import FPDF
-
 from server.labels.layout import Layout, LabelSize
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PAPERS = {"a4": LabelSize(210.0, 297.0), "letter": LabelSize(215.9, 279.4)}
 SHEET_MARGIN, SHEET_GAP = 8.0, 2.0  # mm
@@ -95,6 +97,8 @@ def svg_sheet(layouts: list[Layout], paper: LabelSize) -> bytes:
 
 # ---- PDF ---------------------------------------------------------------------------------------
 def _pdf(page: LabelSize) -> tuple[FPDF, str]:
+    from fpdf import FPDF  # imported when a PDF is asked for: it costs every process start half a second
+
     pdf = FPDF(unit="mm", format=(page.width, page.height))
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)

@@ -102,26 +102,53 @@ def _drop_at_exit(name: str) -> None:
         pass
 
 
+# PostgreSQL databases this process made from its template and has finished with, to be emptied and used again:
+# copying the template and dropping the copy cost 0.4-1.5 s a test on this 2-core machine (the drop most of it),
+# deleting the rows of its 41 tables 0.03-0.09 s.
+_spare: list[str] = []
+
+
+async def _emptied(name: str) -> None:
+    """Database `name` back to the template's state: no rows. Any connection a test left behind is ended first
+    (a transaction it kept open would hold locks); triggers are off while deleting (`replica`), so the kept sums
+    are not recomputed for rows about to go — their tables are emptied too."""
+    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
+        )
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(_asyncpg_dsn(make_url(PG_URL).set(database=name).render_as_string(hide_password=False)))
+    try:
+        async with connection.transaction():
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            for table in reversed(METADATA.sorted_tables):
+                await connection.execute(f'DELETE FROM "{table.name}"')
+    finally:
+        await connection.close()
+
+
 @asynccontextmanager
 async def database_with_tables(engine: str, tmp_dir: Path) -> AsyncIterator[str]:
-    """Yield a SQLAlchemy URL of a new database of the given engine holding the models' tables, no rows."""
+    """Yield a SQLAlchemy URL of a database of the given engine holding the models' tables, no rows: a new file
+    (SQLite), or on PostgreSQL a copy of the template this process made, emptied and used again by later tests."""
     template = await _template(engine)
     if engine == "sqlite":
         path = tmp_dir / f"gemba-{uuid.uuid4().hex[:8]}.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    name = f"gemba_t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await admin.close()
-    try:
-        yield make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    finally:
+    if _spare:
+        name = _spare.pop()
+        await _emptied(name)
+    else:
+        name = f"gemba_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         finally:
             await admin.close()
+        atexit.register(_drop_at_exit, name)
+    yield make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    _spare.append(name)

@@ -6,9 +6,9 @@ min whose available quantity (status Available, in the subtree) is below it, wit
 (status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
 purchasing.py `suggested`).
 
-Quantities are the sums the database keeps per part and location subtree (server/levels.py, kept by triggers on
-every write): one row per constraint, whatever the stock below it, less the lots expired today (read through
-the index on expiry).
+Quantities are the sums the database keeps on each constraint (server/levels.py, kept by triggers on every write):
+read with the constraint, whatever the stock below it, less the lots expired today (read through the index on
+expiry).
 
 Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
 cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 
 from server.db import Database, dialect_insert
 from server.errors import NotFound
-from server.levels import expired_available, location_tree, stock_levels
+from server.levels import expired_available, location_tree
 from server.models import InventoryRow, Location, Part, QuantityType, Supplier, is_stock
 from server.actor import Actor
 from server.clock import next_version
@@ -99,12 +99,12 @@ def _expired() -> Any:
 def _below(in_subtree: bool) -> Any:
     """Each constraint below its min (on the subtree of the location coded `within`, a parameter, when
     `in_subtree`), its part and location, what is
-    Available and On order there — the sums the database keeps for that part and subtree (server/levels.py; none:
-    nothing there) less what of it has expired —, and the part's last supplier and price: its newest PO line not
+    Available and On order there — the sums the database keeps on the constraint (server/levels.py) less what of it
+    has expired —, and the part's last supplier and price: its newest PO line not
     cancelled, else its newest stock received with a supplier (and that stock's unit cost). One row per
     constraint, filtered by the database. Plain rows: thousands are read. Built once (building it costs more
     than running it on a small database)."""
-    c, kept = StockConstraint, stock_levels
+    c = StockConstraint
     constrained = c.min_quantity.is_not(None)
     if in_subtree:  # from the tree the database keeps, not walked here
         top = aliased(Location)
@@ -113,13 +113,12 @@ def _below(in_subtree: bool) -> Any:
             .where(top.code == bindparam("within"))
         ))
     expired = _expired()  # of every constraint: SQLite would try each location of `within` for each expired row
-    available = func.coalesce(kept.c.available, 0) - func.coalesce(expired.c.quantity, 0)
+    available = c.available - func.coalesce(expired.c.quantity, 0)
     return (
         select(Part.part_number, Part.unit, Location.code, c.min_quantity, c.max_quantity,
                type_coerce(available, QuantityType).label("available"),
-               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"), *_last_bought(c.part_id))
+               c.on_order, *_last_bought(c.part_id))
         .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
-        .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
         .outerjoin(expired, and_(expired.c.part_id == c.part_id, expired.c.location_id == c.location_id))
         .where(constrained, below_min_sql(available, c.min_quantity))
         .order_by(Location.code, Part.part_number)

@@ -43,7 +43,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from sqlalchemy import select, text, update
+from sqlalchemy import inspect, select, text, update
 
 import server.purchasing  # noqa: F401 - receipts against lines, above_max
 from server import levels
@@ -56,6 +56,7 @@ from server.purchasing.models import StockConstraint
 from server.purchasing.replenishment import ReplenishmentService
 from server.purchasing.schemas import PoIn, PoLineIn
 from server.purchasing.service import PurchasingService
+from server.schema import METADATA
 from server.rules.status import utc_today
 from server.settings import Settings
 from sync.push import PushService
@@ -231,16 +232,31 @@ async def _load_replenishment(url: str, engine: str, rows: int, constraints: int
 
 
 async def _relevel(url: str) -> None:
-    """A kept database made by other code: the kept sums made again as this code keeps them (its tables, the
+    """A kept database made by other code: the kept sums made again as this code keeps them (its columns, the
     rebuild, its triggers), so that a design change is measured on the same rows."""
-    await create_schema(url)  # the tables this code adds (create_all skips the ones there)
     db = Database(Settings(database_url=url))
     try:
         async with db.write() as session:
-            for sql in [*levels.drop_triggers(db.dialect), *levels.rebuild(), *levels.create_triggers(db.dialect)]:
+            for sql in levels.drop_triggers(db.dialect):
+                await session.execute(text(sql))
+            await session.run_sync(_add_missing_columns)
+            for sql in [*levels.rebuild(), *levels.create_triggers(db.dialect)]:
                 await session.execute(text(sql))
     finally:
         await db.dispose()
+
+
+def _add_missing_columns(session: Any) -> None:
+    """The columns this code's models have that the kept database lacks (those with a server default: the kept sums)."""
+    connection = session.connection()
+    present = inspect(connection)
+    for table in METADATA.sorted_tables:
+        have = {c["name"] for c in present.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.server_default is not None:
+                kind = column.type.compile(dialect=connection.dialect)
+                default = column.server_default.arg.text
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind} NOT NULL DEFAULT {default}"))
 
 
 @asynccontextmanager

@@ -222,7 +222,8 @@ async def _load_replenishment(url: str, engine: str, rows: int, constraints: int
             )).scalars())
             pairs = random.Random(7).sample([(p, a) for p in parts for a in areas], min(constraints, len(parts) * len(areas)))
             await insert_rows(session, StockConstraint.__table__, [
-                {"part_id": part, "location_id": area, "min_quantity": 40, "max_quantity": 120, "updated_by": "sam"}
+                {"part_id": part, "location_id": area, "min_quantity": 40, "max_quantity": 120, "updated_by": "sam",
+                 "available": 0, "on_order": 0}  # summed by the database (server/levels.py)
                 for part, area in pairs
             ])
             expiring = await expiring_lots(session)
@@ -281,6 +282,7 @@ async def replenishment_database(engine: str, tmp: Path, keep: str | None, rows:
     if engine == "postgresql":
         admin = await asyncpg.connect(asyncpg_dsn(PG_ADMIN_URL))
         try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{keep}" WITH (FORCE)')  # a load that did not finish
             await admin.execute(f'CREATE DATABASE "{keep}"')
         finally:
             await admin.close()

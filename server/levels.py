@@ -1,20 +1,26 @@
-"""Stock levels: what is Available and On order of each part in each location's subtree, kept by the database.
+"""Stock levels: what is Available and On order of each constrained part in its location's subtree, kept by the
+database.
 
 The replenishment list (server/purchasing/replenishment.py) compares each min/max constraint — a part in a
 location and everything below it — with what is there. Summing the inventory rows of each constrained subtree
 at read time costs one index probe per (constraint, location below it): seconds at 1,000,000 rows. So the
-database keeps the sums:
+database keeps the sums, only where a constraint asks for them:
 
 - `location_tree` (ancestor, location): every location with each location above it and itself (a closure
   table), kept by triggers on `locations` (a new location, a new parent).
-- `stock_levels` (part, location, available, on_order): per part and location, the quantity in its subtree
-  whose status (server/rules/status.py) is Available — but for expiry, which changes with the date, not with a
-  write — and the quantity On order. Kept by triggers on `inventory` (every insert, delete, and update of a
-  column the status or the sum reads) and on `locations` (its availability, run WIP or kit tote changing
-  moves its rows between buckets; a new parent moves its subtree's sums between ancestors).
+- `stock_constraints.available` and `.on_order`: per constraint, the quantity of its part in its location's
+  subtree whose status (server/rules/status.py) is Available — but for expiry, which changes with the date, not
+  with a write — and the quantity On order. Kept by triggers on `inventory` (every insert, delete, and update of a
+  column the status or the sum reads: one UPDATE of the constraints of the row's part at the row's location and
+  above, none when there is none), on `locations` (its availability, run WIP or kit tote changing moves its rows
+  between buckets; a new parent moves its subtree's sums between ancestors) and on `stock_constraints` (a new
+  constraint, or one moved to another part or location, is summed from the rows).
+
+(The first version kept the sums of every part in every location's subtree, `stock_levels`: 1.5M rows at
+1,000,000 inventory rows, an upsert per level above each row written, and 10,000 index steps into it per list.)
 
 Triggers catch every write — ops online and at sync, supervisor pages, imports, migrations, SQL by hand — in
-the writing transaction, so the sums are exactly as committed as the rows. What a row adds (`ROW_ADDS`) is the
+the writing transaction, so the sums are exactly as committed as the rows. What a row adds (`_adds`) is the
 status rule over the row's and its location's own columns, written once more here in plain SQL that both
 engines read alike; tests/integration/test_ops_property.py proves after every op sequence that the sums equal
 those the status rule's SQL twin makes from the rows (`levels_from_rows`).
@@ -44,14 +50,6 @@ location_tree = Table(
     Column("location_id", GUID, primary_key=True),
     Index("ix_location_tree_location_id", "location_id"),
 )
-stock_levels = Table(
-    "stock_levels", orm_registry.metadata,
-    Column("part_id", GUID, primary_key=True),
-    Column("location_id", GUID, primary_key=True),
-    Column("available", QuantityType, nullable=False),
-    Column("on_order", QuantityType, nullable=False),
-)
-
 # Lots with an expiry, for the expired ones a reader subtracts: partial (only rows with an expiry), and covering
 # what the status and the sum read, so that no row of the table is visited.
 EXPIRY_COLUMNS = ("expiry", "part_id", "location_id", "quantity", "scrapped", "removed", "installed_in_id",
@@ -75,39 +73,65 @@ def _adds(r: str, l: str, sign: str = "") -> tuple[str, str]:
             f"{sign}CASE WHEN {counted} AND {_ON_ORDER.format(r=r)} THEN {r}.quantity ELSE 0 END")
 
 
-_UPSERT = ("INSERT INTO stock_levels (part_id, location_id, available, on_order) {select}"
-           " ON CONFLICT (part_id, location_id) DO UPDATE SET available = stock_levels.available + excluded.available,"
-           " on_order = stock_levels.on_order + excluded.on_order")
+_KEPT = "stock_constraints"
+
+
+def _add_to_constraints(available: str, on_order: str, where: str) -> str:
+    """Add the SQL quantities `available` and `on_order` (each may read the constraint's own columns, by the table's
+    name) to the sums of the constraints `where` selects."""
+    return f"UPDATE {_KEPT} SET available = available + {available}, on_order = on_order + {on_order} WHERE {where}"
+
+
+def _at_or_above(location: str) -> str:
+    """The constraints' condition "at `location` or above it" (an SQL expression of a location id)."""
+    return f"location_id IN (SELECT ancestor_id FROM location_tree WHERE location_id = {location})"
 
 
 def _row_change(r: str, sign: str) -> str:
-    """Add (sign '') or take away (sign '-') what the row `r` (NEW or OLD) adds, at its location and above."""
-    available, on_order = _adds(r, "l", sign)
-    return _UPSERT.format(select=(
-        f"SELECT {r}.part_id, t.ancestor_id, {available}, {on_order} FROM location_tree t"
-        f" JOIN locations l ON l.id = {r}.location_id"
-        f" WHERE t.location_id = {r}.location_id AND {_COUNTED.format(r=r, l='l')}"
+    """Add (sign '') or take away (sign '-') what the row `r` (NEW or OLD) adds to the constraints of its part at its
+    location and above; nothing written when the row counts nowhere or no constraint covers it."""
+    available, on_order = (f"{sign}(SELECT {adds} FROM locations l WHERE l.id = {r}.location_id)"
+                           for adds in _adds(r, "l"))
+    return _add_to_constraints(available, on_order, (
+        f"part_id = {r}.part_id AND {_at_or_above(f'{r}.location_id')} AND {r}.quantity <> 0 AND NOT {r}.scrapped"
+        f" AND NOT {r}.removed AND {r}.installed_in_id IS NULL"
     ))
 
 
 def _flags_change() -> str:
-    """A location's availability, run WIP or kit tote changed: its own rows move between buckets, at it and above."""
-    new_available, new_on_order = _adds("r", "NEW")
-    old_available, old_on_order = _adds("r", "OLD")
-    return _UPSERT.format(select=(
-        f"SELECT r.part_id, t.ancestor_id, SUM({new_available} - {old_available}), SUM({new_on_order} - {old_on_order})"
-        " FROM inventory r JOIN location_tree t ON t.location_id = r.location_id"
-        " WHERE r.location_id = NEW.id GROUP BY r.part_id, t.ancestor_id"
-    ))
+    """A location's availability, run WIP or kit tote changed: its own rows move between buckets, for the
+    constraints at it and above on the parts it holds."""
+    (new_available, new_on_order), (old_available, old_on_order) = _adds("r", "NEW"), _adds("r", "OLD")
+
+    def moved(new: str, old: str) -> str:
+        return (f"(SELECT COALESCE(SUM({new} - {old}), 0) FROM inventory r"
+                f" WHERE r.location_id = NEW.id AND r.part_id = {_KEPT}.part_id)")
+
+    return _add_to_constraints(moved(new_available, old_available), moved(new_on_order, old_on_order),
+                               f"{_at_or_above('NEW.id')} AND part_id IN (SELECT part_id FROM inventory"
+                               " WHERE location_id = NEW.id)")
+
+
+def _subtree_sum(column: int, top: str, part: str) -> str:
+    """What the rows of `part` in the subtree of the location `top` add to `available` (column 0) or `on_order` (1)."""
+    return (f"(SELECT COALESCE(SUM({_adds('r', 'l')[column]}), 0) FROM location_tree d"
+            f" JOIN inventory r ON r.location_id = d.location_id AND r.part_id = {part}"
+            f" JOIN locations l ON l.id = r.location_id WHERE d.ancestor_id = {top}"
+            f" AND {_COUNTED.format(r='r', l='l')})")
 
 
 def _subtree_to_ancestors(sign: str) -> str:
-    """Add (or take away) a location's subtree sums to (from) each location above it."""
-    return _UPSERT.format(select=(
-        f"SELECT m.part_id, a.ancestor_id, {sign}m.available, {sign}m.on_order FROM stock_levels m"
-        " JOIN location_tree a ON a.location_id = m.location_id"
-        " WHERE m.location_id = NEW.id AND a.ancestor_id <> NEW.id"
+    """Add (or take away) a location's subtree sums to (from) the constraints above it."""
+    moved = [f"{sign}{_subtree_sum(column, 'NEW.id', f'{_KEPT}.part_id')}" for column in (0, 1)]
+    return _add_to_constraints(*moved, (
+        "location_id IN (SELECT ancestor_id FROM location_tree WHERE location_id = NEW.id AND ancestor_id <> NEW.id)"
     ))
+
+
+def _summed(where: str) -> str:
+    """The constraints `where` selects summed from the rows (a new constraint; the rebuild)."""
+    sums = [_subtree_sum(column, f"{_KEPT}.location_id", f"{_KEPT}.part_id") for column in (0, 1)]
+    return f"UPDATE {_KEPT} SET available = {sums[0]}, on_order = {sums[1]} WHERE {where}"
 
 
 _NEW_LOCATION = ("INSERT INTO location_tree (ancestor_id, location_id) SELECT NEW.id, NEW.id"
@@ -120,8 +144,7 @@ _NEW_PARENT = [
     " FROM location_tree a JOIN location_tree d ON d.ancestor_id = NEW.id WHERE a.location_id = NEW.parent_id",
     _subtree_to_ancestors(""),
 ]
-_GONE_LOCATION = ["DELETE FROM stock_levels WHERE location_id = OLD.id",
-                  "DELETE FROM location_tree WHERE location_id = OLD.id OR ancestor_id = OLD.id"]
+_GONE_LOCATION = ["DELETE FROM location_tree WHERE location_id = OLD.id OR ancestor_id = OLD.id"]
 
 
 def _changed(columns: tuple[str, ...], differ: str) -> str:
@@ -141,6 +164,9 @@ def _triggers(differ: str) -> Iterator[tuple[str, str, str, list[str], str]]:
     yield ("levels_location_parent", "locations", "AFTER UPDATE OF parent_id", _NEW_PARENT,
            f"OLD.parent_id {differ} NEW.parent_id")
     yield "levels_location_delete", "locations", "AFTER DELETE", _GONE_LOCATION, ""
+    yield "levels_constraint_insert", _KEPT, "AFTER INSERT", [_summed("id = NEW.id")], ""
+    yield ("levels_constraint_moved", _KEPT, "AFTER UPDATE OF part_id, location_id", [_summed("id = NEW.id")],
+           f"OLD.part_id {differ} NEW.part_id OR OLD.location_id {differ} NEW.location_id")
 
 
 def triggers(dialect: str) -> list[tuple[str, list[str]]]:
@@ -171,23 +197,25 @@ def drop_triggers(dialect: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in triggers(dialect)]
 
 
-_REBUILD = [
+_REBUILD_TREE = [
     "DELETE FROM location_tree",
     "INSERT INTO location_tree (ancestor_id, location_id) WITH RECURSIVE up(ancestor_id, location_id) AS ("
     " SELECT id, id FROM locations UNION ALL"
     " SELECT l.parent_id, up.location_id FROM up JOIN locations l ON l.id = up.ancestor_id WHERE l.parent_id IS NOT NULL"
     ") SELECT ancestor_id, location_id FROM up",
-    "DELETE FROM stock_levels",
-    "INSERT INTO stock_levels (part_id, location_id, available, on_order) SELECT r.part_id, t.ancestor_id, SUM({0}),"
-    " SUM({1}) FROM inventory r JOIN locations l ON l.id = r.location_id JOIN location_tree t"
-    " ON t.location_id = r.location_id WHERE {2} GROUP BY r.part_id, t.ancestor_id".format(
-        *_adds("r", "l"), _COUNTED.format(r="r", l="l")),
 ]
+_REBUILD = [*_REBUILD_TREE, _summed("1 = 1")]
+
+
+def rebuild_tree() -> list[str]:
+    """The statements that make `location_tree` again from `locations` (migration 0020, before the constraints kept
+    their sums)."""
+    return list(_REBUILD_TREE)
 
 
 def rebuild() -> list[str]:
-    """The statements that make both tables again from `locations` and `inventory` (after a load without the
-    triggers; the migration that adds them)."""
+    """The statements that make the tree and the constraints' sums again from `locations` and `inventory` (after a
+    load without the triggers; the migration that adds them)."""
     return list(_REBUILD)
 
 
@@ -207,7 +235,8 @@ def expired_available(row: Any = InventoryRow, location: Any = Location) -> Any:
 
 def levels_from_rows() -> Any:
     """(part_id, location_id, available, on_order) made from the rows by the status rule's SQL twin and a recursive
-    walk of the locations — what `stock_levels` must hold (but for rows where both are 0), for the proof."""
+    walk of the locations — what a constraint on that part and location must hold (0 and 0 where there is no row),
+    for the proof."""
     up = select(Location.id.label("ancestor_id"), Location.id.label("location_id")).cte("up", recursive=True)
     parent = Location.__table__.alias("parent_of")
     up = up.union_all(

@@ -11,6 +11,9 @@ sends. The only place that knows how each engine stores ids and times:
 - money (server/models.py `Money`): `raw_money` reads it as stored — SQLite's text, asyncpg's Decimal, both with
   6 decimal places — and `money_text_raw` writes that as the wire does, by trimming its text (~10 µs less a value
   than `Money` and `money_text`: the usage CSV writes 100,000 of them).
+- quantities (server/models.py `QuantityType`): `raw_quantity` reads one as stored — SQLite's millionths, asyncpg's
+  Decimal —, `quantity_reader` gives the function that makes it what `QuantityType` reads (an int when whole):
+  without SQLAlchemy's layers per value (the replenishment list reads 16,000).
 - writing: `uuid_bytes` (an id as SQLite stores it) and `bind_processor` (a column type's own converter,
   through SQLAlchemy's private per-dialect cache), for server/db/bulk.py.
 """
@@ -28,12 +31,15 @@ from sqlalchemy import Integer, LargeBinary, Numeric, String, case, cast, func, 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
+from server.models import Number, canon, from_scaled
+
 Processor = Callable[[Any], Any] | None
 SCALE = 1_000_000  # SQLite holds quantities and, as text with 6 places, money in millionths (server/models.py)
 
 
 def _sqlite(session: Any) -> bool:
-    return session.bind.dialect.name == "sqlite"
+    """Is `session` (or the dialect named, for a query built once per engine) SQLite's?"""
+    return (session if isinstance(session, str) else session.bind.dialect.name) == "sqlite"
 
 
 def raw_id(session: Any, column: Any) -> Any:
@@ -51,6 +57,18 @@ def raw_money(session: Any, column: Any) -> Any:
     """A Money column read as the driver returns it: text with 6 decimal places on SQLite, a Decimal of
     NUMERIC(18, 6) on PostgreSQL. See `money_text_raw`."""
     return type_coerce(column, String) if _sqlite(session) else type_coerce(column, Numeric(18, 6))
+
+
+def raw_quantity(session: Any, column: Any) -> Any:
+    """A quantity column read as the driver returns it: SQLite's integer millionths, PostgreSQL's Decimal. See
+    `quantity_reader`."""
+    return type_coerce(column, Integer) if _sqlite(session) else type_coerce(column, Numeric(18, 6))
+
+
+def quantity_reader(session: Any) -> Callable[[Any], Number]:
+    """What makes a `raw_quantity` the quantity `QuantityType` reads (NULL stays None)."""
+    convert = from_scaled if _sqlite(session) else canon
+    return lambda value: None if value is None else convert(value)
 
 
 def money_text_raw(value: Any) -> str:

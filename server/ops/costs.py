@@ -34,6 +34,7 @@ AVERAGE = (
     select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
     .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)
 )
+AVERAGE_AND_HELD = select(AVERAGE.scalar_subquery(), HELD.scalar_subquery())  # a priced receipt's: one statement
 LOWER_REMAINING = (
     update(LAYERS).where(LAYERS.c.id == bindparam("layer"))
     .values(quantity_remaining=LAYERS.c.quantity_remaining - bindparam("taken"))
@@ -59,13 +60,13 @@ async def layer_in(
     the stock came to. A receipt's cost moves the average price; a layer at the average leaves it as it is.
     Returns what the op's result says of it: the unit cost and the average price after it."""
     connection = await _turn(ctx, part)
-    average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
     if unit_cost is None:
+        average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
         unit_cost = average if average is not None else Decimal(0)
         after = unit_cost
     else:
-        held = (await connection.execute(HELD, {"part": part.id})).scalar() or 0
-        after = moving_average(held, average, quantity, unit_cost)
+        average, held = (await connection.execute(AVERAGE_AND_HELD, {"part": part.id})).one()
+        after = moving_average(held or 0, average, quantity, unit_cost)
     await _add_layer(ctx, connection, part, [(held_by, quantity)], unit_cost, after, kind, package_ref, po_line)
     return {"unit_cost": unit_cost, "average_price": after}
 

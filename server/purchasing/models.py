@@ -28,7 +28,7 @@ from uuid import UUID
 from advanced_alchemy.base import UUIDv7AuditBase
 from advanced_alchemy.types import DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy import UniqueConstraint, and_
+from sqlalchemy import UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models import InventoryRow, Money, Number, QuantityType
@@ -126,6 +126,10 @@ class StockConstraint(UUIDv7AuditBase):
     min_quantity: Mapped[Number | None] = mapped_column(QuantityType)
     max_quantity: Mapped[Number | None] = mapped_column(QuantityType)
     updated_by: Mapped[str] = mapped_column(String(64))
+    # What is Available (but for expiry) and On order of the part in the location's subtree: kept by the database's
+    # triggers (server/levels.py), never written by the code.
+    available: Mapped[Number] = mapped_column(QuantityType, server_default=text("0"))
+    on_order: Mapped[Number] = mapped_column(QuantityType, server_default=text("0"))
 
 
 # A part's newest stock received from a supplier (its last supplier when no PO line names one: the replenishment

@@ -6,9 +6,9 @@ min whose available quantity (status Available, in the subtree) is below it, wit
 (status On order: open PO lines to be received in the subtree) and the quantity to order (server/rules/
 purchasing.py `suggested`).
 
-Quantities are the sums the database keeps per part and location subtree (server/levels.py, kept by triggers on
-every write): one row per constraint, whatever the stock below it, less the lots expired today (read through
-the index on expiry).
+Quantities are the sums the database keeps on each constraint (server/levels.py, kept by triggers on every write):
+read with the constraint, whatever the stock below it, less the lots expired today (read through the index on
+expiry).
 
 Drafting POs from it groups the lines by each part's last supplier (its newest PO line that was not
 cancelled; else the supplier of its newest received stock) at that supplier's last unit price (else the
@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db import Database, dialect_insert
+from server.db.codecs import money_text_raw, quantity_reader, raw_money, raw_quantity
 from server.errors import NotFound
-from server.levels import expired_available, location_tree, stock_levels
+from server.levels import expired_available, location_tree
 from server.models import InventoryRow, Location, Part, QuantityType, Supplier, is_stock
 from server.actor import Actor
 from server.clock import next_version
@@ -42,7 +43,6 @@ from server.purchasing.schemas import (
 )
 from server.purchasing.service import create_po
 from server.queries import location_subtree
-from server.rules.money import exact, money_text
 from server.rules.purchasing import below_min_sql, check_min_max, line_name, suggested
 
 Key = tuple[str, str | None]  # part number, location code
@@ -79,9 +79,29 @@ def _constraints() -> Any:
     )
 
 
-def _expired() -> Any:
-    """Per constraint with a min, the quantity the kept sums count as Available that has expired today (through the
-    partial index on expiry: only rows with an expiry are read)."""
+def _expired(dialect: str) -> Any:
+    """The quantity the kept sums count as Available that has expired today, per (part, location subtree): on
+    PostgreSQL the expired lots (through the partial index on expiry: only rows with an expiry are read) added up to
+    each location above theirs, materialized before meeting the constraints by their key — left to choose, its
+    planner walked each constraint's whole subtree down and filtered it (1 s at 1,000,000 rows); on SQLite,
+    `_expired_by_constraint`."""
+    if dialect == "sqlite":
+        return _expired_by_constraint()
+    return (
+        select(InventoryRow.part_id, location_tree.c.ancestor_id.label("location_id"),
+               func.sum(InventoryRow.quantity).label("quantity"))
+        .join(Location, Location.id == InventoryRow.location_id)
+        .join(location_tree, location_tree.c.location_id == InventoryRow.location_id)
+        .where(expired_available())
+        .group_by(InventoryRow.part_id, location_tree.c.ancestor_id)
+        .cte("expired").prefix_with("MATERIALIZED")
+    )
+
+
+def _expired_by_constraint() -> Any:
+    """SQLite's `_expired`: from each expired lot (through the partial index on expiry: only rows with an expiry are
+    read) to the constraints of its part, one index step, and each one's tree, one more (half the time of the
+    walk up the tree first, there)."""
     return (
         select(StockConstraint.part_id, StockConstraint.location_id, func.sum(InventoryRow.quantity).label("quantity"))
         .select_from(InventoryRow)
@@ -96,15 +116,15 @@ def _expired() -> Any:
 
 
 @cache
-def _below(in_subtree: bool) -> Any:
+def _below(in_subtree: bool, dialect: str) -> Any:
     """Each constraint below its min (on the subtree of the location coded `within`, a parameter, when
-    `in_subtree`), its part and location, what is
-    Available and On order there — the sums the database keeps for that part and subtree (server/levels.py; none:
-    nothing there) less what of it has expired —, and the part's last supplier and price: its newest PO line not
-    cancelled, else its newest stock received with a supplier (and that stock's unit cost). One row per
-    constraint, filtered by the database. Plain rows: thousands are read. Built once (building it costs more
-    than running it on a small database)."""
-    c, kept = StockConstraint, stock_levels
+    `in_subtree`), its part and location, what is Available and On order there — the sums the database keeps on the
+    constraint (server/levels.py) less what of it has expired —, and the part's last supplier and price: its newest
+    PO line not cancelled, else its newest stock received with a supplier (and that stock's unit cost), looked up
+    once per part of the list (a part is below min in several places). One row per constraint, filtered by the
+    database. Plain rows, quantities and money as stored (server/db/codecs.py): thousands are read. Built once per
+    engine (building it costs more than running it on a small database)."""
+    c = StockConstraint
     constrained = c.min_quantity.is_not(None)
     if in_subtree:  # from the tree the database keeps, not walked here
         top = aliased(Location)
@@ -112,41 +132,50 @@ def _below(in_subtree: bool) -> Any:
             select(location_tree.c.location_id).join(top, top.id == location_tree.c.ancestor_id)
             .where(top.code == bindparam("within"))
         ))
-    expired = _expired()  # of every constraint: SQLite would try each location of `within` for each expired row
-    available = func.coalesce(kept.c.available, 0) - func.coalesce(expired.c.quantity, 0)
-    return (
-        select(Part.part_number, Part.unit, Location.code, c.min_quantity, c.max_quantity,
-               type_coerce(available, QuantityType).label("available"),
-               type_coerce(func.coalesce(kept.c.on_order, 0), QuantityType).label("on_order"), *_last_bought(c.part_id))
-        .join(Part, Part.id == c.part_id).join(Location, Location.id == c.location_id)
-        .outerjoin(kept, and_(kept.c.part_id == c.part_id, kept.c.location_id == c.location_id))
+    expired = _expired(dialect)  # of every constraint: SQLite would try each location of `within` for each expired row
+    available = c.available - func.coalesce(expired.c.quantity, 0)
+    below = (
+        select(c.part_id, c.location_id, c.min_quantity, c.max_quantity,
+               type_coerce(available, QuantityType).label("available"), c.on_order)
         .outerjoin(expired, and_(expired.c.part_id == c.part_id, expired.c.location_id == c.location_id))
         .where(constrained, below_min_sql(available, c.min_quantity))
+        .cte("below")
+    )
+    bought = _last_bought(select(below.c.part_id).distinct().subquery("parts_below"))
+    line, order, line_supplier = aliased(PoLine), aliased(PurchaseOrder), aliased(Supplier)
+    stock, stock_supplier = aliased(InventoryRow), aliased(Supplier)
+    return (
+        select(Part.part_number, Part.unit, Location.code,
+               *(raw_quantity(dialect, below.c[name]) for name in ("available", "on_order", "min_quantity", "max_quantity")),
+               line_supplier.name, raw_money(dialect, line.unit_price), stock_supplier.name,
+               raw_money(dialect, stock.unit_cost))
+        .select_from(below)
+        .join(Part, Part.id == below.c.part_id).join(Location, Location.id == below.c.location_id)
+        .join(bought, bought.c.part_id == below.c.part_id)
+        .outerjoin(line, line.id == bought.c.line_id).outerjoin(order, order.id == line.po_id)
+        .outerjoin(line_supplier, line_supplier.id == order.supplier_id)
+        .outerjoin(stock, stock.id == bought.c.stock_id).outerjoin(stock_supplier, stock_supplier.id == stock.supplier_id)
         .order_by(Location.code, Part.part_number)
     )
 
 
-def _last_bought(part_id: Any) -> list[Any]:
-    """The supplier and unit price of the newest PO line not cancelled, and the supplier and unit cost of the
-    newest stock received with a supplier, of the part `part_id` (a column of the outer query): each one step
-    down an index per row of the list (scalar subqueries: a join on them would read a whole table)."""
-    def newest_line(column: Any, label: str) -> Any:
-        return (
-            select(column).select_from(PoLine).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
-            .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
-            .where(PoLine.part_id == part_id, PurchaseOrder.status != PoStatus.cancelled.value)
-            .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery().label(label)
-        )
-
-    def newest_stock(column: Any, label: str) -> Any:
-        return (
-            select(column).select_from(InventoryRow).join(Supplier, Supplier.id == InventoryRow.supplier_id)
-            .where(InventoryRow.part_id == part_id, InventoryRow.supplier_id.is_not(None), is_stock())
-            .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery().label(label)
-        )
-
-    return [newest_line(Supplier.name, "line_supplier"), newest_line(PoLine.unit_price, "line_price"),
-            newest_stock(Supplier.name, "stock_supplier"), newest_stock(InventoryRow.unit_cost, "stock_cost")]
+def _last_bought(parts: Any) -> Any:
+    """Per part of `parts` (a subquery of `part_id`s), the id of its newest PO line not cancelled and of its newest
+    stock received with a supplier: each one step down an index (scalar subqueries: a join on them would read a
+    whole table)."""
+    newest_line = (
+        select(PoLine.id).join(PurchaseOrder, PurchaseOrder.id == PoLine.po_id)
+        .where(PoLine.part_id == parts.c.part_id, PurchaseOrder.status != PoStatus.cancelled.value)
+        .order_by(PurchaseOrder.created_at.desc(), PoLine.line_no.desc()).limit(1).scalar_subquery()
+    )
+    newest_stock = (
+        select(InventoryRow.id)
+        .where(InventoryRow.part_id == parts.c.part_id, InventoryRow.supplier_id.is_not(None), is_stock())
+        .order_by(InventoryRow.created_at.desc(), InventoryRow.id.desc()).limit(1).scalar_subquery()
+    )
+    # materialized: else SQLite folds it into the list and looks up each part once per constraint
+    return (select(parts.c.part_id, newest_line.label("line_id"), newest_stock.label("stock_id"))
+            .cte("bought").prefix_with("MATERIALIZED"))
 
 
 class ReplenishmentService:
@@ -195,17 +224,18 @@ class ReplenishmentService:
     async def _needs(self, session: AsyncSession, location: str | None) -> list[Need]:
         if location:
             await _find(session, Location, Location.code, location, "location")
-        needs = []
-        for row in await session.execute(_below(bool(location)), {"within": location} if location else {}):
-            supplier, price = row.line_supplier, row.line_price
-            if supplier is None and row.stock_supplier is not None:
-                supplier, price = row.stock_supplier, exact(row.stock_cost) if row.stock_cost is not None else None
+        rows = await (await session.connection()).execute(  # plain rows: no ORM loading for thousands
+            _below(bool(location), self.db.dialect), {"within": location} if location else {})
+        quantity, needs = quantity_reader(session), []
+        for part, unit, code, available, on_order, low, high, supplier, price, stock_supplier, stock_cost in rows:
+            if supplier is None and stock_supplier is not None:
+                supplier, price = stock_supplier, stock_cost
+            available, on_order, low, high = quantity(available), quantity(on_order), quantity(low), quantity(high)
             needs.append(Need(ReplenishmentItem(
-                part=row.part_number, location=row.code, unit=row.unit, available=row.available,
-                on_order=row.on_order, min=row.min_quantity, max=row.max_quantity,
-                suggested=suggested(row.available, row.on_order, row.min_quantity, row.max_quantity),
-                supplier=supplier, unit_price=money_text(price) if price is not None else None,
-            ), price))
+                part=part, location=code, unit=unit, available=available, on_order=on_order, min=low, max=high,
+                suggested=suggested(available, on_order, low, high), supplier=supplier,
+                unit_price=money_text_raw(price) if price is not None else None,
+            ), Decimal(price) if price is not None else None))
         return needs
 
     # ---- drafting -----------------------------------------------------------------------------

@@ -376,16 +376,19 @@ async def test_cost_holdings_spread_each_parts_layers_over_its_rows_oldest_first
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-async def test_stock_levels_are_filled_from_the_rows_and_kept_from_then_on(engine: str, tmp_path: Path) -> None:
-    """The migration that adds the stock levels (server/levels.py) fills them from the stock already there, and its
-    triggers keep them for what is written after."""
+async def test_constraint_levels_are_filled_from_the_rows_and_kept_from_then_on(engine: str, tmp_path: Path) -> None:
+    """The migrations that add the stock levels (0020: the tree of locations; 0021: the sums on each constraint,
+    server/levels.py) fill them from the stock and the constraints already there, and the triggers keep them for
+    what is written after; `stock_levels` (0020's sums for every part and location) is gone."""
     from sqlalchemy import insert
 
-    from server.levels import stock_levels
     from server.models import Location, Part
+    from server.purchasing.models import StockConstraint
 
     part, site, shelf = uuid4(), uuid4(), uuid4()
     row = {"part_id": part, "tracking": "untracked", "scrapped": False, "removed": False, "isolated": False, "version": 1}
+    constraint = {"part_id": part, "min_quantity": 1, "updated_by": "sam", "created_at": datetime.now(UTC),
+                  "updated_at": datetime.now(UTC)}
     async with fresh_database(engine, tmp_path) as url:
         await asyncio.to_thread(command.upgrade, alembic_config(url), "f2b3c4d50019")  # before the stock levels
         database = create_async_engine(url)
@@ -398,13 +401,21 @@ async def test_stock_levels_are_filled_from_the_rows_and_kept_from_then_on(engin
                                {"location_id": shelf, "quantity": 2, "isolated": True},  # Unavailable
                                {"location_id": site, "quantity": 4, "po_state": "open", "po_line_id": uuid4()}):
                     await connection.execute(insert(InventoryRow.__table__).values({**row, "id": uuid4(), **values}))
+                await connection.execute(insert(StockConstraint.__table__).values(  # only the columns it had then
+                    {**constraint, "id": uuid4(), "location_id": site}))
+            await asyncio.to_thread(command.upgrade, alembic_config(url), "a3c4d5e60020")
             await asyncio.to_thread(upgrade_to_head, url)
             async with database.begin() as connection:
                 await connection.execute(insert(InventoryRow.__table__).values(
                     {**row, "id": uuid4(), "location_id": site, "quantity": 1, "serial": "SN-1", "tracking": "serial"}))
+                await connection.execute(insert(StockConstraint.__table__).values(
+                    {**constraint, "id": uuid4(), "location_id": shelf}))  # summed by its trigger
             async with database.connect() as connection:
-                levels = {place: (available, on_order) for _, place, available, on_order
-                          in await connection.execute(select(stock_levels))}
+                c = StockConstraint.__table__.c
+                levels = {place: (available, on_order) for place, available, on_order
+                          in await connection.execute(select(c.location_id, c.available, c.on_order))}
+                tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
         finally:
             await database.dispose()
     assert levels == {site: (8, 4), shelf: (7, 0)}
+    assert "stock_levels" not in tables and "location_tree" in tables

@@ -59,7 +59,7 @@ from server.rules.money import exact, times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
-from tests.integration.ops_support import ledger_sums, levels_kept_right, on_hand
+from tests.integration.ops_support import constrain_everywhere, ledger_sums, levels_kept_right, on_hand
 
 PARTS = {"SER": "serial", "ASM": "serial", "LOTP": "lot", "BULK": "untracked"}
 PATTERNS = {"SER": {"serial_pattern": "S{seq}"}, "ASM": {"serial_pattern": "A{seq}"}, "LOTP": {"lot_pattern": "L{seq}"},
@@ -272,7 +272,8 @@ async def create_schema(db: Database) -> None:
 
 
 async def reset(db: Database) -> None:
-    """Empty every table and load the catalogue: four parts, locations A, B and one closed for a count."""
+    """Empty every table and load the catalogue: four parts, locations A, B and one closed for a count; a constraint
+    on every part in every location (the sums the database keeps, checked after every op)."""
     tables = list(reversed(METADATA.sorted_tables))
     async with db.write() as session:
         if db.dialect == "postgresql":
@@ -301,6 +302,7 @@ async def reset(db: Database) -> None:
             await session.flush()
             session.add(RunLine(run_id=run.id, line_no=1, part_id=parts[component].id, per_unit=each,
                                 required=each * 20, issued=0, consumed=0))
+        await constrain_everywhere(session)  # every sum kept, for levels_kept_right
 
 
 async def snapshot(db: Database) -> State:

@@ -1,7 +1,8 @@
-"""The stock levels the database keeps (server/levels.py: per part and location subtree, Available and On order)
-stay equal to what the status rule makes from the rows, whatever writes them: random sequences of plain SQL
-writes of inventory rows (every column the status reads) and of locations (availability, a run's WIP place, a
-kit's tote, a new parent, a new location), on a real database of each engine. The operations' own sequences are
+"""The stock levels the database keeps (server/levels.py: per constraint, Available and On order of its part in its
+location's subtree) stay equal to what the status rule makes from the rows, whatever writes them: random
+sequences of plain SQL writes of inventory rows (every column the status reads), of locations (availability, a
+run's WIP place, a kit's tote, a new parent, a new location) and of constraints (a new one, one dropped, one
+moved to another location), on a real database of each engine. The operations' own sequences are
 checked the same way in test_ops_property.py."""
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.db import Database
-from server.levels import location_tree, stock_levels
+from server.levels import location_tree
 from server.models import InventoryRow, Location, Part
-from tests.integration.ops_support import levels_kept_right
+from server.purchasing.models import StockConstraint
+from tests.integration.ops_support import constrain_everywhere, levels_kept_right
 
 CODES = ["S1", "S1/A", "S1/A/B1", "S1/A/B2", "S2", "S2/A"]
 PARENTS = {"S1/A": "S1", "S1/A/B1": "S1/A", "S1/A/B2": "S1/A", "S2/A": "S2"}
@@ -40,12 +42,14 @@ write = st.one_of(
     st.tuples(st.just("flag"), st.sampled_from(CODES), st.sampled_from(sorted(LOCATION_VALUES)), st.booleans()),
     st.tuples(st.just("reparent"), st.sampled_from(CODES), st.sampled_from([None, *CODES])),
     st.tuples(st.just("new_location"), st.sampled_from(CODES)),
+    st.tuples(st.just("unconstrain"), st.integers(0, 30)),
+    st.tuples(st.just("reconstrain"), st.integers(0, 30), st.sampled_from(CODES)),
 )
 
 
 async def _catalogue(db: Database) -> tuple[dict[str, uuid.UUID], dict[str, uuid.UUID]]:
     async with db.write() as session:
-        for table in (InventoryRow, Location, Part):
+        for table in (StockConstraint, InventoryRow, Location, Part):
             await session.execute(delete(table))
         parts = {number: uuid.uuid4() for number in ("P1", "P2")}
         session.add_all(Part(id=pid, part_number=number, tracking="untracked") for number, pid in parts.items())
@@ -54,6 +58,7 @@ async def _catalogue(db: Database) -> tuple[dict[str, uuid.UUID], dict[str, uuid
             places[code] = uuid.uuid4()
             session.add(Location(id=places[code], code=code, parent_id=places.get(PARENTS.get(code, ""))))
             await session.flush()  # parents first: a new location's place in the tree is its parent's
+        await constrain_everywhere(session)
     return parts, places
 
 
@@ -121,6 +126,19 @@ async def _write(db: Database, step: tuple[Any, ...], parts: dict[str, uuid.UUID
             code = f"{step[1]}/N{len(places)}"
             places[code] = uuid.uuid4()
             await session.execute(insert(Location).values(id=places[code], code=code, parent_id=places[step[1]]))
+            await constrain_everywhere(session)  # summed by the constraints' insert trigger
+        elif kind in ("unconstrain", "reconstrain"):
+            constraints = list(await session.scalars(select(StockConstraint.id).order_by(StockConstraint.id)))
+            if kind == "unconstrain" and len(constraints) > 1:  # dropped, then made again (summed from the rows)
+                await session.execute(delete(StockConstraint).where(StockConstraint.id == constraints[step[1] % len(constraints)]))
+                await constrain_everywhere(session)
+            elif kind == "reconstrain":  # moved to another location, where that part has none
+                one = constraints[step[1] % len(constraints)]
+                part = await session.scalar(select(StockConstraint.part_id).where(StockConstraint.id == one))
+                taken = set(await session.scalars(select(StockConstraint.location_id).where(StockConstraint.part_id == part)))
+                if places[step[2]] not in taken:
+                    await session.execute(update(StockConstraint).where(StockConstraint.id == one)
+                                          .values(location_id=places[step[2]]))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -143,8 +161,9 @@ async def test_a_subtree_moved_under_another_site_takes_its_sums_along(db: Datab
             po_state="open", po_line_id=uuid.uuid4()))
     await _apply(db, ("reparent", "S1/A", "S2/A"), parts, places)
     async with db.read() as session:
-        kept = {place: (available, on_order) for part, place, available, on_order in
-                await session.execute(select(stock_levels).where(stock_levels.c.part_id == parts["P1"]))}
+        kept = {place: (available, on_order) for place, available, on_order in await session.execute(
+            select(StockConstraint.location_id, StockConstraint.available, StockConstraint.on_order)
+            .where(StockConstraint.part_id == parts["P1"]))}
         await levels_kept_right(session)
     assert kept[places["S1"]] == (0, 0)
     assert kept[places["S2"]] == (5, 2) and kept[places["S2/A"]] == (5, 2) and kept[places["S1/A"]] == (5, 2)

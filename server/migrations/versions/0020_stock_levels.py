@@ -6,6 +6,10 @@ one on each part's stock received from a supplier, newest first (its last suppli
 the open cost layers' quantities (what a part holds, summed for a priced receipt's average price: PO receipts).
 Both tables are filled from the rows once, here.
 
+Since 0021 (b4c5d6e70021) the sums are kept only for constrained parts, as columns of `stock_constraints`, and
+`stock_levels` is dropped there: this revision fills the tree and leaves the triggers to 0021 (the ones of
+server/levels.py write those columns, which do not exist yet here).
+
 Revision ID: a3c4d5e60020
 Revises: f2b3c4d50019
 Create Date: 2026-12-03 12:30:00
@@ -17,7 +21,7 @@ import advanced_alchemy.types as sa_types
 import sqlalchemy as sa
 from alembic import op
 
-from server.levels import EXPIRY_COLUMNS, create_triggers, drop_triggers, rebuild
+from server.levels import EXPIRY_COLUMNS, drop_triggers, rebuild_tree
 
 revision = 'a3c4d5e60020'
 down_revision = 'f2b3c4d50019'
@@ -53,9 +57,7 @@ def upgrade() -> None:
     open_layers = sa.text('quantity_remaining > 0')
     op.create_index('ix_cost_layers_part_id_open', 'cost_layers', ['part_id', 'quantity_remaining'],
                     sqlite_where=open_layers, postgresql_where=open_layers)
-    for sql in rebuild():
-        op.execute(sql)
-    for sql in create_triggers(op.get_bind().dialect.name):
+    for sql in rebuild_tree():
         op.execute(sql)
 
 

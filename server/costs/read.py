@@ -1,9 +1,9 @@
 """What stock is worth and what was used (docs/costs.md): the FIFO report (cost layers, oldest first), usage
 records for a period, and the valuation per part — read-only queries; server/ops/costs.py writes the layers.
 
-Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`): the database
-sums quantities per part and unit cost (exact on both engines), Python multiplies each sum by its cost. A
-location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly.
+A location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly: the
+database keeps it per part and location subtree (server/costs/values.py), so a valuation reads a row per part.
+Other money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`).
 """
 
 from __future__ import annotations
@@ -13,27 +13,20 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String, cast, func, select, type_coerce
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import LargeBinary, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from server.db import Database
 from server.db.codecs import id_as_text, money_text_raw, raw_money, raw_time, rfc3339
-from server.models import (
-    PLACES, SCALE, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
-)
+from server.costs.values import VALUE_COLUMNS, stock_values, value_of
+from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord
 from server.ops.holdings import FIFO_ORDER
-from server.queries import _id_or_key, location_subtree
+from server.queries import _id_or_key
 from server.rules.money import exact, money_text, times, total
 
 STREAM_ROWS = 5000  # usage records read per batch for the CSV
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
                      "reference", "actor", "op_id"]
-
-
-def held(row: Any = InventoryRow) -> list[Any]:
-    """Stock rows a part's layers cover: received stock not scrapped or removed (free, isolated or installed)."""
-    return [is_stock(row), ~row.scrapped, ~row.removed, row.quantity > 0]
 
 
 class CostQueries:
@@ -147,41 +140,25 @@ class CostQueries:
 
     def _key(self, column: Any) -> Any:
         """A part id as the database gives it: on SQLite its 16 bytes (made into a UUID by nobody: the valuation
-        reads up to a row per layer, and the conversion would cost more than the sums)."""
+        reads up to a row per part, and the conversion would cost more than the sums)."""
         return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
 
-    async def _values(
-        self, connection: Any, location: str | None, part: str | None, *, by_location: bool = False,
-    ) -> dict[Any, tuple[Any, Decimal]]:
-        """(quantity, FIFO value) per part (or per location: `by_location`) of the stock held: everywhere by
-        part, the layers' remaining quantities; else what the rows (of the location subtree) hold of them.
-        Exact, summed by the database: PostgreSQL in NUMERIC; SQLite, which has no exact decimals, in integers
-        (`_sqlite_sums`)."""
-        holdings = location is not None or by_location
-        quantity = CostHolding.quantity if holdings else CostLayer.quantity_remaining
-        grouped = InventoryRow.location_id if by_location else CostLayer.part_id
-        # the subtree's ids first: a recursive CTE inside the join leaves PostgreSQL guessing its size (it guessed
-        # a bin holds 88,000 rows and hashed every holding)
-        places = [row[0] for row in await connection.execute(location_subtree(location))] if location else []
-
-        def query(*columns: Any) -> Any:
-            found = select(self._key(grouped).label("key"), *columns).where(quantity > 0)
-            if holdings:
-                found = (
-                    found.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
-                    .join(CostLayer, CostLayer.id == CostHolding.layer_id).where(*held())
-                )
-            if location is not None:
-                found = found.where(InventoryRow.location_id.in_(places))
-            if part:
-                found = found.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-            return found.group_by(grouped)
-
-        if self.db.dialect == "sqlite":
-            return await _sqlite_sums(connection, query, quantity)
-        found = await connection.execute(query(func.sum(quantity).label("quantity"),
-                                               func.sum(quantity * CostLayer.unit_cost).label("value")))
-        return {row.key: (row.quantity, Decimal(row.value)) for row in found}
+    async def _values(self, connection: Any, location: str | None, part: str | None) -> dict[Any, tuple[Any, Decimal]]:
+        """(quantity, FIFO value) per part held in the location's subtree (everywhere: in the top locations'), as
+        the database keeps them (server/costs/values.py): one row per part."""
+        kept = stock_values.c
+        if location is None:
+            where = kept.location_id.in_(select(Location.id).where(Location.parent_id.is_(None)))
+        else:
+            found = await connection.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
+            if found is None:
+                return {}
+            where = kept.location_id == found
+        query = (select(self._key(kept.part_id), func.sum(kept.quantity), *(func.sum(kept[c]) for c in VALUE_COLUMNS))
+                 .where(where).group_by(kept.part_id))
+        if part:
+            query = query.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+        return {key: (quantity, value_of(limbs)) for key, quantity, *limbs in await connection.execute(query) if quantity}
 
     async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
         """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
@@ -225,16 +202,28 @@ class CostQueries:
                 "currency": self.currency}
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
-        """FIFO value held per location (of the subtree), highest first: what its rows hold of each layer."""
+        """FIFO value held by location, highest first: each location directly in the given one (everywhere: each
+        top location) with its subtree, and the given location's own rows under its own code."""
+        kept = stock_values.c
         async with self.db.read() as session:
             connection = await session.connection()
-            values = await self._values(connection, location, None, by_location=True)
-            key = self._key(Location.id)
-            codes = select(key, Location.code)
-            if len(values) <= 500:
-                codes = codes.where(key.in_(values))
-            code_of = dict((await connection.execute(codes)).all()) if values else {}
-        found = [(code_of[key], exact(value)) for key, (_, value) in values.items()]
+            here = None
+            if location is not None:
+                here = await connection.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
+                if here is None:
+                    return []
+            places = dict((await connection.execute(
+                select(Location.id, Location.code).where(
+                    Location.parent_id.is_(None) if here is None else or_(Location.id == here, Location.parent_id == here))
+            )).all())
+            sums = await connection.execute(
+                select(kept.location_id, *(func.sum(kept[c]) for c in VALUE_COLUMNS))
+                .where(kept.location_id.in_(list(places))).group_by(kept.location_id)
+            )
+            value = {location_id: value_of(limbs) for location_id, *limbs in sums}
+        if here is not None:  # the location's own rows: its subtree but for the locations in it
+            value[here] = value.get(here, Decimal(0)) - sum((v for k, v in value.items() if k != here), Decimal(0))
+        found = [(places[key], exact(amount)) for key, amount in value.items() if amount]
         return sorted(found, key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -255,32 +244,3 @@ async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list
             path.append(code)
         paths[location_id] = path[::-1]
     return paths
-
-
-async def _sqlite_sums(connection: Any, query: Any, quantity: Any) -> dict[Any, tuple[Any, Decimal]]:
-    """Σ quantity and Σ quantity × unit cost per key, exactly, on SQLite: quantities are integers of millionths
-    there, and a unit cost's text has exactly 6 decimal places, so both are integers of millionths; each is split
-    into whole units and millionths, and the four products are summed in SQL as integers. Should a product or a
-    sum outgrow 64 bits (SQLite makes the product a float, or refuses the sum), the quantities are summed per key
-    and unit cost instead and Python multiplies them."""
-    q = type_coerce(quantity, Integer)
-    cost = cast(func.replace(type_coerce(CostLayer.unit_cost, String), ".", ""), Integer)
-    q_units, q_parts, c_units, c_parts = q // SCALE, q % SCALE, cost // SCALE, cost % SCALE
-    try:
-        found = (await connection.execute(query(
-            func.sum(q), func.sum(q_units * c_units), func.sum(q_units * c_parts + q_parts * c_units),
-            func.sum(q_parts * c_parts),
-        ))).all()
-    except OperationalError:  # integer overflow
-        found = None
-    if found is not None and all(type(n) is int for row in found for n in row[1:]):
-        return {key: (from_scaled(millionths), Decimal(units) + Decimal(parts).scaleb(-PLACES) + Decimal(pico).scaleb(-2 * PLACES))
-                for key, millionths, units, parts, pico in found}
-    sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
-    for key, unit_cost, millionths in (await connection.execute(
-        query(type_coerce(CostLayer.unit_cost, String), func.sum(q)).group_by(CostLayer.unit_cost)
-    )).all():
-        sums[key][0] += millionths
-        sums[key][1] += millionths * int(unit_cost.replace(".", ""))
-    return {key: (from_scaled(n), Decimal(value).scaleb(-2 * PLACES)) for key, (n, value) in sums.items()}
-

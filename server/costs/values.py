@@ -53,7 +53,7 @@ stock_values = Table(
     Column("quantity", QuantityType, nullable=False),
     *(Column(name, BigInteger, nullable=False) for name in VALUE_COLUMNS),
     # SQLite turns an integer sum that outgrows 64 bits into a float: refused instead (PostgreSQL refuses itself)
-    *(CheckConstraint(f"typeof({name}) = 'integer'", name=f"ck_stock_values_{name}_integer").ddl_if(dialect="sqlite")
+    *(CheckConstraint(f"typeof({name}) = 'integer'", name=f"{name}_integer").ddl_if(dialect="sqlite")
       for name in VALUE_COLUMNS),
 )
 

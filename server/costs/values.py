@@ -41,6 +41,7 @@ from advanced_alchemy.types import GUID
 from sqlalchemy import DDL, BigInteger, CheckConstraint, Column, Table, event
 from sqlalchemy.engine import Connection
 
+from server.db import triggers
 from server.models import QuantityType
 
 LIMBS = 3  # each factor's millionths in limbs of 10^6
@@ -140,9 +141,9 @@ def _changed(columns: Sequence[str], differ: str) -> str:
     return " OR ".join(f"OLD.{c} {differ} NEW.{c}" for c in columns)
 
 
-def _triggers(dialect: str, differ: str) -> Iterator[tuple[str, str, str, list[str], str]]:
-    """(name, table, event, statements, condition) of every trigger; `differ`: the engine's "is not" for NULLs."""
-    d = dialect
+def _triggers(dialect: str) -> Iterator[triggers.Trigger]:
+    """(name, table, event, statements, condition) of every trigger."""
+    d, differ = dialect, triggers.is_not(dialect)
     yield "values_holding_insert", "cost_holdings", "AFTER INSERT", [_holding_change(d, "NEW", "")], ""
     yield "values_holding_delete", "cost_holdings", "AFTER DELETE", [_holding_change(d, "OLD", "-")], ""
     yield ("values_holding_quantity", "cost_holdings", "AFTER UPDATE OF quantity",
@@ -162,32 +163,12 @@ def _triggers(dialect: str, differ: str) -> Iterator[tuple[str, str, str, list[s
     yield "values_location_delete", "locations", "AFTER DELETE", ["DELETE FROM stock_values WHERE location_id = OLD.id"], ""
 
 
-def triggers(dialect: str) -> list[tuple[str, list[str]]]:
-    """(name, CREATE statements) of every trigger: on PostgreSQL each with its function."""
-    made = []
-    if dialect == "postgresql":
-        for name, table, when, statements, condition in _triggers(dialect, "IS DISTINCT FROM"):
-            body = "".join(f"{s}; " for s in statements)
-            made.append((name, [
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}RETURN NULL; END $$",
-                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
-                f"{f' WHEN ({condition})' if condition else ''} EXECUTE FUNCTION {name}()",
-            ]))
-        return made
-    for name, table, when, statements, condition in _triggers(dialect, "IS NOT"):
-        made.append((name, [f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
-                            f"{f' WHEN {condition}' if condition else ''} BEGIN {'; '.join(statements)}; END"]))
-    return made
-
-
 def create_triggers(dialect: str) -> list[str]:
-    return [sql for _, statements in triggers(dialect) for sql in statements]
+    return triggers.create(dialect, _triggers(dialect))
 
 
 def drop_triggers(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [f"DROP FUNCTION IF EXISTS {name}() CASCADE" for name, _ in triggers(dialect)]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in triggers(dialect)]
+    return triggers.drop(dialect, [name for name, *_ in _triggers(dialect)])
 
 
 def values_from_holdings(dialect: str) -> str:

@@ -13,16 +13,16 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import LargeBinary, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.db import Database
-from server.db.codecs import id_as_text, money_text_raw, raw_money, raw_time, rfc3339
-from server.costs.values import VALUE_COLUMNS, stock_values, value_of
-from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord
+from server.db.codecs import id_as_text, money_millionths, money_text_raw, raw_money, raw_time, rfc3339
+from server.costs.values import VALUE_COLUMNS, picounits, stock_values, value_of
+from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, to_scaled
 from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key
-from server.rules.money import exact, money_text, times, total
+from server.rules.money import SCALE, exact, millionths_text, money_text, rounded, times, total
 
 STREAM_ROWS = 5000  # usage records read per batch for the CSV
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
@@ -138,68 +138,51 @@ class CostQueries:
                         reference, actor, op_id)
                        for at, op_type, part, location, serial, lot, quantity, cost, reason, reference, actor, op_id in rows]
 
-    def _key(self, column: Any) -> Any:
-        """A part id as the database gives it: on SQLite its 16 bytes (made into a UUID by nobody: the valuation
-        reads up to a row per part, and the conversion would cost more than the sums)."""
-        return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
-
-    async def _values(self, connection: Any, location: str | None, part: str | None) -> dict[Any, tuple[Any, Decimal]]:
-        """(quantity, FIFO value) per part held in the location's subtree (everywhere: in the top locations'), as
-        the database keeps them (server/costs/values.py): one row per part."""
+    async def _held(self, session: Any, location: str | None, part: str | None) -> list[Any]:
+        """Per part held in the location's subtree (everywhere: in the top locations'): its number, description and
+        unit, the quantity and FIFO value's five integers as the database keeps them (server/costs/values.py), and
+        its average price, raw (its newest layer's, in FIFO order: server/ops/holdings.py) — one query, a row per
+        part, whatever the subtree's size."""
         kept = stock_values.c
         if location is None:
             where = kept.location_id.in_(select(Location.id).where(Location.parent_id.is_(None)))
         else:
-            found = await connection.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
+            found = await session.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
             if found is None:
-                return {}
+                return []
             where = kept.location_id == found
-        query = (select(self._key(kept.part_id), func.sum(kept.quantity), *(func.sum(kept[c]) for c in VALUE_COLUMNS))
-                 .where(where).group_by(kept.part_id))
+        sums = select(kept.part_id, func.sum(kept.quantity).label("quantity"),
+                      *(func.sum(kept[c]).label(c) for c in VALUE_COLUMNS)).where(where).group_by(kept.part_id)
         if part:
-            query = query.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-        return {key: (quantity, value_of(limbs)) for key, quantity, *limbs in await connection.execute(query) if quantity}
-
-    async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
-        """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
-        there are many (one pass over the parts, no list of ids to send)."""
-        key = self._key(Part.id).label("part")
-        names = select(key, Part.part_number, Part.description, Part.unit)
-        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
-        if len(part_ids) <= 500:
-            names = names.where(key.in_(part_ids))
-            newest = newest.where(self._key(CostLayer.part_id).in_(part_ids))
-        newest_sq = newest.subquery()
-        averages = select(self._key(CostLayer.part_id), CostLayer.average_price).join(
-            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
-        ).order_by(CostLayer.id)  # layers of one op: the last made is the newest, as FIFO order has it
-        return ({row.part: row for row in await connection.execute(names)},
-                dict((await connection.execute(averages)).all()))
+            sums = sums.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+        sums = sums.subquery()
+        average = (select(raw_money(session, CostLayer.average_price)).where(CostLayer.part_id == Part.id)
+                   .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1).scalar_subquery())
+        query = select(Part.part_number, Part.description, Part.unit, sums.c.quantity, average,
+                       *(sums.c[c] for c in VALUE_COLUMNS)).join(sums, sums.c.part_id == Part.id)
+        return [row for row in (await (await session.connection()).execute(query)).all() if row[3]]
 
     async def valuation(self, location: str | None = None, part: str | None = None) -> dict[str, Any]:
         """Per part (of the location subtree, or everywhere): quantity held, FIFO value, average price, average
-        value; and the totals, with the currency."""
+        value; and the totals, with the currency. Each amount rounded to 6 places as `exact` does, in integers of
+        millionths (the same figures as in Decimal, at a fraction of the CPU: a site holds thousands of parts)."""
         async with self.db.read() as session:
-            connection = await session.connection()  # Core rows: no ORM work per row
-            held_values = {key: found for key, found in (await self._values(connection, location, part)).items() if found[0]}
-            names, average_of = await self._parts(connection, set(held_values)) if held_values else ({}, {})
-        items = []
-        for part_id, (quantity, value) in held_values.items():
-            average = average_of.get(part_id)
-            info = names[part_id]
-            items.append({
-                "part": info.part_number, "description": info.description, "unit": info.unit, "quantity": quantity,
-                "fifo_value": exact(value), "average_price": average,
-                "average_value": exact(times(quantity, average)) if average is not None else None,
-            })
+            held = await self._held(session, location, part)
+        items, fifo_total, average_total = [], 0, 0
+        for number, description, unit, quantity, average, *limbs in held:
+            fifo = rounded(picounits(limbs), SCALE)  # picounits to millionths
+            fifo_total += fifo
+            item = {"part": number, "description": description, "unit": unit, "quantity": quantity,
+                    "fifo_value": millionths_text(fifo), "average_price": None, "average_value": None}
+            if average is not None:
+                price = money_millionths(average)
+                value = rounded(to_scaled(quantity) * price, SCALE)  # millionths × millionths
+                average_total += value
+                item |= {"average_price": millionths_text(price), "average_value": millionths_text(value)}
+            items.append(item)
         items.sort(key=lambda item: item["part"])
-        fifo_total = exact(total(item["fifo_value"] for item in items))
-        average_total = exact(total(item["average_value"] or Decimal(0) for item in items))
-        for item in items:
-            for key in ("fifo_value", "average_price", "average_value"):
-                item[key] = None if item[key] is None else money_text(item[key])
-        return {"items": items, "fifo_value": money_text(fifo_total), "average_value": money_text(average_total),
-                "currency": self.currency}
+        return {"items": items, "fifo_value": millionths_text(fifo_total),
+                "average_value": millionths_text(average_total), "currency": self.currency}
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
         """FIFO value held by location, highest first: each location directly in the given one (everywhere: each

@@ -47,22 +47,32 @@ from server.models import QuantityType
 LIMBS = 3  # each factor's millionths in limbs of 10^6
 VALUE_COLUMNS = tuple(f"value_{k}" for k in range(2 * LIMBS - 1))  # value_k: the sum at 10^(6k) picounits
 
+# Keyed by location first: a valuation reads one location's rows (every part held there); on SQLite the rows are
+# stored in that order (WITHOUT ROWID), so they are read together.
 stock_values = Table(
     "stock_values", orm_registry.metadata,
-    Column("part_id", GUID, primary_key=True),
     Column("location_id", GUID, primary_key=True),
+    Column("part_id", GUID, primary_key=True),
     Column("quantity", QuantityType, nullable=False),
     *(Column(name, BigInteger, nullable=False) for name in VALUE_COLUMNS),
     # SQLite turns an integer sum that outgrows 64 bits into a float: refused instead (PostgreSQL refuses itself)
     *(CheckConstraint(f"typeof({name}) = 'integer'", name=f"{name}_integer").ddl_if(dialect="sqlite")
       for name in VALUE_COLUMNS),
+    sqlite_with_rowid=False,
 )
+
+
+def picounits(limbs: Sequence[Any]) -> int:
+    """The FIFO value the five kept (or summed) integers make, in 10^-12 of the currency, exactly."""
+    found = 0
+    for n in reversed(limbs):
+        found = found * 1_000_000 + int(n or 0)
+    return found
 
 
 def value_of(limbs: Sequence[Any]) -> Decimal:
     """The FIFO value the five kept (or summed) integers make, exactly."""
-    picounits = sum(int(n or 0) * 10 ** (6 * k) for k, n in enumerate(limbs))
-    return Decimal(picounits).scaleb(-12)
+    return Decimal(picounits(limbs)).scaleb(-12)
 
 
 # ---- SQL of the triggers and the rebuild, the same on both engines but for a factor's millionths ------------
@@ -92,7 +102,7 @@ def _held(r: str) -> str:
 
 _COLUMNS = ("quantity", *VALUE_COLUMNS)
 _UPSERT = (f"INSERT INTO stock_values (part_id, location_id, {', '.join(_COLUMNS)}) {{select}}"
-           f" ON CONFLICT (part_id, location_id) DO UPDATE SET "
+           f" ON CONFLICT (location_id, part_id) DO UPDATE SET "
            + ", ".join(f"{c} = stock_values.{c} + excluded.{c}" for c in _COLUMNS))
 
 
@@ -172,10 +182,10 @@ def drop_triggers(dialect: str) -> list[str]:
 
 
 def values_from_holdings(dialect: str) -> str:
-    """SELECT (part_id, location_id, quantity, value_0 … value_4) summed from the holdings of held rows through
+    """SELECT (location_id, part_id, quantity, value_0 … value_4) summed from the holdings of held rows through
     `location_tree`: what `stock_values` must hold (but for rows of nothing), for `rebuild` and the proof."""
     q, c = _millionths(dialect, "h.quantity", "lay.unit_cost")
-    return (f"SELECT lay.part_id, t.ancestor_id, SUM(h.quantity), {', '.join(f'SUM({p})' for p in _products(q, c))}"
+    return (f"SELECT t.ancestor_id, lay.part_id, SUM(h.quantity), {', '.join(f'SUM({p})' for p in _products(q, c))}"
             " FROM cost_holdings h JOIN cost_layers lay ON lay.id = h.layer_id JOIN inventory r ON r.id = h.inventory_id"
             f" JOIN location_tree t ON t.location_id = r.location_id WHERE {_held('r')}"
             " GROUP BY lay.part_id, t.ancestor_id")
@@ -185,7 +195,7 @@ def rebuild(dialect: str) -> list[str]:
     """The statements that make the table again from the holdings (after a load without the triggers; the
     migration that adds it). `location_tree` must be whole first (server/levels.py `rebuild`)."""
     return ["DELETE FROM stock_values",
-            f"INSERT INTO stock_values (part_id, location_id, {', '.join(_COLUMNS)}) {values_from_holdings(dialect)}"]
+            f"INSERT INTO stock_values (location_id, part_id, {', '.join(_COLUMNS)}) {values_from_holdings(dialect)}"]
 
 
 def _create(target: Any, connection: Connection, **kw: Any) -> None:

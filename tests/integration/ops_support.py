@@ -99,9 +99,9 @@ async def values_kept_right(session: AsyncSession) -> None:
     """The values the database keeps (server/costs/values.py) are those summed from the holdings of the rows held:
     per part and location subtree, the quantity and the FIFO value, exactly (the five integers may split a value
     differently — a change is split as a whole — so their value is compared)."""
-    kept = {(part, place): (quantity, value_of(limbs))
-            for part, place, quantity, *limbs in await session.execute(select(stock_values))}
-    made = {(part, place): (quantity, value_of(limbs))
-            for part, place, quantity, *limbs in await session.execute(
+    kept = {(place, part): (quantity, value_of(limbs))
+            for place, part, quantity, *limbs in await session.execute(select(stock_values))}
+    made = {(place, part): (quantity, value_of(limbs))
+            for place, part, quantity, *limbs in await session.execute(
                 text(values_from_holdings(session.bind.dialect.name)).columns(*stock_values.c))}
     assert {key: found for key, found in kept.items() if found != (0, 0)} == made, "stock_values differ from the holdings"

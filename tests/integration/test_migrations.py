@@ -445,7 +445,7 @@ async def test_stock_values_are_filled_from_the_holdings_and_kept_from_then_on(e
             await asyncio.to_thread(upgrade_to_head, url)
             async with database.connect() as connection:
                 filled = {place: (quantity, value_of(limbs))
-                          for _, place, quantity, *limbs in await connection.execute(select(stock_values))}
+                          for place, _, quantity, *limbs in await connection.execute(select(stock_values))}
             async with database.begin() as connection:  # 3 of the shelf's 7 move to the site's row
                 await connection.execute(CostHolding.__table__.update().where(CostHolding.inventory_id == rows["on the shelf"])
                                          .values(quantity=4))
@@ -453,7 +453,7 @@ async def test_stock_values_are_filled_from_the_holdings_and_kept_from_then_on(e
                                          .values(quantity=Decimal("3.5")))
             async with database.connect() as connection:
                 kept = {place: (quantity, value_of(limbs))
-                        for _, place, quantity, *limbs in await connection.execute(select(stock_values))}
+                        for place, _, quantity, *limbs in await connection.execute(select(stock_values))}
         finally:
             await database.dispose()
     assert filled == {site: (Decimal("7.5"), Decimal("15.9259275")), shelf: (7, Decimal("14.864199"))}

@@ -28,12 +28,13 @@ def upgrade() -> None:
               for name in VALUE_COLUMNS] if dialect == 'sqlite' else []
     op.create_table(
         'stock_values',
-        sa.Column('part_id', sa_types.GUID(length=16), nullable=False),
         sa.Column('location_id', sa_types.GUID(length=16), nullable=False),
+        sa.Column('part_id', sa_types.GUID(length=16), nullable=False),
         sa.Column('quantity', sa.Numeric(precision=18, scale=6).with_variant(sa.Integer(), 'sqlite'), nullable=False),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in VALUE_COLUMNS),
         *checks,
-        sa.PrimaryKeyConstraint('part_id', 'location_id', name=op.f('pk_stock_values')),
+        sa.PrimaryKeyConstraint('location_id', 'part_id', name=op.f('pk_stock_values')),
+        sqlite_with_rowid=False,
     )
     for sql in rebuild(dialect):
         op.execute(sql)

@@ -183,6 +183,7 @@ def layered(generator: HeldRows, layers: int) -> tuple[list[tuple[Any, ...]], li
 def load_layers_sqlite(path: str, layer_rows: list[tuple[Any, ...]], holding_rows: list[tuple[Any, ...]]) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     try:
+        con.execute("PRAGMA cache_size=-400000")  # as dataset.py's load: the values' rebuild joins 1M holdings
         con.execute("BEGIN")
         for sql in values.drop_triggers("sqlite"):  # the stock values: made once after the load, not row by row
             con.execute(sql)

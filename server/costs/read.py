@@ -22,7 +22,7 @@ from server.costs.values import VALUE_COLUMNS, picounits, stock_values, value_of
 from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, to_scaled
 from server.ops.holdings import FIFO_ORDER
 from server.queries import _id_or_key
-from server.rules.money import SCALE, exact, millionths_text, money_text, rounded, times, total
+from server.rules.money import EXACT, SCALE, exact, millionths_text, money_text, rounded, times, total
 
 STREAM_ROWS = 5000  # usage records read per batch for the CSV
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
@@ -205,7 +205,7 @@ class CostQueries:
             )
             value = {location_id: value_of(limbs) for location_id, *limbs in sums}
         if here is not None:  # the location's own rows: its subtree but for the locations in it
-            value[here] = value.get(here, Decimal(0)) - sum((v for k, v in value.items() if k != here), Decimal(0))
+            value[here] = EXACT.subtract(value.get(here, Decimal(0)), total(v for k, v in value.items() if k != here))
         found = [(places[key], exact(amount)) for key, amount in value.items() if amount]
         return sorted(found, key=lambda kv: (-kv[1], kv[0]))
 

@@ -43,6 +43,7 @@ from sqlalchemy.engine import Connection
 
 from server.db import triggers
 from server.models import QuantityType
+from server.rules.money import EXACT
 
 LIMBS = 3  # each factor's millionths in limbs of 10^6
 VALUE_COLUMNS = tuple(f"value_{k}" for k in range(2 * LIMBS - 1))  # value_k: the sum at 10^(6k) picounits
@@ -72,7 +73,7 @@ def picounits(limbs: Sequence[Any]) -> int:
 
 def value_of(limbs: Sequence[Any]) -> Decimal:
     """The FIFO value the five kept (or summed) integers make, exactly."""
-    return Decimal(picounits(limbs)).scaleb(-12)
+    return Decimal(picounits(limbs)).scaleb(-12, context=EXACT)  # the default context keeps 28 digits only
 
 
 # ---- SQL of the triggers and the rebuild, the same on both engines but for a factor's millionths ------------

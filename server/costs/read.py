@@ -141,7 +141,7 @@ class CostQueries:
     async def _held(self, session: Any, location: str | None, part: str | None) -> list[Any]:
         """Per part held in the location's subtree (everywhere: in the top locations'): its number, description and
         unit, the quantity and FIFO value's five integers as the database keeps them (server/costs/values.py), and
-        its average price, raw (its newest layer's, in FIFO order: server/ops/holdings.py) — one query, a row per
+        its average price, raw (its newest layer's) — one query, a row per
         part, whatever the subtree's size."""
         kept = stock_values.c
         if location is None:
@@ -156,8 +156,10 @@ class CostQueries:
         if part:
             sums = sums.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
         sums = sums.subquery()
+        # newest by FIFO order (server/ops/holdings.py) but for its provisional versions, which no read sees (a late
+        # batch's, until it commits: server/ops/batch.py): so the index on (part, version) finds it, walked backwards
         average = (select(raw_money(session, CostLayer.average_price)).where(CostLayer.part_id == Part.id)
-                   .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1).scalar_subquery())
+                   .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).scalar_subquery())
         query = select(Part.part_number, Part.description, Part.unit, sums.c.quantity, average,
                        *(sums.c[c] for c in VALUE_COLUMNS)).join(sums, sums.c.part_id == Part.id)
         return [row for row in (await (await session.connection()).execute(query)).all() if row[3]]

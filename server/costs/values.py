@@ -195,8 +195,9 @@ def values_from_holdings(dialect: str) -> str:
 def rebuild(dialect: str) -> list[str]:
     """The statements that make the table again from the holdings (after a load without the triggers; the
     migration that adds it). `location_tree` must be whole first (server/levels.py `rebuild`)."""
-    return ["DELETE FROM stock_values",
-            f"INSERT INTO stock_values (location_id, part_id, {', '.join(_COLUMNS)}) {values_from_holdings(dialect)}"]
+    return ["DELETE FROM stock_values",  # in key order: on PostgreSQL a location's rows then share pages
+            f"INSERT INTO stock_values (location_id, part_id, {', '.join(_COLUMNS)}) {values_from_holdings(dialect)}"
+            " ORDER BY 1, 2"]
 
 
 def _create(target: Any, connection: Connection, **kw: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from advanced_alchemy.base import orm_registry
 
 import server.counts.models  # noqa: F401 - cycle counts (and their count lines)
+import server.costs.values  # noqa: F401 - stock values per part and location subtree, kept by triggers
 import server.kits.models  # noqa: F401 - kits, their lines and picks
 import server.levels  # noqa: F401 - stock levels per part and location subtree, kept by triggers
 import server.models  # noqa: F401 - inventory, users and devices, the op records

@@ -1,9 +1,9 @@
 """What stock is worth and what was used (docs/costs.md): the FIFO report (cost layers, oldest first), usage
 records for a period, and the valuation per part — read-only queries; server/ops/costs.py writes the layers.
 
-Money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`): the database
-sums quantities per part and unit cost (exact on both engines), Python multiplies each sum by its cost. A
-location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly.
+A location's FIFO value is what the rows in its subtree hold of each layer (`cost_holdings`), exactly: the
+database keeps it per part and location subtree (server/costs/values.py), so a valuation reads a row per part.
+Other money sums are made in Python, in Decimal (SQLite holds money as text: server/models.py `Money`).
 """
 
 from __future__ import annotations
@@ -13,27 +13,20 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String, cast, func, select, type_coerce
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.db import Database
-from server.db.codecs import id_as_text, money_text_raw, raw_money, raw_time, rfc3339
-from server.models import (
-    PLACES, SCALE, CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, from_scaled, is_stock,
-)
+from server.db.codecs import id_as_text, money_millionths, money_text_raw, raw_money, raw_time, rfc3339
+from server.costs.values import VALUE_COLUMNS, picounits, stock_values, value_of
+from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, to_scaled
 from server.ops.holdings import FIFO_ORDER
-from server.queries import _id_or_key, location_subtree
-from server.rules.money import exact, money_text, times, total
+from server.queries import _id_or_key
+from server.rules.money import EXACT, SCALE, exact, millionths_text, money_text, rounded, times, total
 
 STREAM_ROWS = 5000  # usage records read per batch for the CSV
 USAGE_CSV_COLUMNS = ["used_at", "op_type", "part", "location", "serial", "lot", "quantity", "cost", "reason",
                      "reference", "actor", "op_id"]
-
-
-def held(row: Any = InventoryRow) -> list[Any]:
-    """Stock rows a part's layers cover: received stock not scrapped or removed (free, isolated or installed)."""
-    return [is_stock(row), ~row.scrapped, ~row.removed, row.quantity > 0]
 
 
 class CostQueries:
@@ -145,96 +138,77 @@ class CostQueries:
                         reference, actor, op_id)
                        for at, op_type, part, location, serial, lot, quantity, cost, reason, reference, actor, op_id in rows]
 
-    def _key(self, column: Any) -> Any:
-        """A part id as the database gives it: on SQLite its 16 bytes (made into a UUID by nobody: the valuation
-        reads up to a row per layer, and the conversion would cost more than the sums)."""
-        return type_coerce(column, LargeBinary) if self.db.dialect == "sqlite" else column
-
-    async def _values(
-        self, connection: Any, location: str | None, part: str | None, *, by_location: bool = False,
-    ) -> dict[Any, tuple[Any, Decimal]]:
-        """(quantity, FIFO value) per part (or per location: `by_location`) of the stock held: everywhere by
-        part, the layers' remaining quantities; else what the rows (of the location subtree) hold of them.
-        Exact, summed by the database: PostgreSQL in NUMERIC; SQLite, which has no exact decimals, in integers
-        (`_sqlite_sums`)."""
-        holdings = location is not None or by_location
-        quantity = CostHolding.quantity if holdings else CostLayer.quantity_remaining
-        grouped = InventoryRow.location_id if by_location else CostLayer.part_id
-        # the subtree's ids first: a recursive CTE inside the join leaves PostgreSQL guessing its size (it guessed
-        # a bin holds 88,000 rows and hashed every holding)
-        places = [row[0] for row in await connection.execute(location_subtree(location))] if location else []
-
-        def query(*columns: Any) -> Any:
-            found = select(self._key(grouped).label("key"), *columns).where(quantity > 0)
-            if holdings:
-                found = (
-                    found.select_from(CostHolding).join(InventoryRow, InventoryRow.id == CostHolding.inventory_id)
-                    .join(CostLayer, CostLayer.id == CostHolding.layer_id).where(*held())
-                )
-            if location is not None:
-                found = found.where(InventoryRow.location_id.in_(places))
-            if part:
-                found = found.where(CostLayer.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
-            return found.group_by(grouped)
-
-        if self.db.dialect == "sqlite":
-            return await _sqlite_sums(connection, query, quantity)
-        found = await connection.execute(query(func.sum(quantity).label("quantity"),
-                                               func.sum(quantity * CostLayer.unit_cost).label("value")))
-        return {row.key: (row.quantity, Decimal(row.value)) for row in found}
-
-    async def _parts(self, connection: Any, part_ids: set[Any]) -> tuple[dict[Any, Any], dict[Any, Decimal]]:
-        """Each part's number, description and unit, and its average price (its newest layer's). Every part's when
-        there are many (one pass over the parts, no list of ids to send)."""
-        key = self._key(Part.id).label("part")
-        names = select(key, Part.part_number, Part.description, Part.unit)
-        newest = select(CostLayer.part_id, func.max(CostLayer.version).label("version")).group_by(CostLayer.part_id)
-        if len(part_ids) <= 500:
-            names = names.where(key.in_(part_ids))
-            newest = newest.where(self._key(CostLayer.part_id).in_(part_ids))
-        newest_sq = newest.subquery()
-        averages = select(self._key(CostLayer.part_id), CostLayer.average_price).join(
-            newest_sq, (newest_sq.c.part_id == CostLayer.part_id) & (newest_sq.c.version == CostLayer.version)
-        ).order_by(CostLayer.id)  # layers of one op: the last made is the newest, as FIFO order has it
-        return ({row.part: row for row in await connection.execute(names)},
-                dict((await connection.execute(averages)).all()))
+    async def _held(self, session: Any, location: str | None, part: str | None) -> list[Any]:
+        """Per part held in the location's subtree (everywhere: in the top locations'): its number, description and
+        unit, the quantity and FIFO value's five integers as the database keeps them (server/costs/values.py), and
+        its average price, raw (its newest layer's) — one query, a row per
+        part, whatever the subtree's size."""
+        kept = stock_values.c
+        if location is None:
+            where = kept.location_id.in_(select(Location.id).where(Location.parent_id.is_(None)))
+        else:
+            found = await session.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
+            if found is None:
+                return []
+            where = kept.location_id == found
+        sums = select(kept.part_id, func.sum(kept.quantity).label("quantity"),
+                      *(func.sum(kept[c]).label(c) for c in VALUE_COLUMNS)).where(where).group_by(kept.part_id)
+        if part:
+            sums = sums.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
+        sums = sums.subquery()
+        # newest by FIFO order (server/ops/holdings.py) but for its provisional versions, which no read sees (a late
+        # batch's, until it commits: server/ops/batch.py): so the index on (part, version) finds it, walked backwards
+        average = (select(raw_money(session, CostLayer.average_price)).where(CostLayer.part_id == Part.id)
+                   .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).scalar_subquery())
+        query = select(Part.part_number, Part.description, Part.unit, sums.c.quantity, average,
+                       *(sums.c[c] for c in VALUE_COLUMNS)).join(sums, sums.c.part_id == Part.id)
+        return [row for row in (await (await session.connection()).execute(query)).all() if row[3]]
 
     async def valuation(self, location: str | None = None, part: str | None = None) -> dict[str, Any]:
         """Per part (of the location subtree, or everywhere): quantity held, FIFO value, average price, average
-        value; and the totals, with the currency."""
+        value; and the totals, with the currency. Each amount rounded to 6 places as `exact` does, in integers of
+        millionths (the same figures as in Decimal, at a fraction of the CPU: a site holds thousands of parts)."""
         async with self.db.read() as session:
-            connection = await session.connection()  # Core rows: no ORM work per row
-            held_values = {key: found for key, found in (await self._values(connection, location, part)).items() if found[0]}
-            names, average_of = await self._parts(connection, set(held_values)) if held_values else ({}, {})
-        items = []
-        for part_id, (quantity, value) in held_values.items():
-            average = average_of.get(part_id)
-            info = names[part_id]
-            items.append({
-                "part": info.part_number, "description": info.description, "unit": info.unit, "quantity": quantity,
-                "fifo_value": exact(value), "average_price": average,
-                "average_value": exact(times(quantity, average)) if average is not None else None,
-            })
+            held = await self._held(session, location, part)
+        items, fifo_total, average_total = [], 0, 0
+        for number, description, unit, quantity, average, *limbs in held:
+            fifo = rounded(picounits(limbs), SCALE)  # picounits to millionths
+            fifo_total += fifo
+            item = {"part": number, "description": description, "unit": unit, "quantity": quantity,
+                    "fifo_value": millionths_text(fifo), "average_price": None, "average_value": None}
+            if average is not None:
+                price = money_millionths(average)
+                value = rounded(to_scaled(quantity) * price, SCALE)  # millionths × millionths
+                average_total += value
+                item |= {"average_price": millionths_text(price), "average_value": millionths_text(value)}
+            items.append(item)
         items.sort(key=lambda item: item["part"])
-        fifo_total = exact(total(item["fifo_value"] for item in items))
-        average_total = exact(total(item["average_value"] or Decimal(0) for item in items))
-        for item in items:
-            for key in ("fifo_value", "average_price", "average_value"):
-                item[key] = None if item[key] is None else money_text(item[key])
-        return {"items": items, "fifo_value": money_text(fifo_total), "average_value": money_text(average_total),
-                "currency": self.currency}
+        return {"items": items, "fifo_value": millionths_text(fifo_total),
+                "average_value": millionths_text(average_total), "currency": self.currency}
 
     async def value_by_location(self, location: str | None = None) -> list[tuple[str, Decimal]]:
-        """FIFO value held per location (of the subtree), highest first: what its rows hold of each layer."""
+        """FIFO value held by location, highest first: each location directly in the given one (everywhere: each
+        top location) with its subtree, and the given location's own rows under its own code."""
+        kept = stock_values.c
         async with self.db.read() as session:
             connection = await session.connection()
-            values = await self._values(connection, location, None, by_location=True)
-            key = self._key(Location.id)
-            codes = select(key, Location.code)
-            if len(values) <= 500:
-                codes = codes.where(key.in_(values))
-            code_of = dict((await connection.execute(codes)).all()) if values else {}
-        found = [(code_of[key], exact(value)) for key, (_, value) in values.items()]
+            here = None
+            if location is not None:
+                here = await connection.scalar(select(Location.id).where(_id_or_key(Location.code, Location.id, location)))
+                if here is None:
+                    return []
+            places = dict((await connection.execute(
+                select(Location.id, Location.code).where(
+                    Location.parent_id.is_(None) if here is None else or_(Location.id == here, Location.parent_id == here))
+            )).all())
+            sums = await connection.execute(
+                select(kept.location_id, *(func.sum(kept[c]) for c in VALUE_COLUMNS))
+                .where(kept.location_id.in_(list(places))).group_by(kept.location_id)
+            )
+            value = {location_id: value_of(limbs) for location_id, *limbs in sums}
+        if here is not None:  # the location's own rows: its subtree but for the locations in it
+            value[here] = EXACT.subtract(value.get(here, Decimal(0)), total(v for k, v in value.items() if k != here))
+        found = [(places[key], exact(amount)) for key, amount in value.items() if amount]
         return sorted(found, key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -255,32 +229,3 @@ async def location_paths(session: Any, location_ids: set[Any]) -> dict[Any, list
             path.append(code)
         paths[location_id] = path[::-1]
     return paths
-
-
-async def _sqlite_sums(connection: Any, query: Any, quantity: Any) -> dict[Any, tuple[Any, Decimal]]:
-    """Σ quantity and Σ quantity × unit cost per key, exactly, on SQLite: quantities are integers of millionths
-    there, and a unit cost's text has exactly 6 decimal places, so both are integers of millionths; each is split
-    into whole units and millionths, and the four products are summed in SQL as integers. Should a product or a
-    sum outgrow 64 bits (SQLite makes the product a float, or refuses the sum), the quantities are summed per key
-    and unit cost instead and Python multiplies them."""
-    q = type_coerce(quantity, Integer)
-    cost = cast(func.replace(type_coerce(CostLayer.unit_cost, String), ".", ""), Integer)
-    q_units, q_parts, c_units, c_parts = q // SCALE, q % SCALE, cost // SCALE, cost % SCALE
-    try:
-        found = (await connection.execute(query(
-            func.sum(q), func.sum(q_units * c_units), func.sum(q_units * c_parts + q_parts * c_units),
-            func.sum(q_parts * c_parts),
-        ))).all()
-    except OperationalError:  # integer overflow
-        found = None
-    if found is not None and all(type(n) is int for row in found for n in row[1:]):
-        return {key: (from_scaled(millionths), Decimal(units) + Decimal(parts).scaleb(-PLACES) + Decimal(pico).scaleb(-2 * PLACES))
-                for key, millionths, units, parts, pico in found}
-    sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
-    for key, unit_cost, millionths in (await connection.execute(
-        query(type_coerce(CostLayer.unit_cost, String), func.sum(q)).group_by(CostLayer.unit_cost)
-    )).all():
-        sums[key][0] += millionths
-        sums[key][1] += millionths * int(unit_cost.replace(".", ""))
-    return {key: (from_scaled(n), Decimal(value).scaleb(-2 * PLACES)) for key, (n, value) in sums.items()}
-

@@ -78,6 +78,11 @@ def money_text_raw(value: Any) -> str:
     return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
+def money_millionths(value: Any) -> int:
+    """A raw amount (`raw_money`) as an integer of millionths: SQLite's text has exactly 6 places."""
+    return int(value.replace(".", "")) if isinstance(value, str) else int(value.scaleb(6))
+
+
 def whole_value_sum(session: Any, quantity: Any, money: Any) -> tuple[Any, Any]:
     """(a condition: the row's quantity is whole; the Σ of quantity × money over the rows it holds for, exact): on
     PostgreSQL in NUMERIC; on SQLite in integers — the quantity's millionths / 10^6 × the amount's text without its

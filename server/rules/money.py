@@ -59,3 +59,19 @@ def money_text(amount: Decimal) -> str:
     text = format(exact(amount), "f").rstrip("0")
     whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+SCALE = 10**PLACES  # an amount in integer millionths: the valuation's arithmetic (server/costs/read.py)
+
+
+def rounded(value: int, unit: int) -> int:
+    """value / unit to the nearest integer, a half to the even one: what `exact` does to a Decimal, in integers."""
+    whole, rest = divmod(value, unit)
+    return whole + 1 if 2 * rest > unit or (2 * rest == unit and whole % 2) else whole
+
+
+def millionths_text(value: int) -> str:
+    """An amount of integer millionths in the wire's form: what `money_text` writes, without a Decimal."""
+    whole, fraction = divmod(abs(value), SCALE)
+    return f"{'-' if value < 0 else ''}{whole}.{f'{fraction:06d}'.rstrip('0').ljust(2, '0')}"
+

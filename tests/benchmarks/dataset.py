@@ -28,6 +28,7 @@ import asyncpg
 import uuid_utils
 
 from server import levels
+from server.costs import values
 from server.models import to_scaled
 
 SITES, AREAS, SHELVES, BINS = 2, 10, 10, 9
@@ -243,8 +244,8 @@ def load_sqlite(path: str, generator: Generator) -> Catalog:
     con.execute("BEGIN")
     for name, _ in indexes:
         con.execute(f"DROP INDEX {name}")
-    for sql in levels.drop_triggers("sqlite"):  # the stock levels: made once after the load, not row by row
-        con.execute(sql)
+    for sql in [*levels.drop_triggers("sqlite"), *values.drop_triggers("sqlite")]:  # the sums the database keeps:
+        con.execute(sql)  # made once after the load, not row by row
     catalog = generator.catalog
     con.executemany(_insert_sql("locations", LOCATION_COLUMNS), _sqlite_rows(LOCATION_COLUMNS, catalog.locations))
     con.executemany(_insert_sql("parts", PART_COLUMNS), _sqlite_rows(PART_COLUMNS, catalog.parts))
@@ -256,7 +257,8 @@ def load_sqlite(path: str, generator: Generator) -> Catalog:
         catalog.movement_rows += len(movements)
     for _, sql in indexes:
         con.execute(sql)
-    for sql in [*levels.rebuild(), *levels.create_triggers("sqlite")]:
+    for sql in [*levels.rebuild(), *levels.create_triggers("sqlite"), *values.rebuild("sqlite"),
+                *values.create_triggers("sqlite")]:
         con.execute(sql)
     con.execute("COMMIT")
     con.execute("PRAGMA journal_mode=WAL")
@@ -304,8 +306,8 @@ async def load_postgres(dsn: str, generator: Generator) -> Catalog:
                 catalog.movement_rows += len(movements)
             for row in indexes:
                 await con.execute(row["indexdef"])
-            for sql in levels.rebuild():  # the load ran without triggers (replica): the stock levels made once
-                await con.execute(sql)
+            for sql in [*levels.rebuild(), *values.rebuild("postgresql")]:  # the load ran without triggers (replica):
+                await con.execute(sql)  # the sums the database keeps made once
         await con.execute("VACUUM ANALYZE")  # what autovacuum would have done by the time anyone queries
     finally:
         await con.close()

@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.costs.values import stock_values, value_of, values_from_holdings
 from server.levels import levels_from_rows
 from server.models import InventoryRow, LedgerEntry, Location, Part, is_stock
 from server.purchasing.models import StockConstraint
@@ -105,3 +106,15 @@ async def levels_kept_right(session: AsyncSession) -> None:
             for part, place, available, on_order in await session.execute(levels_from_rows())}
     made = {key: made.get(key, (0, 0)) for key in kept}
     assert kept == made, "the constraints' kept sums differ from the rows"
+
+
+async def values_kept_right(session: AsyncSession) -> None:
+    """The values the database keeps (server/costs/values.py) are those summed from the holdings of the rows held:
+    per part and location subtree, the quantity and the FIFO value, exactly (the five integers may split a value
+    differently — a change is split as a whole — so their value is compared)."""
+    kept = {(place, part): (quantity, value_of(limbs))
+            for place, part, quantity, *limbs in await session.execute(select(stock_values))}
+    made = {(place, part): (quantity, value_of(limbs))
+            for place, part, quantity, *limbs in await session.execute(
+                text(values_from_holdings(session.bind.dialect.name)).columns(*stock_values.c))}
+    assert {key: found for key, found in kept.items() if found != (0, 0)} == made, "stock_values differ from the holdings"

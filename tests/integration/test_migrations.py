@@ -419,3 +419,53 @@ async def test_constraint_levels_are_filled_from_the_rows_and_kept_from_then_on(
             await database.dispose()
     assert levels == {site: (8, 4), shelf: (7, 0)}
     assert "stock_levels" not in tables and "location_tree" in tables
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_stock_values_are_filled_from_the_holdings_and_kept_from_then_on(engine: str, tmp_path: Path) -> None:
+    """The migration that adds the stock values (server/costs/values.py) fills them from the holdings already there
+    (rows scrapped hold nothing that counts), and its triggers keep them for what is written after."""
+    from sqlalchemy import insert
+
+    from server.costs.values import stock_values, value_of
+    from server.models import CostHolding, CostLayer, Location, Part
+
+    part, site, shelf, layer = uuid4(), uuid4(), uuid4(), uuid4()
+    rows = {"on the shelf": uuid4(), "scrapped": uuid4(), "at the site": uuid4()}
+    now = datetime.now(UTC)
+    row = {"part_id": part, "tracking": "untracked", "scrapped": False, "removed": False, "isolated": False, "version": 1}
+    async with fresh_database(engine, tmp_path) as url:
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "b4c5d6e70021")  # before the stock values
+        database = create_async_engine(url)
+        try:
+            async with database.begin() as connection:
+                await connection.execute(insert(Part.__table__).values(id=part, part_number="P-1", tracking="untracked"))
+                await connection.execute(insert(Location.__table__).values(id=site, code="SITE"))
+                await connection.execute(insert(Location.__table__).values(id=shelf, code="SITE/S1", parent_id=site))
+                for key, location, quantity, scrapped in (("on the shelf", shelf, 7, False), ("scrapped", shelf, 2, True),
+                                                          ("at the site", site, Decimal("0.5"), False)):
+                    await connection.execute(insert(InventoryRow.__table__).values(
+                        {**row, "id": rows[key], "location_id": location, "quantity": quantity, "scrapped": scrapped}))
+                await connection.execute(insert(CostLayer.__table__).values(
+                    id=layer, part_id=part, op_id=uuid4(), version=1, kind="receipt", received_at=now,
+                    quantity_received=10, quantity_remaining=Decimal("7.5"), unit_cost=Decimal("2.123457"),
+                    average_price=Decimal("2.123457")))
+                for key, quantity in (("on the shelf", 7), ("scrapped", 2), ("at the site", Decimal("0.5"))):
+                    await connection.execute(insert(CostHolding.__table__).values(
+                        id=uuid4(), layer_id=layer, inventory_id=rows[key], quantity=quantity))
+            await asyncio.to_thread(upgrade_to_head, url)
+            async with database.connect() as connection:
+                filled = {place: (quantity, value_of(limbs))
+                          for place, _, quantity, *limbs in await connection.execute(select(stock_values))}
+            async with database.begin() as connection:  # 3 of the shelf's 7 move to the site's row
+                await connection.execute(CostHolding.__table__.update().where(CostHolding.inventory_id == rows["on the shelf"])
+                                         .values(quantity=4))
+                await connection.execute(CostHolding.__table__.update().where(CostHolding.inventory_id == rows["at the site"])
+                                         .values(quantity=Decimal("3.5")))
+            async with database.connect() as connection:
+                kept = {place: (quantity, value_of(limbs))
+                        for place, _, quantity, *limbs in await connection.execute(select(stock_values))}
+        finally:
+            await database.dispose()
+    assert filled == {site: (Decimal("7.5"), Decimal("15.9259275")), shelf: (7, Decimal("14.864199"))}
+    assert kept == {site: (Decimal("7.5"), Decimal("15.9259275")), shelf: (4, Decimal("8.493828"))}

@@ -59,7 +59,7 @@ from server.rules.money import exact, times, total
 from server.schema import METADATA
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
-from tests.integration.ops_support import constrain_everywhere, ledger_sums, levels_kept_right, on_hand
+from tests.integration.ops_support import constrain_everywhere, ledger_sums, levels_kept_right, on_hand, values_kept_right
 
 PARTS = {"SER": "serial", "ASM": "serial", "LOTP": "lot", "BULK": "untracked"}
 PATTERNS = {"SER": {"serial_pattern": "S{seq}"}, "ASM": {"serial_pattern": "A{seq}"}, "LOTP": {"lot_pattern": "L{seq}"},
@@ -502,8 +502,9 @@ async def run_sequence(db: Database, data: st.DataObject) -> None:
         last_applied = request
         after = await snapshot(db)
         await check_rules(db, after)
-        async with db.read() as session:  # the replenishment list's sums (server/levels.py) follow every op
-            await levels_kept_right(session)
+        async with db.read() as session:  # the sums the database keeps follow every op: the replenishment list's
+            await levels_kept_right(session)  # (server/levels.py) and the valuation's (server/costs/values.py)
+            await values_kept_right(session)
         moved = {"receive": args.get("quantity"), "adjust": args.get("delta"), "remove": f"-{args.get('quantity')}",
                  "complete_run": args.get("quantity")}
         change = Decimal(str(moved.get(op_type) or 0))

@@ -38,7 +38,7 @@ from server.purchasing.service import PurchasingService
 from server.rules.purchasing import remaining
 from server.settings import Settings
 from tests.dbs import ENGINES, fresh_database
-from tests.integration.ops_support import ledger_sums, levels_kept_right, on_hand
+from tests.integration.ops_support import ledger_sums, levels_kept_right, on_hand, values_kept_right
 from tests.integration.purchasing_support import on_order_ledger, on_order_rows
 from tests.integration.test_ops_property import create_schema, reset
 
@@ -149,6 +149,7 @@ async def check(db: Database) -> None:
         stock_ledger, stock = await ledger_sums(session), await on_hand(session)
         assert stock_ledger == stock, f"on-hand ledger {stock_ledger} != on hand {stock}"
         await levels_kept_right(session)  # the replenishment list's sums: On order and Available per subtree
+        await values_kept_right(session)  # the valuation's: quantity and FIFO value per subtree
     per_place: dict[tuple[str, str], int] = defaultdict(int)
     for (part, code, _lot), quantity in by_lot.items():
         per_place[part, code] += quantity

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.db.codecs import money_text_raw
 from server.errors import Invalid
@@ -65,3 +67,17 @@ def test_a_package_price_and_a_unit_cost_that_disagree_are_refused() -> None:
     with pytest.raises(Invalid) as caught:
         receipt_unit_cost(50, None, Decimal("-1"))
     assert caught.value.field == "package_price"
+
+
+@given(st.integers(min_value=0, max_value=10**30), st.sampled_from([0, 1, 499_999, 500_000, 500_001, 1_500_000]))
+def test_the_valuations_integer_rounding_writes_what_decimals_would(picounits: int, nudge: int) -> None:
+    """server/costs/read.py rounds picounits to millionths and writes them without a Decimal: the same text as
+    `money_text(exact(...))` — halves to even included (the nudges land on them)."""
+    from server.costs.values import picounits as joined, value_of
+    from server.rules.money import EXACT, SCALE, millionths_text, money_text, rounded
+
+    value = picounits - picounits % SCALE + nudge
+    exactly = Decimal(value).scaleb(-12, context=EXACT)
+    assert millionths_text(rounded(value, SCALE)) == money_text(exactly)
+    limbs = [(value // 10 ** (6 * k)) % SCALE for k in range(4)] + [value // 10**24]  # the top limb: what is above
+    assert joined(limbs) == value and value_of(limbs) == exactly

@@ -143,11 +143,12 @@ async def test_postgres_pushes_through_two_processes_apply_once_and_pulls_skip_n
 
             async def watch() -> None:  # pulls page after page, alternating processes, while the others push
                 nonlocal cursor
-                turn = 0
-                while pushing or turn < 2:
+                turn, since_pushes_ended = 0, 0
+                while since_pushes_ended < 2:  # until a pull through each process began after every push was answered
+                    ended = not pushing  # (a pull begun before the last push was answered may miss its commit)
                     page = await watcher.pull((first, second)[turn % 2], cursor)
                     pulled.update({c["id"]: c for c in page["changes"]})
-                    cursor, turn = page["cursor"], turn + 1
+                    cursor, turn, since_pushes_ended = page["cursor"], turn + 1, since_pushes_ended + ended
 
             async def phone_pushes(index: int, phone: Phone) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
                 answered = []

@@ -39,6 +39,7 @@ from advanced_alchemy.types import GUID
 from sqlalchemy import DDL, Column, Index, Table, and_, case, event, false, func, select
 from sqlalchemy.engine import Connection
 
+from server.db import triggers
 from server.models import InventoryRow, Location, QuantityType
 from server.rules.status import Status, expired_sql, status_filter_sql
 
@@ -151,7 +152,7 @@ def _changed(columns: tuple[str, ...], differ: str) -> str:
     return " OR ".join(f"OLD.{c} {differ} NEW.{c}" for c in columns)
 
 
-def _triggers(differ: str) -> Iterator[tuple[str, str, str, list[str], str]]:
+def _triggers(differ: str) -> Iterator[triggers.Trigger]:
     """(name, table, event, statements, condition) of every trigger; `differ`: the engine's "is not" for NULLs."""
     rows, flags = _changed(ROW_COLUMNS, differ), _changed(LOCATION_FLAGS, differ)
     yield "levels_row_insert", "inventory", "AFTER INSERT", [_row_change("NEW", "")], ""
@@ -169,32 +170,12 @@ def _triggers(differ: str) -> Iterator[tuple[str, str, str, list[str], str]]:
            f"OLD.part_id {differ} NEW.part_id OR OLD.location_id {differ} NEW.location_id")
 
 
-def triggers(dialect: str) -> list[tuple[str, list[str]]]:
-    """(name, CREATE statements) of every trigger: on PostgreSQL each with its function."""
-    made = []
-    if dialect == "postgresql":
-        for name, table, when, statements, condition in _triggers("IS DISTINCT FROM"):
-            body = "".join(f"{s}; " for s in statements)
-            made.append((name, [
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}RETURN NULL; END $$",
-                f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
-                f"{f' WHEN ({condition})' if condition else ''} EXECUTE FUNCTION {name}()",
-            ]))
-        return made
-    for name, table, when, statements, condition in _triggers("IS NOT"):
-        made.append((name, [f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW"
-                            f"{f' WHEN {condition}' if condition else ''} BEGIN {'; '.join(statements)}; END"]))
-    return made
-
-
 def create_triggers(dialect: str) -> list[str]:
-    return [sql for _, statements in triggers(dialect) for sql in statements]
+    return triggers.create(dialect, _triggers(triggers.is_not(dialect)))
 
 
 def drop_triggers(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [f"DROP FUNCTION IF EXISTS {name}() CASCADE" for name, _ in triggers(dialect)]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name, _ in triggers(dialect)]
+    return triggers.drop(dialect, [name for name, *_ in _triggers(triggers.is_not(dialect))])
 
 
 _REBUILD_TREE = [

@@ -1,7 +1,6 @@
 """Row triggers written once for both engines: a trigger is (name, table, event, statements, condition) in SQL
 both engines read alike (NEW/OLD, upserts); SQLite takes the statements as the trigger's body, PostgreSQL as a
-plpgsql function's. For the sums the database keeps (server/costs/values.py; server/levels.py renders its own
-the same way)."""
+plpgsql function's. For the sums the database keeps (server/levels.py, server/costs/values.py)."""
 
 from __future__ import annotations
 

@@ -14,13 +14,14 @@ other cost the same part one after the other, in commit order. Usage records go 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from server.models import Location, Part, UsageRecord
-from server.ops.holdings import FIFO_ORDER, LAYERS, hold, release
+from server.ops.holdings import LAYERS, hold, release
 from server.ops.rows import Stock
 from server.ops.stock import OpContext, new_id
 from server.rules.costs import Consumption, Layer, fifo_take, moving_average
@@ -30,10 +31,21 @@ USAGE = UsageRecord.__table__
 HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(  # the open layers' index holds it all
     LAYERS.c.part_id == bindparam("part"), LAYERS.c.quantity_remaining > 0
 )
-AVERAGE = (
-    select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"))
-    .order_by(*(column.desc() for column in FIFO_ORDER)).limit(1)
-)
+
+
+def _newest_average(provisional: bool) -> Any:
+    version = LAYERS.c.version
+    which = version < 0 if provisional else version >= 0
+    return (
+        select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"), which)
+        .order_by(version.desc(), LAYERS.c.id.desc()).limit(1).scalar_subquery()
+    )
+
+
+# The average price of the part's newest layer by FIFO order (server/ops/holdings.py): a late batch's provisional
+# layers come last, so the newest of those if there are any, else the newest real one — each read from the end of
+# the index on (part, version), where sorting by FIFO order itself would read all the part's layers.
+AVERAGE = select(func.coalesce(_newest_average(True), _newest_average(False)))
 AVERAGE_AND_HELD = select(AVERAGE.scalar_subquery(), HELD.scalar_subquery())  # a priced receipt's: one statement
 LOWER_REMAINING = (
     update(LAYERS).where(LAYERS.c.id == bindparam("layer"))
@@ -41,15 +53,37 @@ LOWER_REMAINING = (
 )
 
 
+@dataclass(slots=True)
+class PartCosts:
+    """What a write transaction knows of a part's layers (`Lookups.costs`): read once, then kept as its own ops
+    change them — no one else writes them meanwhile (the clock, or the part's turn, serialises writers). A
+    rollback to a SAVEPOINT forgets it (`Lookups.forget_stock`)."""
+
+    average: Decimal | None  # the newest layer's average price (None before the first layer)
+    held: Number | None = None  # what the open layers hold (None: not read yet)
+
+
 async def _turn(ctx: OpContext, part: Part) -> Any:
     await ctx.batch.take_turn(part.id)
     return await ctx.session.connection()
 
 
+async def _known(ctx: OpContext, connection: Any, part: Part, *, held: bool = False) -> PartCosts:
+    known = ctx.lookups.costs.get(part.id)
+    if known is None or (held and known.held is None):
+        if held:
+            average, total = (await connection.execute(AVERAGE_AND_HELD, {"part": part.id})).one()
+            known = PartCosts(average, total or 0)
+        else:
+            known = PartCosts((await connection.execute(AVERAGE, {"part": part.id})).scalar())
+        ctx.lookups.costs[part.id] = known
+    return known
+
+
 async def average_price(ctx: OpContext, part: Part) -> Decimal | None:
     """The part's average price now: that of its newest layer (None before its first)."""
     connection = await _turn(ctx, part)
-    return (await connection.execute(AVERAGE, {"part": part.id})).scalar()
+    return (await _known(ctx, connection, part)).average
 
 
 async def layer_in(
@@ -61,12 +95,12 @@ async def layer_in(
     Returns what the op's result says of it: the unit cost and the average price after it."""
     connection = await _turn(ctx, part)
     if unit_cost is None:
-        average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
+        average = (await _known(ctx, connection, part)).average
         unit_cost = average if average is not None else Decimal(0)
         after = unit_cost
     else:
-        average, held = (await connection.execute(AVERAGE_AND_HELD, {"part": part.id})).one()
-        after = moving_average(held or 0, average, quantity, unit_cost)
+        known = await _known(ctx, connection, part, held=True)
+        after = moving_average(known.held, known.average, quantity, unit_cost)
     await _add_layer(ctx, connection, part, [(held_by, quantity)], unit_cost, after, kind, package_ref, po_line)
     return {"unit_cost": unit_cost, "average_price": after}
 
@@ -78,7 +112,7 @@ async def layer_without_cost(ctx: OpContext, part: Part, held_by: Sequence[tuple
     if not held_by:
         return
     connection = await _turn(ctx, part)
-    average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
+    average = (await _known(ctx, connection, part)).average
     await _add_layer(ctx, connection, part, held_by, Decimal(0), Decimal(0) if average is None else average, kind)
 
 
@@ -94,6 +128,10 @@ async def _add_layer(
         "quantity_remaining": quantity, "unit_cost": unit_cost, "average_price": average,
     })
     await hold(connection, [(row.id, layer_id, amount) for row, amount in held_by])
+    known = ctx.lookups.costs[part.id]  # read by the caller
+    known.average = average
+    if known.held is not None:
+        known.held = canon(known.held + quantity)
 
 
 async def consume(
@@ -106,10 +144,13 @@ async def consume(
     released = [Layer(held.layer_id, amount, held.unit_cost) for held, amount in await release(connection, row.id, quantity)]
     average = None
     if sum((layer.remaining for layer in released), 0) < quantity:  # stock older than its layers: at the average price
-        average = (await connection.execute(AVERAGE, {"part": part.id})).scalar()
+        average = (await _known(ctx, connection, part)).average
     used = fifo_take(released, quantity, average)
     if used.taken:
         await connection.execute(LOWER_REMAINING, [{"layer": piece.layer_id, "taken": piece.quantity} for piece in used.taken])
+        known = ctx.lookups.costs.get(part.id)
+        if known is not None and known.held is not None:
+            known.held = canon(known.held - sum((piece.quantity for piece in used.taken), 0))
     ctx.trail.records.append((USAGE, {
         "id": new_id(), "op_id": ctx.op_id, "op_type": ctx.op_type, "part_id": part.id, "location_id": location.id,
         "serial": row.serial, "lot": row.lot, "quantity": quantity, "cost": used.cost, "reason": reason,

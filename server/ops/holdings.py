@@ -11,14 +11,14 @@ holding changes), so that the next op of the same write batch reads them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from uuid_utils.compat import uuid7
 
-from server.db import dialect_insert
 from server.models import CostHolding, CostLayer
 from server.rules.costs import Held, take_oldest
 from server.rules.quantities import Number, canon
@@ -35,6 +35,13 @@ HELD_BY = (
 )
 SET_HELD = update(HOLDINGS).where(HOLDINGS.c.id == bindparam("holding")).values(quantity=bindparam("left"))
 DROP_HELD = delete(HOLDINGS).where(HOLDINGS.c.id == bindparam("holding"))
+# The upsert `hold` runs, as SQL text both engines read alike: SQLAlchemy's ON CONFLICT statements have no cache
+# key, so each run compiled it anew — a third of a receipt's time.
+_HELD_COLUMNS = ("id", "layer_id", "inventory_id", "quantity", "created_at", "updated_at")
+ADD_HELD = text(
+    f"INSERT INTO cost_holdings ({', '.join(_HELD_COLUMNS)}) VALUES ({', '.join(f':{c}' for c in _HELD_COLUMNS)}) "
+    "ON CONFLICT (layer_id, inventory_id) DO UPDATE SET quantity = cost_holdings.quantity + excluded.quantity"
+).bindparams(*(bindparam(column, type_=HOLDINGS.c[column].type) for column in _HELD_COLUMNS))
 
 
 async def held_by(connection: AsyncConnection, row_id: UUID) -> list[Held]:
@@ -58,22 +65,11 @@ async def release(connection: AsyncConnection, row_id: UUID, quantity: Number) -
 
 async def hold(connection: AsyncConnection, pieces: Sequence[tuple[UUID, Any, Number]]) -> None:
     """Rows hold more of layers (`pieces`: row id, layer id, quantity): added to what each holds of each."""
-    rows = [{"inventory_id": row_id, "layer_id": layer_id, "quantity": amount} for row_id, layer_id, amount in pieces
-            if amount]
-    if not rows:
-        return
-    await connection.execute(_add_held(connection.dialect.name), rows)
-
-
-@cache
-def _add_held(dialect: str) -> Any:
-    """The upsert `hold` runs, made once per dialect: building it anew (its `excluded`, its cache key) cost more
-    than running it — a third of a plain receipt's time."""
-    statement = dialect_insert(dialect, CostHolding)
-    return statement.on_conflict_do_update(
-        index_elements=["layer_id", "inventory_id"],
-        set_={"quantity": HOLDINGS.c.quantity + statement.excluded.quantity},
-    )
+    now = datetime.now(UTC)
+    rows = [{"id": uuid7(), "inventory_id": row_id, "layer_id": layer_id, "quantity": amount, "created_at": now,
+             "updated_at": now} for row_id, layer_id, amount in pieces if amount]
+    if rows:
+        await connection.execute(ADD_HELD, rows)
 
 
 async def hand_over(connection: AsyncConnection, source_id: UUID, target_id: UUID, quantity: Number) -> None:

@@ -83,6 +83,8 @@ class Lookups:
     po_lines: dict[str, Any] = field(default_factory=dict)
     # each assembly part's BOM lines, {component part id: quantity per assembly} (server/production/bom.py)
     boms: dict[UUID, Any] = field(default_factory=dict)
+    # each part's average price and what its open layers hold, as this transaction left them (server/ops/costs.py)
+    costs: dict[UUID, Any] = field(default_factory=dict)
 
     def forget_stock(self) -> None:
         """After a rollback to a SAVEPOINT: the stock rows held may hold what it undid, or be gone."""
@@ -94,6 +96,7 @@ class Lookups:
         self.components.clear()
         self.suppliers.clear()  # one made on the fly inside it is gone
         self.po_lines.clear()  # their rows are among the stock rows, and what it undid of them is undone
+        self.costs.clear()  # the layers it added or used are undone
 
     def serial_taken(self, serial: str) -> bool | None:
         """Whether a unit has this serial: True or False when known here, None when the database must say."""

@@ -82,18 +82,26 @@ def _constraints() -> Any:
 def _expired(dialect: str) -> Any:
     """The quantity the kept sums count as Available that has expired today, per (part, location subtree): on
     PostgreSQL the expired lots (through the partial index on expiry: only rows with an expiry are read) added up to
-    each location above theirs, materialized before meeting the constraints by their key — left to choose, its
-    planner walked each constraint's whole subtree down and filtered it (1 s at 1,000,000 rows); on SQLite,
-    `_expired_by_constraint`."""
+    each location above theirs that a constraint is on, materialized before meeting the constraints by their key —
+    left to choose, its planner walked each constraint's whole subtree down and filtered it (1 s at 1,000,000 rows).
+    The tree's rows under a constrained location come first, materialized too (a few thousand rows: the lots meet
+    them in a hash join; else it stepped into the whole tree once per lot and grouped four times the rows: 150 ms
+    against 70). On SQLite, `_expired_by_constraint`."""
     if dialect == "sqlite":
         return _expired_by_constraint()
+    constrained = select(StockConstraint.location_id).where(StockConstraint.min_quantity.is_not(None))
+    tree = (
+        select(location_tree.c.location_id, location_tree.c.ancestor_id)
+        .where(location_tree.c.ancestor_id.in_(constrained))
+        .cte("constrained_tree").prefix_with("MATERIALIZED")
+    )
     return (
-        select(InventoryRow.part_id, location_tree.c.ancestor_id.label("location_id"),
+        select(InventoryRow.part_id, tree.c.ancestor_id.label("location_id"),
                func.sum(InventoryRow.quantity).label("quantity"))
         .join(Location, Location.id == InventoryRow.location_id)
-        .join(location_tree, location_tree.c.location_id == InventoryRow.location_id)
+        .join(tree, tree.c.location_id == InventoryRow.location_id)
         .where(expired_available())
-        .group_by(InventoryRow.part_id, location_tree.c.ancestor_id)
+        .group_by(InventoryRow.part_id, tree.c.ancestor_id)
         .cte("expired").prefix_with("MATERIALIZED")
     )
 

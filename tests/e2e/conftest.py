@@ -79,7 +79,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     _next[0] = nextitem  # for `playwright`'s teardown, which runs in this hook
     if "playwright" not in getattr(item, "fixturenames", ()) and _leaving_e2e(nextitem):
         _close_browser()
-    return (yield)
+    try:
+        return (yield)
+    finally:
+        if _leaving_e2e(nextitem):  # a set-up that failed before `playwright` was set up skipped its teardown
+            _close_browser()
 
 
 @pytest.fixture

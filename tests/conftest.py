@@ -28,8 +28,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield url
 
 
-# The files that take longest, longest first: with `--dist loadfile` each worker takes the next file in collection
-# order when it is free, so a long file collected last would run alone at the end while the other workers idle
+# The files that take longest, longest first: with `--dist loadfile --no-loadscope-reorder` (./scripts/test) each
+# worker takes the next file in collection order when it is free, so a long file collected last would run alone at the end while the other workers idle
 # (the last 5 % of the run took a quarter of it). Measured with `--durations=0` (whole suite, 4 workers).
 LONG_FILES = [
     "integration/test_workers.py", "integration/test_sync_simulation.py", "integration/test_sync_crash.py",

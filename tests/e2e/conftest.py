@@ -55,19 +55,52 @@ def uid() -> str:
     return uuid.uuid4().hex[:6].upper()
 
 
-# Per module, not per session: Playwright's sync API keeps an asyncio loop marked as running in this
-# thread while it is open, and the async tests that a parallel worker runs after an e2e file need it gone.
-@pytest.fixture(scope="module")
+# One Playwright and one Chromium for each stretch of e2e files that a worker runs one after another (launching
+# them costs ~1.5 s of CPU, 5-10 s on a loaded machine), closed as soon as the next test is not an e2e test:
+# Playwright's sync API keeps an asyncio loop marked as running in this thread while it is open, and the async
+# tests that a worker runs after an e2e file (and the session's own loop, closed after the last test) need it gone.
+_open: dict[str, Any] = {}
+_next: list[pytest.Item | None] = [None]
+
+
+def _leaving_e2e(nextitem: pytest.Item | None) -> bool:
+    return nextitem is None or Path(__file__).parent not in nextitem.path.parents
+
+
+def _close_browser() -> None:
+    if "browser" in _open:
+        _open.pop("browser").close()
+    if "playwright" in _open:
+        _open.pop("playwright").stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    _next[0] = nextitem  # for `playwright`'s teardown, which runs in this hook
+    if "playwright" not in getattr(item, "fixturenames", ()) and _leaving_e2e(nextitem):
+        _close_browser()
+    try:
+        return (yield)
+    finally:
+        if _leaving_e2e(nextitem):  # a set-up that failed before `playwright` was set up skipped its teardown
+            _close_browser()
+
+
+@pytest.fixture
 def playwright() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        yield p
+    if "playwright" not in _open:
+        _open["playwright"] = sync_api.sync_playwright().start()
+    yield _open["playwright"]
+    # after the teardown of whatever used the browser (phones, pages), before that of module and session fixtures
+    if _leaving_e2e(_next[0]):
+        _close_browser()
 
 
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield instance
-    instance.close()
+@pytest.fixture
+def browser(playwright: Any) -> Any:
+    if "browser" not in _open:
+        _open["browser"] = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return _open["browser"]
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.conftest import Phone
-from tests.e2e.server import USERS
+from tests.e2e.server import HTTP, USERS
 
 # What a version-1 phone holds, made in the page as version 1 of pwa/db.js, auth.js, sync.js, store.js
 # and outbox.js made it: the schema of IndexedDB version 1 (copied, not imported: phones in the field have
@@ -225,7 +225,7 @@ def push_again(server: Any, v1: dict[str, Any], ops: list[dict[str, Any]]) -> An
     """The same ops pushed again by the same device: the server's records of them answer."""
     wire = [{key: op[key] for key in ("op_id", "seq", "type", "client_time", "actor", "args")}
             | ({"depends_on": op["depends_on"]} if op["depends_on"] else {}) for op in ops]
-    answer = httpx.post(f"{server.url}/api/sync/push", headers={"Authorization": f"Bearer {v1['token']}"},
+    answer = HTTP.post(f"{server.url}/api/sync/push", headers={"Authorization": f"Bearer {v1['token']}"},
                         json={"protocol": 1, "device_id": v1["deviceId"], "ops": wire}, timeout=30)
     answer.raise_for_status()
     return answer.json()

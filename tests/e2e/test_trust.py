@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.server import USERS
+from tests.e2e.server import HTTP, USERS
 
 
 def test_a_revoked_token_keeps_the_queue_until_the_operator_signs_in_again(phones: Any, server: Any, artifacts: Path, uid: str) -> None:
@@ -83,7 +83,7 @@ def test_a_shared_phone_holds_its_secret_and_records_each_operators_work_under_t
     )
     assert len(secret) >= 43  # 256 random bits, base64url
     # someone who read the phone's id elsewhere cannot sign in as it
-    stolen = httpx.post(f"{server.url}/api/auth/token",
+    stolen = HTTP.post(f"{server.url}/api/auth/token",
                         json={"username": "oleg", "password": USERS["oleg"][1], "device_id": device_id})
     assert stolen.status_code == 403 and stolen.json()["type"] == "/problems/device-secret-mismatch"
 

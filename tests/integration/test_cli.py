@@ -21,6 +21,7 @@ import pytest
 from server import cli
 from server.settings import get_settings
 from tests.dbs import ENGINES, fresh_database
+from tests.e2e.server import HTTP
 
 GEMBA = [sys.executable, "-m", "server.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,18 +104,18 @@ def test_serve_migrates_loads_the_demo_once_and_answers(database_url: str) -> No
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
+                if HTTP.get(f"{base}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        signed_in = httpx.post(f"{base}/api/auth/token", json={"username": "olga", "password": "gemba-oper"})
+        signed_in = HTTP.post(f"{base}/api/auth/token", json={"username": "olga", "password": "gemba-oper"})
         assert signed_in.status_code == 200, signed_in.text
         token = signed_in.json()["access_token"]
-        stock = httpx.get(f"{base}/api/inventory", params={"location": "PLANT-1"}, headers={"Authorization": f"Bearer {token}"})
+        stock = HTTP.get(f"{base}/api/inventory", params={"location": "PLANT-1"}, headers={"Authorization": f"Bearer {token}"})
         assert stock.status_code == 200 and stock.json()["total"] > 0
-        unauthenticated = httpx.get(f"{base}/api/inventory")
+        unauthenticated = HTTP.get(f"{base}/api/inventory")
         assert unauthenticated.status_code == 401
     finally:
         server.terminate()

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.migrate import alembic_config
-from tests.integration.test_cli import GEMBA, ROOT, database_url, free_port  # noqa: F401 - database_url: a fixture
+from tests.integration.test_cli import GEMBA, HTTP, ROOT, database_url, free_port  # noqa: F401 - database_url: a fixture
 
 SERVERS = 3
 
@@ -22,7 +22,7 @@ SERVERS = 3
 def wait_for_health(server: subprocess.Popen[str], base: str, deadline: float) -> None:
     while True:
         try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
+            if HTTP.get(f"{base}/healthz").status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -54,7 +54,7 @@ def test_three_servers_started_at_once_on_an_empty_database_all_serve(database_u
         for server, port in zip(servers, ports, strict=True):
             wait_for_health(server, f"http://127.0.0.1:{port}", deadline)
         for port in ports:  # each one works on the schema: a sign-in is refused as such, not a 500
-            refused = httpx.post(f"http://127.0.0.1:{port}/api/auth/token", json={"username": "nobody", "password": "x" * 12})
+            refused = HTTP.post(f"http://127.0.0.1:{port}/api/auth/token", json={"username": "nobody", "password": "x" * 12})
             assert refused.status_code == 401, refused.text
     finally:
         for server in servers:

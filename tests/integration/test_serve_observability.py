@@ -17,7 +17,7 @@ from typing import TypeVar
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.server import free_port
+from tests.e2e.server import HTTP, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "site-scraper-token"
@@ -40,7 +40,7 @@ def serving(url: str, log: Path, *extra: str) -> Iterator[str]:
             while True:
                 assert process.poll() is None, log.read_text()[-3000:]
                 try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    if HTTP.get(f"{base}/readyz", timeout=2).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
@@ -73,7 +73,7 @@ def eventually(probe: Callable[[], T], done: Callable[[T], bool], seconds: float
 
 
 def scrape(base: str) -> float:
-    answer = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    answer = HTTP.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 200, answer.text
     return readyz_count(answer.text)
 

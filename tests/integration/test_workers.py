@@ -30,7 +30,7 @@ from server.auth import AuthService
 from server.db import Database
 from server.settings import Settings
 from tests.dbs import PG_URL, _asyncpg_dsn, fresh_database
-from tests.e2e.server import free_port
+from tests.e2e.server import HTTP, free_port
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several processes on one database: PostgreSQL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def serving(url: str, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes
         while True:
             assert process.poll() is None, process.stdout.read().decode()[-3000:] if process.stdout else ""
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if HTTP.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from server.rules.quantities import part_places
 from server.counts.models import Count, CountLine
 from server.models import CostLayer, InventoryRow, Location, Part
+from server.ops.holdings import NEWEST_FIRST
 from server.rules.money import money_text
 from server.rules.status import inventory_status_sql
 
@@ -20,11 +21,10 @@ ParentLocation = aliased(Location, name="parent_location")
 
 
 # the part's average price: that of its newest cost layer (server/ops/costs.py; a pull sends a part again when it
-# has a newer layer: sync/pull.py). Newest by FIFO order (server/ops/holdings.py) but for its provisional versions,
-# which no read sees (a late batch's, until it commits): so the index on (part, version) finds it, walked backwards.
+# has a newer layer: sync/pull.py)
 PART_AVERAGE = (
     select(CostLayer.average_price).where(CostLayer.part_id == Part.id)
-    .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).correlate(Part).scalar_subquery()
+    .order_by(*NEWEST_FIRST).limit(1).correlate(Part).scalar_subquery()
 )
 
 

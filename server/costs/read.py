@@ -20,7 +20,7 @@ from server.db import Database
 from server.db.codecs import id_as_text, money_millionths, money_text_raw, raw_money, raw_time, rfc3339
 from server.costs.values import VALUE_COLUMNS, picounits, stock_values, value_of
 from server.models import CostHolding, CostLayer, InventoryRow, Location, Part, UsageRecord, to_scaled
-from server.ops.holdings import FIFO_ORDER
+from server.ops.holdings import FIFO_ORDER, NEWEST_FIRST
 from server.queries import _id_or_key
 from server.rules.money import EXACT, SCALE, exact, millionths_text, money_text, rounded, times, total
 
@@ -156,10 +156,8 @@ class CostQueries:
         if part:
             sums = sums.where(kept.part_id.in_(select(Part.id).where(_id_or_key(Part.part_number, Part.id, part))))
         sums = sums.subquery()
-        # newest by FIFO order (server/ops/holdings.py) but for its provisional versions, which no read sees (a late
-        # batch's, until it commits: server/ops/batch.py): so the index on (part, version) finds it, walked backwards
         average = (select(raw_money(session, CostLayer.average_price)).where(CostLayer.part_id == Part.id)
-                   .order_by(CostLayer.version.desc(), CostLayer.id.desc()).limit(1).scalar_subquery())
+                   .order_by(*NEWEST_FIRST).limit(1).scalar_subquery())
         query = select(Part.part_number, Part.description, Part.unit, sums.c.quantity, average,
                        *(sums.c[c] for c in VALUE_COLUMNS)).join(sums, sums.c.part_id == Part.id)
         return [row for row in (await (await session.connection()).execute(query)).all() if row[3]]

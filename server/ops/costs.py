@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from server.models import Location, Part, UsageRecord
-from server.ops.holdings import LAYERS, hold, release
+from server.ops.holdings import LAYERS, NEWEST_FIRST, hold, release
 from server.ops.rows import Stock
 from server.ops.stock import OpContext, new_id
 from server.rules.costs import Consumption, Layer, fifo_take, moving_average
@@ -34,17 +34,13 @@ HELD = select(func.sum(LAYERS.c.quantity_remaining)).where(  # the open layers' 
 
 
 def _newest_average(provisional: bool) -> Any:
-    version = LAYERS.c.version
-    which = version < 0 if provisional else version >= 0
-    return (
-        select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"), which)
-        .order_by(version.desc(), LAYERS.c.id.desc()).limit(1).scalar_subquery()
-    )
+    which = LAYERS.c.version < 0 if provisional else LAYERS.c.version >= 0
+    return (select(LAYERS.c.average_price).where(LAYERS.c.part_id == bindparam("part"), which)
+            .order_by(*NEWEST_FIRST).limit(1).scalar_subquery())
 
 
 # The average price of the part's newest layer by FIFO order (server/ops/holdings.py): a late batch's provisional
-# layers come last, so the newest of those if there are any, else the newest real one — each read from the end of
-# the index on (part, version), where sorting by FIFO order itself would read all the part's layers.
+# layers come last, so the newest of those if there are any, else the newest real one.
 AVERAGE = select(func.coalesce(_newest_average(True), _newest_average(False)))
 AVERAGE_AND_HELD = select(AVERAGE.scalar_subquery(), HELD.scalar_subquery())  # a priced receipt's: one statement
 LOWER_REMAINING = (

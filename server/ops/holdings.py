@@ -27,6 +27,10 @@ LAYERS = CostLayer.__table__
 HOLDINGS = CostHolding.__table__
 # FIFO order: by the version of the op that made the layer, provisional versions (a late batch's own) last
 FIFO_ORDER = (case((LAYERS.c.version < 0, 1), else_=0), LAYERS.c.version, LAYERS.c.id)
+# Newest first among the real versions, or among a late batch's provisional ones: the index on (part, version)
+# walked backwards, where sorting by FIFO order itself reads all the part's layers. A read outside the batch sees
+# no provisional version (they are not committed), so its newest by FIFO order is this one's first.
+NEWEST_FIRST = (LAYERS.c.version.desc(), LAYERS.c.id.desc())
 HELD_BY = (
     select(HOLDINGS.c.id, HOLDINGS.c.layer_id, HOLDINGS.c.quantity, LAYERS.c.unit_cost)
     .join(LAYERS, LAYERS.c.id == HOLDINGS.c.layer_id)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
@@ -375,6 +375,17 @@ async def test_cost_holdings_spread_each_parts_layers_over_its_rows_oldest_first
     ]
 
 
+async def _part_site_and_shelf(connection: Any, part: UUID, site: UUID, shelf: UUID) -> None:
+    """Part P-1 (untracked), locations SITE and SITE/S1 in it: where the stock-sum migrations' tests start."""
+    from sqlalchemy import insert
+
+    from server.models import Location, Part
+
+    await connection.execute(insert(Part.__table__).values(id=part, part_number="P-1", tracking="untracked"))
+    await connection.execute(insert(Location.__table__).values(id=site, code="SITE"))
+    await connection.execute(insert(Location.__table__).values(id=shelf, code="SITE/S1", parent_id=site))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 async def test_constraint_levels_are_filled_from_the_rows_and_kept_from_then_on(engine: str, tmp_path: Path) -> None:
     """The migrations that add the stock levels (0020: the tree of locations; 0021: the sums on each constraint,
@@ -382,7 +393,6 @@ async def test_constraint_levels_are_filled_from_the_rows_and_kept_from_then_on(
     what is written after; `stock_levels` (0020's sums for every part and location) is gone."""
     from sqlalchemy import insert
 
-    from server.models import Location, Part
     from server.purchasing.models import StockConstraint
 
     part, site, shelf = uuid4(), uuid4(), uuid4()
@@ -394,9 +404,7 @@ async def test_constraint_levels_are_filled_from_the_rows_and_kept_from_then_on(
         database = create_async_engine(url)
         try:
             async with database.begin() as connection:
-                await connection.execute(insert(Part.__table__).values(id=part, part_number="P-1", tracking="untracked"))
-                await connection.execute(insert(Location.__table__).values(id=site, code="SITE"))
-                await connection.execute(insert(Location.__table__).values(id=shelf, code="SITE/S1", parent_id=site))
+                await _part_site_and_shelf(connection, part, site, shelf)
                 for values in ({"location_id": shelf, "quantity": 7},
                                {"location_id": shelf, "quantity": 2, "isolated": True},  # Unavailable
                                {"location_id": site, "quantity": 4, "po_state": "open", "po_line_id": uuid4()}):
@@ -428,7 +436,7 @@ async def test_stock_values_are_filled_from_the_holdings_and_kept_from_then_on(e
     from sqlalchemy import insert
 
     from server.costs.values import stock_values, value_of
-    from server.models import CostHolding, CostLayer, Location, Part
+    from server.models import CostHolding, CostLayer
 
     part, site, shelf, layer = uuid4(), uuid4(), uuid4(), uuid4()
     rows = {"on the shelf": uuid4(), "scrapped": uuid4(), "at the site": uuid4()}
@@ -439,9 +447,7 @@ async def test_stock_values_are_filled_from_the_holdings_and_kept_from_then_on(e
         database = create_async_engine(url)
         try:
             async with database.begin() as connection:
-                await connection.execute(insert(Part.__table__).values(id=part, part_number="P-1", tracking="untracked"))
-                await connection.execute(insert(Location.__table__).values(id=site, code="SITE"))
-                await connection.execute(insert(Location.__table__).values(id=shelf, code="SITE/S1", parent_id=site))
+                await _part_site_and_shelf(connection, part, site, shelf)
                 for key, location, quantity, scrapped in (("on the shelf", shelf, 7, False), ("scrapped", shelf, 2, True),
                                                           ("at the site", site, Decimal("0.5"), False)):
                     await connection.execute(insert(InventoryRow.__table__).values(

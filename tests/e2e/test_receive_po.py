@@ -18,11 +18,21 @@ def remaining_on(phone: Any, po_line: str) -> str:
     return phone.page.get_attribute(f"li[data-po-line='{po_line}']", "data-remaining")
 
 
-def receive_label(phone: Any, label: str, remaining: str) -> None:
+# The form shows the label read: its part, line and serial or lot in the fields, the line's part known. (The line's
+# remaining alone would not do: the previous receipt's line stays shown, "0" once it is done, until the label is read.)
+LABEL_READ = """(expected) => {
+    const value = (name) => document.querySelector(`form.flow input[name=${name}]`)?.value;
+    return Object.entries(expected).every(([name, wanted]) => value(name) === wanted)
+        && !!document.querySelector('p.tracking')?.dataset.tracking
+        && document.querySelector('p.po-line')?.dataset.remaining !== '';
+}"""
+
+
+def receive_label(phone: Any, label: str, remaining: str, **fields: str) -> None:
     before = phone.queued()
     phone.page.evaluate("document.activeElement && document.activeElement.blur()")
     phone.wedge(label)
-    phone.page.wait_for_selector("p.po-line[data-remaining]:not([data-remaining=''])")
+    phone.page.wait_for_function(LABEL_READ, arg=fields)
     phone.page.click("form.flow button.primary")
     phone.wait_queued(before + 1)
     phone.page.wait_for_selector(f"p.po-line[data-remaining='{remaining}']")
@@ -48,8 +58,10 @@ def test_an_offline_phone_receives_two_po_lines_from_labels_and_an_over_delivery
 
     olga.go("receive")
     for n, left in ((1, "1"), (2, "0")):
-        receive_label(olga, f"[)>{RS}06{GS}PPUMP-A{GS}SP-{uid}-{n}{GS}K{number}{GS}4K1{RS}\x04", left)
-    receive_label(olga, f"(240)SEAL-KIT(10){lot}(30)10(400){number}/2", "0")
+        receive_label(olga, f"[)>{RS}06{GS}PPUMP-A{GS}SP-{uid}-{n}{GS}K{number}{GS}4K1{RS}\x04", left,
+                      part="PUMP-A", po_line=f"{number}/1", serial=f"P-{uid}-{n}")
+    receive_label(olga, f"(240)SEAL-KIT(10){lot}(30)10(400){number}/2", "0",
+                  part="SEAL-KIT", po_line=f"{number}/2", lot=lot)
     olga.go("receivepo")
     olga.page.fill("input[name=po]", number)
     olga.page.wait_for_selector(f"li[data-po-line='{number}/2']")
